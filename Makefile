@@ -1,0 +1,64 @@
+# The two commands a newcomer runs: `make demo` and `make test` (see README.md). Both set up what is missing.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+AZ := $(VENV)/bin/az
+# The `az` host loads extensions from <site-packages>/azure-cli-extensions by default; we put ours there as a
+# link to the working tree, so `.venv/bin/az hsm-backup ...` always runs the code in this checkout.
+SITE := $(VENV)/lib/python3.11/site-packages
+EXT_LINK := $(SITE)/azure-cli-extensions/hsmbackup
+NODE_DIR := tests/stack/node
+AZURITE := $(NODE_DIR)/node_modules/.bin/azurite-blob
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test lint unit e2e wheel clean stack-up stack-down
+
+setup: $(VENV)/.az-host $(VENV)/.dev $(EXT_LINK)/.linked $(AZURITE)
+
+$(VENV)/.az-host: requirements/az-host.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements/az-host.txt
+	$(PY) -m pip install -q --no-deps azure-cli==2.91.0
+	touch $@
+
+$(VENV)/.dev: requirements/dev.txt $(VENV)/.az-host
+	$(PY) -m pip install -q -r requirements/dev.txt
+	touch $@
+
+# egg-info gives az the extension's name, version and azext_metadata; the package itself is a symlink.
+$(EXT_LINK)/.linked: setup.py azext_hsmbackup/azext_metadata.json $(VENV)/.dev
+	rm -rf $(EXT_LINK) && mkdir -p $(EXT_LINK)
+	ln -s $(CURDIR)/azext_hsmbackup $(EXT_LINK)/azext_hsmbackup
+	$(PY) setup.py -q egg_info --egg-base $(EXT_LINK) >/dev/null
+	rm -rf build
+	touch $@
+
+$(AZURITE): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+demo: setup
+	$(PY) -m tests.demo
+
+lint: setup
+	$(VENV)/bin/ruff check azext_hsmbackup tests setup.py
+	$(VENV)/bin/ruff format --check azext_hsmbackup tests setup.py
+
+test: setup lint
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+wheel: $(VENV)/.dev
+	rm -rf dist build
+	$(PY) -m pip wheel -q --no-deps --no-build-isolation -w dist .
+	rm -rf build *.egg-info
+	@ls dist/*.whl
+
+stack-up: setup
+	$(PY) -m tests.stack up
+
+stack-down:
+	$(PY) -m tests.stack down
+
+clean:
+	rm -rf $(VENV) $(NODE_DIR)/node_modules dist build .stack *.egg-info .pytest_cache .ruff_cache

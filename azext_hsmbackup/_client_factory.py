@@ -1,0 +1,57 @@
+"""Data-plane clients built from the CLI's signed-in credential and the CLI's pipeline settings."""
+
+import json
+
+from azure.core.pipeline.policies import SansIOHTTPPolicy
+
+
+class JobTracker(SansIOHTTPPolicy):
+    """Remembers the newest job document the HSM returned (the 202 and every status poll).
+
+    The SDK's poller exposes only the folder URL; jobId, status and the times come from these bodies.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.job = {}
+
+    def on_response(self, request, response):
+        http = response.http_response
+        if http.status_code not in (200, 202) or "json" not in (http.headers.get("content-type") or ""):
+            return
+        try:
+            body = json.loads(http.text())
+        except ValueError:
+            return
+        if isinstance(body, dict) and body.get("jobId"):
+            self.job = body
+
+
+def _cli_client_kwargs(cli_ctx):
+    """User agent, request id, TLS-verify switch and the token-redacting network trace policy of az."""
+    try:
+        from azure.cli.core.commands.client_factory import _prepare_client_kwargs_track2
+    except ImportError:  # a future az without it: the SDK's own defaults still work
+        return {}
+    kwargs = _prepare_client_kwargs_track2(cli_ctx)
+    kwargs.pop("http_logging_policy", None)  # as az keyvault does: Key Vault has its own allow-list
+    return kwargs
+
+
+def backup_client(cli_ctx, hsm_url, api_version, tracker=None):
+    """A KeyVaultBackupClient for hsm_url, authenticated as the signed-in az account.
+
+    The challenge-resource check stays ON: a server that is not the HSM never receives a Managed HSM token.
+    """
+    from azure.cli.core._profile import Profile
+    from azure.keyvault.administration import KeyVaultBackupClient
+
+    credential, _, _ = Profile(cli_ctx=cli_ctx).get_login_credentials(
+        subscription_id=cli_ctx.data.get("subscription_id")
+    )
+    kwargs = _cli_client_kwargs(cli_ctx)
+    if tracker is not None:
+        kwargs["per_call_policies"] = [tracker]
+    return KeyVaultBackupClient(
+        vault_url=hsm_url, credential=credential, api_version=api_version, verify_challenge_resource=True, **kwargs
+    )

@@ -1,0 +1,21 @@
+"""Values the whole extension agrees on."""
+
+# A generally available Managed HSM api-version with backup, restore, selective key restore and the pre-checks.
+# Pinned on purpose: the SDK that azure-cli 2.91.0 ships defaults to a preview (2026-01-01-preview).
+DEFAULT_API_VERSION = "2025-07-01"
+
+# The service sends no Retry-After on status polls and the SDK then waits 5 s between polls; a backup that ends
+# just after a poll would keep the user waiting for nothing. Polls are cheap GETs.
+DEFAULT_POLLING_INTERVAL = 1.0
+
+MANAGED_HSM_RESOURCE_TYPE = "microsoft.keyvault/managedhsms"
+
+# Blob SAS permission letters each operation needs (Managed HSM backup and restore documentation).
+BACKUP_SAS_PERMISSIONS = "crdw"
+RESTORE_SAS_PERMISSIONS = "rl"
+
+# The service asks for a SAS valid for at least this long when the job starts.
+SAS_MIN_VALIDITY_HOURS = 24
+
+# Local RBAC roles of a Managed HSM that may start a full backup.
+BACKUP_ROLES = ('"Managed HSM Backup"', '"Managed HSM Administrator"')

@@ -1,0 +1,122 @@
+"""One place that turns what the service or the network says into one clear az error and a documented exit code.
+
+Exit codes (also in README.md): 0 success, 1 other error, 2 bad input, 3 not found, 4 the job failed,
+5 not authorized (401/403), 6 another backup or restore is running (409), 7 HSM unreachable or TLS error,
+130 interrupted while waiting (the job keeps running).
+"""
+
+from azure.cli.core import azclierror
+
+from azext_hsmbackup._constants import BACKUP_ROLES
+from azext_hsmbackup._secrets import redact
+
+EXIT_BAD_INPUT = 2
+EXIT_NOT_FOUND = 3
+EXIT_JOB_FAILED = 4
+EXIT_UNAUTHORIZED = 5
+EXIT_CONFLICT = 6
+EXIT_CONNECTION = 7
+EXIT_INTERRUPTED = 130
+
+# Hints for the storage errors a job most often ends with.
+_STORAGE_HINTS = {
+    "AuthenticationFailed": "The SAS token was refused: check that it is for this container and not expired.",
+    "AuthorizationPermissionMismatch": "The SAS token (or the HSM's identity) may not write there: "
+    "a SAS needs permissions 'crdw'; an identity needs 'Storage Blob Data Contributor'.",
+    "AuthorizationFailure": "Storage refused the request: check the SAS token or the HSM identity's role, "
+    "and the storage firewall.",
+    "ContainerNotFound": "Create the container first (az storage container create).",
+    "InvalidQueryParameterValue": "Check that the storage URI names an existing container.",
+}
+
+
+class ExitWith(SystemExit):
+    """Print an az error the az way, then leave with our exit code (knack passes SystemExit codes through)."""
+
+    def __init__(self, error, code):
+        error.print_error()
+        error.send_telemetry()
+        super().__init__(code)
+
+
+def first_line(message):
+    """The service's message without the storage request dump and XML that follow it."""
+    text = (message or "").replace("\r", "").strip()
+    for cut in ("\nRequestId:", "\nStatus:", "<?xml"):
+        if cut in text:
+            text = text[: text.index(cut)]
+    return " ".join(text.split())
+
+
+def job_failed(job, operation, secrets=()):
+    error = job.get("error") or {}
+    code = error.get("code") or job.get("statusDetails") or job.get("status") or "Failed"
+    message = redact(first_line(error.get("message")), secrets) or "The service gave no reason."
+    failure = azclierror.AzureResponseError(
+        f"The {operation} job {job.get('jobId')} failed: ({code}) {message}",
+        _STORAGE_HINTS.get(code),
+    )
+    return ExitWith(failure, EXIT_JOB_FAILED)
+
+
+def from_sdk_error(ex, hsm_url, operation, secrets=()):
+    """Map an exception from the SDK or the network to ExitWith (or None if it is not ours to map)."""
+    from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
+
+    if isinstance(ex, ValueError) and "challenge resource" in str(ex):
+        return ExitWith(
+            azclierror.AzureConnectionError(
+                f"{hsm_url} asked for a token of another service; no token was sent to it.",
+                "Check the HSM URL (--id / --hsm-name / --hsm-object) and the cloud (az cloud show).",
+            ),
+            EXIT_UNAUTHORIZED,
+        )
+    if isinstance(ex, ServiceRequestError):
+        detail = redact(first_line(str(ex)), secrets)
+        tls = "SSL" in detail or "certificate" in detail.lower()
+        hint = (
+            "Check the HSM's TLS certificate chain; behind a TLS-inspecting proxy set REQUESTS_CA_BUNDLE."
+            if tls
+            else "Check the HSM name or URL, DNS and network access (private endpoint, firewall)."
+        )
+        return ExitWith(azclierror.AzureConnectionError(f"Cannot reach {hsm_url}: {detail}", hint), EXIT_CONNECTION)
+    if not isinstance(ex, HttpResponseError):
+        return None
+    status = getattr(ex, "status_code", None)
+    if status == 200 and ex.response is not None:  # a job that ended Failed/Canceled is a 200 poll
+        try:
+            return job_failed(ex.response.json(), operation, secrets)
+        except ValueError:
+            pass
+    service_message = redact(first_line(getattr(ex, "message", None) or str(ex)), secrets)
+    roles = " or ".join(BACKUP_ROLES)
+    if isinstance(ex, ClientAuthenticationError) or status == 401:
+        return ExitWith(
+            azclierror.UnauthorizedError(
+                f"{hsm_url} refused the signed-in identity's token (401).",
+                f"Sign in to the HSM's tenant (az login --tenant ...); the identity needs the {roles} local role.",
+            ),
+            EXIT_UNAUTHORIZED,
+        )
+    if status == 403:
+        return ExitWith(
+            azclierror.ForbiddenError(
+                f"The signed-in identity may not run a {operation} on {hsm_url} (403): {service_message}",
+                f"Assign it the {roles} local role: az keyvault role assignment create --hsm-name NAME "
+                '--role "Managed HSM Backup" --assignee OBJECT_ID --scope /',
+            ),
+            EXIT_UNAUTHORIZED,
+        )
+    if status == 409:
+        return ExitWith(
+            azclierror.AzureResponseError(
+                f"Another backup or restore is already running on {hsm_url} (409): {service_message}",
+                "Wait for it to finish (az hsm-backup show --job-id ...), then run the command again.",
+            ),
+            EXIT_CONFLICT,
+        )
+    if status == 404:
+        return ExitWith(azclierror.ResourceNotFoundError(f"{service_message}"), EXIT_NOT_FOUND)
+    if status == 400:
+        return ExitWith(azclierror.BadRequestError(f"The HSM rejected the request: {service_message}"), 1)
+    return ExitWith(azclierror.AzureResponseError(f"{hsm_url} answered {status}: {service_message}"), 1)

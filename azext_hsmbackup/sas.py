@@ -1,0 +1,108 @@
+"""Reading a SAS token the way the service will: what it grants, until when, and whether it was pasted whole.
+
+Pure functions: no I/O, no SDK. The token itself never goes into a message.
+"""
+
+from datetime import datetime, timedelta, timezone
+from urllib.parse import parse_qs, urlsplit
+
+from azure.cli.core.azclierror import InvalidArgumentValueError
+
+from azext_hsmbackup._constants import SAS_MIN_VALIDITY_HOURS
+
+SAS_FLAG = "--sas-token"
+
+
+class SasToken:
+    """The parsed query string of a SAS token (without a leading '?')."""
+
+    def __init__(self, text):
+        self.text = text
+        self.fields = {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
+
+    @property
+    def expiry(self):
+        return _parse_time(self.fields.get("se"))
+
+    @property
+    def permissions(self):
+        return self.fields.get("sp")
+
+    @property
+    def uses_stored_policy(self):
+        return "si" in self.fields
+
+
+def _parse_time(value):
+    if not value:
+        return None
+    for fmt in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%MZ", "%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(value, fmt).replace(tzinfo=timezone.utc)
+        except ValueError:
+            continue
+    raise InvalidArgumentValueError(
+        f"{SAS_FLAG}: its expiry 'se={value}' is not a date the service understands.",
+        "Generate a new SAS token, e.g. with `az storage container generate-sas`.",
+    )
+
+
+def split_sas_url(value, container_uri):
+    """A whole SAS URL pasted into --sas-token: keep its query when it points at the same container."""
+    parts = urlsplit(value)
+    if not parts.query:
+        raise InvalidArgumentValueError(
+            f"{SAS_FLAG} looks like a URL without a SAS query string.",
+            f"Pass only the token (the part after '?'), e.g. {SAS_FLAG} @token.txt.",
+        )
+    pasted = f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/").lower()
+    if container_uri and pasted != container_uri.rstrip("/").lower():
+        raise InvalidArgumentValueError(
+            f"{SAS_FLAG} is a whole SAS URL for {pasted}, not for the backup container {container_uri}.",
+            "Pass only the token (the part after '?') of a SAS for the backup container.",
+        )
+    return parts.query
+
+
+def normalize_sas(value, container_uri=None):
+    """Return the token without '?', splitting a pasted SAS URL. Raise a one-line error for what is not a SAS."""
+    value = (value or "").strip()
+    if value.lower().startswith(("https://", "http://")):
+        value = split_sas_url(value, container_uri)
+    value = value.lstrip("?")
+    token = SasToken(value)
+    if not value or "sig" not in token.fields or not token.fields["sig"]:
+        raise InvalidArgumentValueError(
+            f"{SAS_FLAG} is not a SAS token: it has no signature (sig=).",
+            "Pass the query string of a container or account SAS, e.g. 'sv=...&sp=crdw&se=...&sig=...'.",
+        )
+    return value
+
+
+def check_sas(token_text, needed_permissions, now=None):
+    """Raise for an expired token or missing permissions; return warnings (as strings) for weaker problems."""
+    token = SasToken(token_text)
+    now = now or datetime.now(timezone.utc)
+    warnings = []
+    expiry = token.expiry
+    if expiry is not None:
+        if expiry <= now:
+            raise InvalidArgumentValueError(
+                f"{SAS_FLAG} expired at {expiry:%Y-%m-%dT%H:%M:%SZ}.",
+                f"Generate a new SAS token valid for at least {SAS_MIN_VALIDITY_HOURS} hours.",
+            )
+        if expiry - now < timedelta(hours=SAS_MIN_VALIDITY_HOURS):
+            warnings.append(
+                f"{SAS_FLAG} expires at {expiry:%Y-%m-%dT%H:%M:%SZ}, in less than the "
+                f"{SAS_MIN_VALIDITY_HOURS} hours the service asks for; a long job may fail."
+            )
+    if not token.uses_stored_policy:
+        granted = token.permissions or ""
+        missing = "".join(p for p in needed_permissions if p not in granted)
+        if missing:
+            raise InvalidArgumentValueError(
+                f"{SAS_FLAG} lacks the permission(s) '{missing}' (it grants '{granted}'); "
+                f"this operation needs '{needed_permissions}'.",
+                f"Generate a SAS with --permissions {needed_permissions}.",
+            )
+    return warnings
