@@ -66,8 +66,8 @@ def hsm_url_from_name(name, mhsm_dns_suffix):
     check_hsm_name(name)
     if not mhsm_dns_suffix:
         raise InvalidArgumentValueError(
-            "--hsm-name cannot be turned into a URL: the current cloud defines no Managed HSM DNS suffix.",
-            "Pass the HSM URL with --id, or register the cloud with suffixes.mhsmDns.",
+            "--hsm-name cannot be turned into a URL: the current cloud defines no Managed HSM DNS suffix; "
+            "pass the HSM URL with --id instead.",
         )
     return f"https://{name}{mhsm_dns_suffix}"
 
@@ -176,8 +176,8 @@ def container_uri_from_names(account, container, storage_endpoint_suffix):
     check_container_name(container)
     if not storage_endpoint_suffix:
         raise InvalidArgumentValueError(
-            "--storage-account-name cannot be turned into a URL: the current cloud defines no storage suffix.",
-            "Pass the container URL with --storage-container-uri.",
+            "--storage-account-name cannot be turned into a URL: the current cloud defines no storage suffix; "
+            "pass the container URL with --storage-container-uri instead.",
         )
     return f"https://{account}.blob.{storage_endpoint_suffix}/{container}"
 
@@ -367,3 +367,24 @@ def _validate_create(cmd, namespace):
     if namespace.polling_interval is not None and namespace.polling_interval <= 0:
         raise InvalidArgumentValueError("--polling-interval must be a positive number of seconds.")
     namespace.target = target
+
+
+JOB_ID_RE = re.compile(r"^[0-9a-fA-F]{32}$")
+
+
+def validate_show(cmd, namespace):
+    """HSM flags (one form) and a job id; bad input leaves with exit code 2 before any network call."""
+    from azure.cli.core.azclierror import AzCLIError
+
+    from azext_hsmbackup.errors import EXIT_BAD_INPUT, ExitWith
+
+    try:
+        mhsm = _LazySuffix(cmd.cli_ctx.cloud, "mhsm_dns").get() if (namespace.hsm_name or namespace.hsm_object) else None
+        hsm_url = resolve_hsm_url(namespace.hsm_name, namespace.hsm_object, namespace.hsm_id, mhsm)
+        if not JOB_ID_RE.match(namespace.job_id or ""):
+            raise InvalidArgumentValueError(
+                f"--job-id '{namespace.job_id}' is not a job id: it has 32 hex digits, as printed by create --no-wait."
+            )
+    except AzCLIError as error:
+        raise ExitWith(error, EXIT_BAD_INPUT) from None
+    namespace.target = Target(hsm_url, hsm_name_from_url(hsm_url), None, None)

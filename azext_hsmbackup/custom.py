@@ -144,3 +144,25 @@ def create_backup(  # pylint: disable=unused-argument,too-many-arguments,too-man
     result = job_output(tracker.job, target)
     result["folderUrl"] = poller.result().folder_url  # the SDK's own reading of the final status
     return result
+
+
+
+def show_job(cmd, job_id, hsm_name=None, hsm_object=None, hsm_id=None, api_version=None, target=None):  # pylint: disable=unused-argument
+    """Status of a backup or restore job; the HSM keeps each kind under its own path."""
+    from azure.cli.core.azclierror import ResourceNotFoundError
+    from azure.core.rest import HttpRequest
+
+    from azext_hsmbackup._client_factory import backup_client
+    from azext_hsmbackup.errors import EXIT_NOT_FOUND, ExitWith
+
+    with backup_client(cmd.cli_ctx, target.hsm_url, api_version or DEFAULT_API_VERSION) as client:
+        for kind in ("backup", "restore"):
+            request = HttpRequest("GET", f"/{kind}/{job_id}/pending")
+            response = _sdk_call(lambda r=request: client.send_request(r), target, "status")
+            if response.status_code == 404:
+                continue
+            _sdk_call(response.raise_for_status, target, "status")
+            out = job_output(response.json(), target)
+            del out["storageContainerUri"]
+            return {"operation": kind, **out}
+    raise ExitWith(ResourceNotFoundError(f"No backup or restore job {job_id} on {target.hsm_url}."), EXIT_NOT_FOUND)

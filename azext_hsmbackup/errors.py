@@ -31,9 +31,16 @@ _STORAGE_HINTS = {
 
 
 class ExitWith(SystemExit):
-    """Print an az error the az way, then leave with our exit code (knack passes SystemExit codes through)."""
+    """Print an az error as ONE line (what is wrong, then the fix), then leave with our exit code.
+
+    knack passes a SystemExit code through to the shell; az's own handler would turn every error into exit 1.
+    """
 
     def __init__(self, error, code):
+        if error.recommendations:
+            fix = " ".join(str(r) for r in error.recommendations)
+            error.error_msg = f"{error.error_msg.rstrip()} {fix}"
+            error.recommendations = []
         error.print_error()
         error.send_telemetry()
         super().__init__(code)

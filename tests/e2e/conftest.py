@@ -1,0 +1,41 @@
+"""The local stack as a pytest session fixture: started once, stopped by PID whatever happens."""
+
+import json
+
+import pytest
+
+from tests.stack.launcher import Stack
+
+# Fast jobs for the suite; the real service's own headers (Retry-After: 10 on the 202, none on polls) are kept.
+TEST_EMULATOR_CONFIG = {"job_duration_s": 0.4}
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    running = Stack(tmp_path_factory.mktemp("stack"))
+    try:
+        running.up()
+        yield running
+    finally:
+        running.down()
+
+
+@pytest.fixture
+def hsm(stack, request):
+    """A fresh emulator state and a unique HSM name for this test (the emulator creates it on first use)."""
+    stack.emulator("POST", "reset")
+    stack.emulator("PUT", "config", TEST_EMULATOR_CONFIG)
+    name = "hsm" + format(abs(hash(request.node.nodeid)) % 10**8, "08d")
+    return name
+
+
+def requests_to(stack, hsm_name=None):
+    """What the emulator received (admin calls excluded), optionally for one HSM."""
+    log = stack.emulator("GET", "requests")
+    entries = log["requests"] if isinstance(log, dict) else log
+    return [e for e in entries if hsm_name is None or e.get("hsm") == hsm_name]
+
+
+def az_json(result):
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
