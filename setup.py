@@ -21,9 +21,9 @@ CLASSIFIERS = [
 # into the extension directory.
 DEPENDENCIES = []
 
-with open("README.md", "r", encoding="utf-8") as f:
+with open("README.md", encoding="utf-8") as f:
     README = f.read()
-with open("HISTORY.rst", "r", encoding="utf-8") as f:
+with open("HISTORY.rst", encoding="utf-8") as f:
     HISTORY = f.read()
 
 setup(

@@ -379,7 +379,9 @@ def validate_show(cmd, namespace):
     from azext_hsmbackup.errors import EXIT_BAD_INPUT, ExitWith
 
     try:
-        mhsm = _LazySuffix(cmd.cli_ctx.cloud, "mhsm_dns").get() if (namespace.hsm_name or namespace.hsm_object) else None
+        mhsm = (
+            _LazySuffix(cmd.cli_ctx.cloud, "mhsm_dns").get() if (namespace.hsm_name or namespace.hsm_object) else None
+        )
         hsm_url = resolve_hsm_url(namespace.hsm_name, namespace.hsm_object, namespace.hsm_id, mhsm)
         if not JOB_ID_RE.match(namespace.job_id or ""):
             raise InvalidArgumentValueError(

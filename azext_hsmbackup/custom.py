@@ -146,7 +146,6 @@ def create_backup(  # pylint: disable=unused-argument,too-many-arguments,too-man
     return result
 
 
-
 def show_job(cmd, job_id, hsm_name=None, hsm_object=None, hsm_id=None, api_version=None, target=None):  # pylint: disable=unused-argument
     """Status of a backup or restore job; the HSM keeps each kind under its own path."""
     from azure.cli.core.azclierror import ResourceNotFoundError

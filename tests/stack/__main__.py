@@ -21,8 +21,14 @@ def main(argv=None):
         print(f"# Local stack is up (state in {stack.dir}). Stop it with: python -m tests.stack down", file=sys.stderr)
     if args.action in ("up", "env"):
         env = stack.env()
-        for key in ("AZURE_CONFIG_DIR", "REQUESTS_CA_BUNDLE", "HTTPS_PROXY", "NO_PROXY",
-                    "AZURE_CORE_INSTANCE_DISCOVERY", "AZURE_CORE_COLLECT_TELEMETRY"):
+        for key in (
+            "AZURE_CONFIG_DIR",
+            "REQUESTS_CA_BUNDLE",
+            "HTTPS_PROXY",
+            "NO_PROXY",
+            "AZURE_CORE_INSTANCE_DISCOVERY",
+            "AZURE_CORE_COLLECT_TELEMETRY",
+        ):
             print(f"export {key}={shlex.quote(env[key])}")
         print(f"export HSM_URL={shlex.quote(stack.hsm_url('contosohsm'))}")
         print(f"export CONTAINER_URI={shlex.quote(stack.container_uri())}")

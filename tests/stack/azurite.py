@@ -16,9 +16,26 @@ def start(state_dir, cert, key, timeout=30):
     log_path = Path(state_dir) / "azurite.log"
     log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - handed to the child for its lifetime
     proc = subprocess.Popen(
-        [str(AZURITE_BLOB), "--blobHost", "127.0.0.1", "--blobPort", "0", "--inMemoryPersistence",
-         "--disableTelemetry", "--loose", "--cert", str(cert), "--key", str(key), "--oauth", "basic"],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+        [
+            str(AZURITE_BLOB),
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            "0",
+            "--inMemoryPersistence",
+            "--disableTelemetry",
+            "--loose",
+            "--cert",
+            str(cert),
+            "--key",
+            str(key),
+            "--oauth",
+            "basic",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
     )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

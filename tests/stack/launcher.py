@@ -24,10 +24,26 @@ AZ = VENV_BIN / "az"
 PYTHON = VENV_BIN / "python"
 CONTAINER = "backups"
 # Variables that would send the stack's traffic elsewhere, or mix the developer's own az set-up in.
-_SCRUB = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy",
-          "no_proxy", "IDENTITY_ENDPOINT", "IDENTITY_HEADER", "MSI_ENDPOINT", "MSI_SECRET", "IMDS_ENDPOINT",
-          "CURL_CA_BUNDLE", "AZURE_EXTENSION_DIR", "AZURE_EXTENSION_DEV_SOURCES", "AZURE_EXTENSION_SYS_DIR",
-          "AZURE_CONFIG_DIR")
+_SCRUB = (
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "no_proxy",
+    "IDENTITY_ENDPOINT",
+    "IDENTITY_HEADER",
+    "MSI_ENDPOINT",
+    "MSI_SECRET",
+    "IMDS_ENDPOINT",
+    "CURL_CA_BUNDLE",
+    "AZURE_EXTENSION_DIR",
+    "AZURE_EXTENSION_DEV_SOURCES",
+    "AZURE_EXTENSION_SYS_DIR",
+    "AZURE_CONFIG_DIR",
+)
 
 
 def free_port():
@@ -82,19 +98,34 @@ class Stack:
         self.state["proxy_url"] = f"http://127.0.0.1:{free_port()}"
         emulator = self._spawn("emulator", ["-m", "tests.mhsm_emulator", *tls, "--authority", signin["url"]])
         self.state["emulator_url"] = emulator["url"]
-        self._spawn("proxy", [
-            "-m", "tests.stack.proxy", "--state-dir", self.dir, "--port", self.state["proxy_url"].rsplit(":", 1)[1],
-            "--route", f"*{C.MHSM_DNS_SUFFIX}=127.0.0.1:{emulator['port']}",
-            "--route", f"*.blob.{C.STORAGE_ENDPOINT_SUFFIX}=127.0.0.1:{port}",
-        ])
+        self._spawn(
+            "proxy",
+            [
+                "-m",
+                "tests.stack.proxy",
+                "--state-dir",
+                self.dir,
+                "--port",
+                self.state["proxy_url"].rsplit(":", 1)[1],
+                "--route",
+                f"*{C.MHSM_DNS_SUFFIX}=127.0.0.1:{emulator['port']}",
+                "--route",
+                f"*.blob.{C.STORAGE_ENDPOINT_SUFFIX}=127.0.0.1:{port}",
+            ],
+        )
 
     def _spawn(self, name, args, timeout=20):
         ready = self.dir / f"{name}.json"
         ready.unlink(missing_ok=True)
         log = open(self.dir / f"{name}.log", "w", encoding="utf-8")  # noqa: SIM115 - the child owns it
         proc = subprocess.Popen(
-            [str(PYTHON), *map(str, args)], cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            [str(PYTHON), *map(str, args)],
+            cwd=ROOT,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         self._track(name, proc)
         deadline = time.monotonic() + timeout
@@ -160,8 +191,13 @@ class Stack:
     def az(self, *args, config_dir=None, env=None, check=False, input=None, timeout=120):
         """Run the real `az` from the project venv, as a user would, and return the CompletedProcess."""
         result = subprocess.run(
-            [str(AZ), *map(str, args)], env=env or self.env(config_dir), capture_output=True, text=True,
-            input=input, timeout=timeout, stdin=None if input is not None else subprocess.DEVNULL,
+            [str(AZ), *map(str, args)],
+            env=env or self.env(config_dir),
+            capture_output=True,
+            text=True,
+            input=input,
+            timeout=timeout,
+            stdin=None if input is not None else subprocess.DEVNULL,
         )
         if check and result.returncode != 0:
             raise RuntimeError(f"az {' '.join(map(str, args))} failed ({result.returncode}):\n{result.stderr}")
@@ -188,13 +224,32 @@ class Stack:
     def register_cloud(self, config_dir):
         cloud_file = self.dir / "cloud.json"
         cloud_file.write_text(json.dumps(self.cloud_config()))
-        self.az("cloud", "register", "-n", C.CLOUD_NAME, "--cloud-config", f"@{cloud_file}",
-                "--skip-endpoint-discovery", config_dir=config_dir, check=True)
+        self.az(
+            "cloud",
+            "register",
+            "-n",
+            C.CLOUD_NAME,
+            "--cloud-config",
+            f"@{cloud_file}",
+            "--skip-endpoint-discovery",
+            config_dir=config_dir,
+            check=True,
+        )
         self.az("cloud", "set", "-n", C.CLOUD_NAME, config_dir=config_dir, check=True)
 
     def login(self, config_dir):
-        self.az("login", "--service-principal", "-u", C.SP_APP_ID, "-p", C.SP_SECRET, "--tenant", C.TENANT_ID,
-                config_dir=config_dir, check=True)
+        self.az(
+            "login",
+            "--service-principal",
+            "-u",
+            C.SP_APP_ID,
+            "-p",
+            C.SP_SECRET,
+            "--tenant",
+            C.TENANT_ID,
+            config_dir=config_dir,
+            check=True,
+        )
 
     def fresh_config_dir(self, name, login=True):
         """A new, isolated AZURE_CONFIG_DIR with the local cloud registered (and signed in unless told not to)."""
@@ -213,7 +268,8 @@ class Stack:
         return BlobServiceClient(
             f"https://{C.STORAGE_ACCOUNT}.blob.{C.STORAGE_ENDPOINT_SUFFIX}",
             credential={"account_name": C.STORAGE_ACCOUNT, "account_key": C.STORAGE_ACCOUNT_KEY},
-            proxies={"https": self.state["proxy_url"]}, connection_verify=self.bundle,
+            proxies={"https": self.state["proxy_url"]},
+            connection_verify=self.bundle,
         )
 
     def create_container(self, name):
@@ -232,7 +288,9 @@ class Stack:
         from azure.storage.blob import ContainerSasPermissions, generate_container_sas
 
         return generate_container_sas(
-            C.STORAGE_ACCOUNT, container, account_key=C.STORAGE_ACCOUNT_KEY,
+            C.STORAGE_ACCOUNT,
+            container,
+            account_key=C.STORAGE_ACCOUNT_KEY,
             permission=ContainerSasPermissions.from_string(permissions),
             expiry=expiry or datetime.now(timezone.utc) + timedelta(days=2),
         )
@@ -242,8 +300,14 @@ class Stack:
     def emulator(self, method, path, body=None):
         import requests
 
-        response = requests.request(method, f"{self.emulator_url}/_emulator/{path.lstrip('/')}", json=body,
-                                    verify=self.bundle, timeout=30, proxies={"https": None})
+        response = requests.request(
+            method,
+            f"{self.emulator_url}/_emulator/{path.lstrip('/')}",
+            json=body,
+            verify=self.bundle,
+            timeout=30,
+            proxies={"https": None},
+        )
         response.raise_for_status()
         return response.json() if response.content else None
 

@@ -52,7 +52,9 @@ def expected(given):
         return RequiredArgumentMissingError, ["--hsm-name", "--hsm-object", "--id"]
     if len(hsm) > 1:
         return MutuallyExclusiveArgumentError, [FLAG[f] for f in hsm]
-    account, container, uri = (f in given for f in ("storage_account_name", "storage_container_name", "storage_container_uri"))
+    account, container, uri = (
+        f in given for f in ("storage_account_name", "storage_container_name", "storage_container_uri")
+    )
     if uri and (account or container):
         return MutuallyExclusiveArgumentError, ["--storage-container-uri"] + [
             FLAG[f] for f in ("storage_account_name", "storage_container_name") if f in given
@@ -71,9 +73,7 @@ def expected(given):
     return None, []
 
 
-ALL_COMBINATIONS = [
-    frozenset(c) for n in range(len(VALUES) + 1) for c in itertools.combinations(VALUES, n)
-]
+ALL_COMBINATIONS = [frozenset(c) for n in range(len(VALUES) + 1) for c in itertools.combinations(VALUES, n)]
 
 
 def test_table_is_exhaustive():
@@ -87,11 +87,14 @@ def test_every_flag_combination(given):
     if error is None:
         target, _ = resolve_target(**kwargs, **SUFFIXES)
         hsm = next(f for f in ("hsm_name", "hsm_object", "hsm_id") if f in given)
-        assert target.hsm_url == {
-            "hsm_name": "https://myhsm.managedhsm.azure.net",
-            "hsm_object": "https://objhsm.managedhsm.azure.net",
-            "hsm_id": "https://idhsm.managedhsm.azure.net",
-        }[hsm]
+        assert (
+            target.hsm_url
+            == {
+                "hsm_name": "https://myhsm.managedhsm.azure.net",
+                "hsm_object": "https://objhsm.managedhsm.azure.net",
+                "hsm_id": "https://idhsm.managedhsm.azure.net",
+            }[hsm]
+        )
         assert target.container_uri == (
             "https://uriaccount.blob.core.windows.net/uribackups"
             if "storage_container_uri" in given
@@ -113,28 +116,35 @@ def test_every_flag_combination(given):
 @pytest.mark.parametrize("value", ["false", False])
 def test_managed_identity_false_is_not_a_storage_auth(value):
     with pytest.raises(RequiredArgumentMissingError):
-        resolve_target(hsm_name="myhsm", storage_container_uri=VALUES["storage_container_uri"],
-                       use_managed_identity=value == "true", **SUFFIXES)
+        resolve_target(
+            hsm_name="myhsm",
+            storage_container_uri=VALUES["storage_container_uri"],
+            use_managed_identity=value == "true",
+            **SUFFIXES,
+        )
 
 
 def test_sas_with_leading_question_mark_is_accepted():
-    target, _ = resolve_target(hsm_name="myhsm", storage_container_uri=VALUES["storage_container_uri"],
-                               sas_token="?" + SAS, **SUFFIXES)
+    target, _ = resolve_target(
+        hsm_name="myhsm", storage_container_uri=VALUES["storage_container_uri"], sas_token="?" + SAS, **SUFFIXES
+    )
     assert target.sas_token == SAS
 
 
 def test_whole_sas_url_for_the_same_container_is_split():
     url = VALUES["storage_container_uri"] + "?" + SAS
-    target, _ = resolve_target(hsm_name="myhsm", storage_container_uri=VALUES["storage_container_uri"],
-                               sas_token=url, **SUFFIXES)
+    target, _ = resolve_target(
+        hsm_name="myhsm", storage_container_uri=VALUES["storage_container_uri"], sas_token=url, **SUFFIXES
+    )
     assert target.sas_token == SAS
 
 
 def test_whole_sas_url_for_another_container_is_refused_without_echoing_it():
     url = "https://other.blob.core.windows.net/elsewhere?" + SAS
     with pytest.raises(InvalidArgumentValueError) as info:
-        resolve_target(hsm_name="myhsm", storage_container_uri=VALUES["storage_container_uri"],
-                       sas_token=url, **SUFFIXES)
+        resolve_target(
+            hsm_name="myhsm", storage_container_uri=VALUES["storage_container_uri"], sas_token=url, **SUFFIXES
+        )
     assert "--sas-token" in info.value.error_msg and "sig=" not in info.value.error_msg
 
 
@@ -149,24 +159,30 @@ def test_whole_sas_url_for_another_container_is_refused_without_echoing_it():
 )
 def test_bad_hsm_object(obj, fragment):
     with pytest.raises(InvalidArgumentValueError) as info:
-        resolve_target(hsm_object=obj, storage_container_uri=VALUES["storage_container_uri"],
-                       use_managed_identity=True, **SUFFIXES)
+        resolve_target(
+            hsm_object=obj, storage_container_uri=VALUES["storage_container_uri"], use_managed_identity=True, **SUFFIXES
+        )
     assert fragment in info.value.error_msg and "--hsm-object" in info.value.error_msg
 
 
 def test_hsm_object_of_powershell_shape_and_without_uri():
     ps = json.dumps({"Name": "pshsm", "ResourceType": "Microsoft.KeyVault/managedHSMs"})
-    target, _ = resolve_target(hsm_object=ps, storage_container_uri=VALUES["storage_container_uri"],
-                               use_managed_identity=True, **SUFFIXES)
+    target, _ = resolve_target(
+        hsm_object=ps, storage_container_uri=VALUES["storage_container_uri"], use_managed_identity=True, **SUFFIXES
+    )
     assert target.hsm_url == "https://pshsm.managedhsm.azure.net"
 
 
 def test_id_accepts_resource_id_and_keeps_only_scheme_and_host():
     rid = "/subscriptions/x/resourceGroups/rg/providers/Microsoft.KeyVault/managedHSMs/ridhsm"
-    target, _ = resolve_target(hsm_id=rid, storage_container_uri=VALUES["storage_container_uri"],
-                               use_managed_identity=True, **SUFFIXES)
+    target, _ = resolve_target(
+        hsm_id=rid, storage_container_uri=VALUES["storage_container_uri"], use_managed_identity=True, **SUFFIXES
+    )
     assert target.hsm_url == "https://ridhsm.managedhsm.azure.net"
-    target, _ = resolve_target(hsm_id="https://H.managedhsm.azure.net:443/some/path",
-                               storage_container_uri=VALUES["storage_container_uri"],
-                               use_managed_identity=True, **SUFFIXES)
+    target, _ = resolve_target(
+        hsm_id="https://H.managedhsm.azure.net:443/some/path",
+        storage_container_uri=VALUES["storage_container_uri"],
+        use_managed_identity=True,
+        **SUFFIXES,
+    )
     assert target.hsm_url == "https://h.managedhsm.azure.net:443"

@@ -25,7 +25,11 @@ CUSTOM = Cloud(
     [
         (AZURE_PUBLIC_CLOUD, "https://myhsm.managedhsm.azure.net", "https://acct.blob.core.windows.net/bkp"),
         (AZURE_CHINA_CLOUD, "https://myhsm.managedhsm.azure.cn", "https://acct.blob.core.chinacloudapi.cn/bkp"),
-        (AZURE_US_GOV_CLOUD, "https://myhsm.managedhsm.usgovcloudapi.net", "https://acct.blob.core.usgovcloudapi.net/bkp"),
+        (
+            AZURE_US_GOV_CLOUD,
+            "https://myhsm.managedhsm.usgovcloudapi.net",
+            "https://acct.blob.core.usgovcloudapi.net/bkp",
+        ),
         (CUSTOM, "https://myhsm.managedhsm.hsmbackup.test", "https://acct.blob.hsmbackup.test/bkp"),
     ],
     ids=lambda v: getattr(v, "name", None),
@@ -44,40 +48,61 @@ def test_urls_from_cloud_suffixes(cloud, hsm_url, container_uri):
 
 def test_cloud_without_mhsm_suffix_points_to_id():
     with pytest.raises(InvalidArgumentValueError) as info:
-        resolve_target(hsm_name="myhsm", storage_container_uri="https://a.blob.core.windows.net/bkp",
-                       use_managed_identity=True, mhsm_dns_suffix=None)
+        resolve_target(
+            hsm_name="myhsm",
+            storage_container_uri="https://a.blob.core.windows.net/bkp",
+            use_managed_identity=True,
+            mhsm_dns_suffix=None,
+        )
     assert "--id" in info.value.error_msg
 
 
 @pytest.mark.parametrize("name", ["ab", "1hsm", "hsm-", "my--hsm", "a" * 25, "my_hsm", "my.hsm"])
 def test_bad_hsm_names(name):
     with pytest.raises(InvalidArgumentValueError) as info:
-        resolve_target(hsm_name=name, storage_container_uri="https://a.blob.core.windows.net/bkp",
-                       use_managed_identity=True, mhsm_dns_suffix=".managedhsm.azure.net")
+        resolve_target(
+            hsm_name=name,
+            storage_container_uri="https://a.blob.core.windows.net/bkp",
+            use_managed_identity=True,
+            mhsm_dns_suffix=".managedhsm.azure.net",
+        )
     assert "--hsm-name" in info.value.error_msg
 
 
-@pytest.mark.parametrize("account, container, flag", [
-    ("ab", "bk1", "--storage-account-name"), ("MyAccount", "bk1", "--storage-account-name"),
-    ("acct", "b", "--storage-container-name"), ("acct", "Backups", "--storage-container-name"),
-    ("acct", "bk--x", "--storage-container-name"), ("acct", "-bk", "--storage-container-name"),
-])
+@pytest.mark.parametrize(
+    "account, container, flag",
+    [
+        ("ab", "bk1", "--storage-account-name"),
+        ("MyAccount", "bk1", "--storage-account-name"),
+        ("acct", "b", "--storage-container-name"),
+        ("acct", "Backups", "--storage-container-name"),
+        ("acct", "bk--x", "--storage-container-name"),
+        ("acct", "-bk", "--storage-container-name"),
+    ],
+)
 def test_bad_storage_names(account, container, flag):
     with pytest.raises(InvalidArgumentValueError) as info:
-        resolve_target(hsm_id="https://h.managedhsm.azure.net", storage_account_name=account,
-                       storage_container_name=container, use_managed_identity=True,
-                       storage_endpoint_suffix="core.windows.net")
+        resolve_target(
+            hsm_id="https://h.managedhsm.azure.net",
+            storage_account_name=account,
+            storage_container_name=container,
+            use_managed_identity=True,
+            storage_endpoint_suffix="core.windows.net",
+        )
     assert flag in info.value.error_msg
 
 
-@pytest.mark.parametrize("uri, fragment", [
-    ("http://acct.blob.core.windows.net/bkp", "https"),
-    ("https://acct.blob.core.windows.net", "names no container"),
-    ("https://acct.blob.core.windows.net/bk/folder", "not a folder"),
-    ("https://acct.file.core.windows.net/bkp", "blob endpoint"),
-    ("https://acct.blob.core.windows.net/bk?sv=1&sig=abc", "SAS query string"),
-    ("https://acct.blob.core.windows.net/BK", "container name"),
-])
+@pytest.mark.parametrize(
+    "uri, fragment",
+    [
+        ("http://acct.blob.core.windows.net/bkp", "https"),
+        ("https://acct.blob.core.windows.net", "names no container"),
+        ("https://acct.blob.core.windows.net/bk/folder", "not a folder"),
+        ("https://acct.file.core.windows.net/bkp", "blob endpoint"),
+        ("https://acct.blob.core.windows.net/bk?sv=1&sig=abc", "SAS query string"),
+        ("https://acct.blob.core.windows.net/BK", "container name"),
+    ],
+)
 def test_bad_container_uris(uri, fragment):
     with pytest.raises(InvalidArgumentValueError) as info:
         check_container_uri(uri)
@@ -86,4 +111,7 @@ def test_bad_container_uris(uri, fragment):
 
 
 def test_path_style_container_uri_on_an_ip_endpoint():
-    assert check_container_uri("https://127.0.0.1:10000/devstoreaccount1/bkp/") == "https://127.0.0.1:10000/devstoreaccount1/bkp"
+    assert (
+        check_container_uri("https://127.0.0.1:10000/devstoreaccount1/bkp/")
+        == "https://127.0.0.1:10000/devstoreaccount1/bkp"
+    )
