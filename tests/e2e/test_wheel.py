@@ -1,0 +1,40 @@
+"""The extension as users install it: a wheel, added with `az extension add`, runs a backup."""
+
+import subprocess
+import sys
+import zipfile
+
+from tests.e2e.conftest import az_json
+from tests.stack.launcher import ROOT
+
+
+def test_wheel_installs_alone_and_runs_a_backup(stack, hsm, tmp_path):
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", dist, ROOT],
+        check=True,
+        cwd=tmp_path,
+        capture_output=True,
+    )
+    (wheel,) = dist.glob("hsmbackup-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "azext_hsmbackup/azext_metadata.json" in names
+    assert not [n for n in names if n.startswith("tests/")], "tests must stay out of the wheel"
+
+    ext_dir, empty = tmp_path / "extensions", tmp_path / "no-system-extensions"
+    empty.mkdir()
+    env = stack.env(AZURE_EXTENSION_DIR=ext_dir, AZURE_EXTENSION_SYS_DIR=empty)
+    added = stack.az("extension", "add", "--source", wheel, "-y", env=env)
+    assert added.returncode == 0, added.stderr
+    installed = sorted(p.name for p in (ext_dir / "hsmbackup").iterdir())
+    # Only our package and its metadata: no second copy of the SDKs or azure-cli-core the host provides.
+    assert [n for n in installed if not n.endswith(".dist-info")] == ["azext_hsmbackup"], installed
+
+    listed = az_json(stack.az("extension", "list", env=env))
+    assert [(e["name"], e["extensionType"]) for e in listed] == [("hsmbackup", "whl")]
+    out = az_json(
+        stack.az(
+            "hsm-backup", "create", "--hsm-name", hsm, "--storage-container-uri", stack.container_uri(), "--mi", env=env
+        )
+    )
+    assert out["status"] == "Succeeded" and out["folderName"].startswith(f"mhsm-{hsm}-")
