@@ -20,14 +20,12 @@ MI_IDENTITY_HEADER = "local-identity-header"
 
 CLOUD_NAME = "HsmBackupLocal"
 DOMAIN = "hsmbackup.test"
-MHSM_DNS_SUFFIX = ".managedhsm." + DOMAIN          # cloud suffixes.mhsmDns
-MHSM_RESOURCE = "https://managedhsm." + DOMAIN     # what the HSM's 401 challenge names as resource
-STORAGE_ENDPOINT_SUFFIX = DOMAIN                   # cloud suffixes.storageEndpoint -> <acct>.blob.hsmbackup.test
-STORAGE_RESOURCE = "https://storage.azure.com"     # audience Azurite's OAuth accepts
+MHSM_DNS_SUFFIX = ".managedhsm." + DOMAIN  # cloud suffixes.mhsmDns
+MHSM_RESOURCE = "https://managedhsm." + DOMAIN  # what the HSM's 401 challenge names as resource
+STORAGE_ENDPOINT_SUFFIX = DOMAIN  # cloud suffixes.storageEndpoint -> <acct>.blob.hsmbackup.test
+STORAGE_RESOURCE = "https://storage.azure.com"  # audience Azurite's OAuth accepts
 ARM_RESOURCE = "https://management.core.windows.net/"
 
 # Azurite's well-known development account (public, documented by Microsoft; not a secret).
 STORAGE_ACCOUNT = "devstoreaccount1"
-STORAGE_ACCOUNT_KEY = (
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-)
+STORAGE_ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
