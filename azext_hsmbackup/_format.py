@@ -18,3 +18,16 @@ def job_table(result):
         )
         for row in rows
     ]
+
+
+def backup_table(result):
+    """The backups in a container, newest first; the counts only when --details asked for them."""
+    rows = []
+    for row in result:
+        view = OrderedDict(
+            [("FolderName", row["folderName"]), ("HsmName", row["hsmName"]), ("BackupTime", row["backupTime"])]
+        )
+        if "blobCount" in row:
+            view.update(Blobs=row["blobCount"], Bytes=row["sizeBytes"], Complete=row["complete"])
+        rows.append(view)
+    return rows

@@ -1,11 +1,20 @@
 """Flags of `az hsm-backup`: the Backup-AzKeyVault names, plus the `az keyvault backup start` names as aliases."""
 
-from azext_hsmbackup._constants import BACKUP_SAS_PERMISSIONS, DEFAULT_API_VERSION, DEFAULT_POLLING_INTERVAL
+from azext_hsmbackup._constants import (
+    BACKUP_SAS_PERMISSIONS,
+    DEFAULT_API_VERSION,
+    DEFAULT_POLLING_INTERVAL,
+    RESTORE_SAS_PERMISSIONS,
+)
 from azext_hsmbackup._validators import PROMPT_FOR_SAS
+
+HSM_COMMANDS = ("create", "restore", "check backup", "check restore", "show", "wait")
+STORAGE_COMMANDS = ("list", "delete", "prune")
 
 
 def load_arguments(loader, _):
-    for scope in ("hsm-backup create", "hsm-backup show"):
+    for command in HSM_COMMANDS:
+        scope = f"hsm-backup {command}"
         _hsm_arguments(loader, scope)
         with loader.argument_context(scope) as c:
             c.argument(
@@ -13,35 +22,98 @@ def load_arguments(loader, _):
                 options_list=["--api-version"],
                 help=f"Managed HSM data-plane api-version. Default: {DEFAULT_API_VERSION}.",
             )
+            c.argument(
+                "polling_interval",
+                options_list=["--polling-interval"],
+                type=float,
+                help=f"Seconds between status checks while waiting. Default: {DEFAULT_POLLING_INTERVAL:g}; "
+                "a Retry-After sent by the service is always honoured.",
+            )
             c.ignore("target")
-    _storage_arguments(loader, "hsm-backup create", BACKUP_SAS_PERMISSIONS)
+    for command, permissions in (
+        ("create", BACKUP_SAS_PERMISSIONS),
+        ("check backup", BACKUP_SAS_PERMISSIONS),
+        ("restore", RESTORE_SAS_PERMISSIONS),
+        ("check restore", RESTORE_SAS_PERMISSIONS),
+    ):
+        _storage_arguments(loader, f"hsm-backup {command}")
+        _hsm_storage_auth_arguments(loader, f"hsm-backup {command}", permissions)
+    for command, permissions in (("list", "l"), ("delete", "ld"), ("prune", "ld")):
+        scope = f"hsm-backup {command}"
+        _storage_arguments(loader, scope)
+        with loader.argument_context(scope, arg_group="Storage Authentication") as c:
+            c.argument(
+                "sas_token",
+                options_list=["--sas-token", "--storage-container-SAS-token", "-t"],
+                nargs="?",
+                const=PROMPT_FOR_SAS,
+                help=_sas_help(permissions, minted_default=True),
+            )
+        with loader.argument_context(scope) as c:
+            c.ignore("target")
+    for command in ("restore", "check restore"):
+        _folder_arguments(loader, f"hsm-backup {command}")
+
+    for command in ("create", "restore", "delete", "prune"):
+        with loader.argument_context(f"hsm-backup {command}") as c:
+            c.argument(
+                "what_if",
+                options_list=["--what-if"],
+                action="store_true",
+                help="Show what would happen and change nothing.",
+            )
+    for command in ("restore", "delete", "prune"):
+        with loader.argument_context(f"hsm-backup {command}") as c:
+            c.argument("yes", options_list=["--yes", "-y"], action="store_true", help="Do not ask for confirmation.")
+    for command in ("create", "restore"):
+        with loader.argument_context(f"hsm-backup {command}") as c:
+            c.argument(
+                "no_wait",
+                options_list=["--no-wait"],
+                action="store_true",
+                help="Return as soon as the service has accepted the job, with its job id.",
+            )
 
     with loader.argument_context("hsm-backup create") as c:
-        c.argument(
-            "what_if",
-            options_list=["--what-if"],
-            action="store_true",
-            help="Show the resolved HSM URL, container, storage authentication and api-version; start nothing.",
-        )
         c.argument("confirm", options_list=["--confirm"], action="store_true", help="Ask before starting the backup.")
+    with loader.argument_context("hsm-backup restore") as c:
         c.argument(
-            "no_wait",
-            options_list=["--no-wait"],
+            "key_name",
+            options_list=["--key-name", "--key"],
+            help="Restore only this key from the backup (selective key restore).",
+        )
+    for command in ("show", "wait"):
+        with loader.argument_context(f"hsm-backup {command}") as c:
+            c.argument(
+                "job_id", options_list=["--job-id"], help="Id of the job (32 hex digits, from create or restore)."
+            )
+    with loader.argument_context("hsm-backup wait") as c:
+        c.argument("timeout", options_list=["--timeout"], type=float, help="Give up waiting after this many seconds.")
+    with loader.argument_context("hsm-backup list") as c:
+        c.argument("hsm_filter", options_list=["--hsm-name"], help="Only the backups of this HSM.")
+        c.argument(
+            "details",
+            options_list=["--details"],
             action="store_true",
-            help="Return as soon as the service has accepted the job, with its job id.",
+            help="Also count each backup's blobs and bytes (one more listing per backup).",
         )
+    with loader.argument_context("hsm-backup delete") as c:
+        c.argument("backup_folder", options_list=["--backup-folder"], help="The folderName that create printed.")
+    with loader.argument_context("hsm-backup prune") as c:
+        c.argument("keep", options_list=["--keep"], type=int, help="Keep this many newest backups of each HSM.")
         c.argument(
-            "polling_interval",
-            options_list=["--polling-interval"],
-            type=float,
-            help=f"Seconds between status checks while waiting. Default: {DEFAULT_POLLING_INTERVAL:g}; "
-            "a Retry-After sent by the service is always honoured.",
+            "older_than", options_list=["--older-than"], type=float, help="Delete backups older than this many days."
         )
+        c.argument("hsm_filter", options_list=["--hsm-name"], help="Only prune the backups of this HSM.")
 
-    with loader.argument_context("hsm-backup show") as c:
-        c.argument(
-            "job_id", options_list=["--job-id"], help="Id of the backup or restore job (32 hex digits, from create)."
-        )
+
+def _sas_help(permissions, minted_default=False):
+    default = " Without it, a SAS is minted for you from your signed-in identity." if minted_default else ""
+    return (
+        f"SAS token of the container, with permissions '{permissions}'. Keep it out of shell history and the process "
+        "list: `--sas-token @file` reads it from a file, `--sas-token -` from stdin, and `--sas-token` alone asks "
+        f"for it without echo. A leading '?' is fine.{default}"
+    )
 
 
 def _hsm_arguments(loader, scope):
@@ -61,9 +133,7 @@ def _hsm_arguments(loader, scope):
         )
 
 
-def _storage_arguments(loader, scope, permissions):
-    from azure.cli.core.commands.parameters import get_three_state_flag
-
+def _storage_arguments(loader, scope):
     with loader.argument_context(scope, arg_group="Storage Id") as c:
         c.argument("storage_account_name", options_list=["--storage-account-name"], help="Name of the storage account.")
         c.argument(
@@ -78,15 +148,17 @@ def _storage_arguments(loader, scope, permissions):
             "Replaces --storage-account-name and --storage-container-name.",
         )
 
+
+def _hsm_storage_auth_arguments(loader, scope, permissions):
+    from azure.cli.core.commands.parameters import get_three_state_flag
+
     with loader.argument_context(scope, arg_group="Storage Authentication") as c:
         c.argument(
             "sas_token",
             options_list=["--sas-token", "--storage-container-SAS-token", "-t"],
             nargs="?",
             const=PROMPT_FOR_SAS,
-            help=f"SAS token of the container, with permissions '{permissions}' and valid for 24 hours. "
-            "Keep it out of shell history and the process list: `--sas-token @file` reads it from a file, "
-            "`--sas-token -` from stdin, and `--sas-token` alone asks for it without echo. A leading '?' is fine.",
+            help=_sas_help(permissions),
         )
         c.argument(
             "use_managed_identity",
@@ -95,4 +167,26 @@ def _storage_arguments(loader, scope, permissions):
             help="Let the HSM reach storage with its OWN user-assigned managed identity (assigned to the HSM, "
             "with 'Storage Blob Data Contributor' on the container) instead of a SAS token. "
             "Accepts the `--use-managed-identity true` form of `az keyvault backup start`.",
+        )
+        c.argument(
+            "mint_sas",
+            options_list=["--mint-sas"],
+            action="store_true",
+            help=f"Mint a user-delegation SAS for this one container, with only '{permissions}' and valid for the "
+            "24 hours the service asks for, from your signed-in identity: no secret to type. Your identity needs "
+            "'Storage Blob Data Contributor' on the container.",
+        )
+
+
+def _folder_arguments(loader, scope):
+    with loader.argument_context(scope, arg_group="Backup Folder") as c:
+        c.argument(
+            "folder_url",
+            options_list=["--folder-url"],
+            help="The folderUrl that create printed; names the container too.",
+        )
+        c.argument(
+            "backup_folder",
+            options_list=["--backup-folder"],
+            help="The folderName that create printed (e.g. mhsm-myhsm-2026112812000000), with the Storage Id flags.",
         )

@@ -18,7 +18,7 @@ from azure.cli.core.azclierror import (
 )
 
 from azext_hsmbackup import sas
-from azext_hsmbackup._constants import BACKUP_SAS_PERMISSIONS, MANAGED_HSM_RESOURCE_TYPE
+from azext_hsmbackup._constants import BACKUP_SAS_PERMISSIONS, MANAGED_HSM_RESOURCE_TYPE, RESTORE_SAS_PERMISSIONS
 
 # `--sas-token` given without a value: ask for it without echo.
 PROMPT_FOR_SAS = "\0prompt"
@@ -39,11 +39,16 @@ class Target:
     hsm_url: str
     hsm_name: str
     container_uri: str
-    storage_auth: str  # "sas" or "managedIdentity"
+    storage_auth: str  # "sas", "managedIdentity" or "mintedSas" (a user-delegation SAS minted when needed)
     sas_token: str = None
+    folder: str = None  # the backup folder a restore or delete works on
 
     def __repr__(self):  # never show the token, even in a debugger or a log line
         return f"Target(hsm_url={self.hsm_url!r}, container_uri={self.container_uri!r}, auth={self.storage_auth!r})"
+
+    @property
+    def folder_url(self):
+        return f"{self.container_uri}/{self.folder}" if self.folder else None
 
 
 def _given(**flags):
@@ -246,23 +251,108 @@ def resolve_container_uri(account, container, container_uri, storage_endpoint_su
 
 # ---- Storage authentication -----------------------------------------------------------------------------------
 
+SAS_MODE, MI_MODE, MINT_MODE = "sas", "managedIdentity", "mintedSas"
 
-def resolve_storage_auth(sas_token, use_managed_identity, container_uri, needed_permissions):
-    """Return (mode, token, warnings)."""
-    if sas_token and use_managed_identity:
+
+def resolve_storage_auth(sas_token, use_managed_identity, mint_sas, container_uri, needed_permissions, hsm_side=True):
+    """Return (mode, token, warnings).
+
+    hsm_side: the HSM itself reaches storage (backup, restore, checks), so its managed identity is an option and one
+    option is required. Otherwise (list, delete, prune) az reaches storage, as the signed-in identity by default.
+    """
+    given = _given(
+        **{"--sas-token": sas_token, "--use-user-managed-identity": use_managed_identity, "--mint-sas": mint_sas}
+    )
+    if len(given) > 1:
         raise MutuallyExclusiveArgumentError(
-            "--sas-token and --use-user-managed-identity cannot be used together: the HSM reaches storage "
-            "either with the SAS token or with its own user-assigned managed identity."
+            f"{' and '.join(given)} cannot be used together: storage is reached with a SAS token "
+            "or with the HSM's user-assigned managed identity."
         )
     if use_managed_identity:
-        return "managedIdentity", None, []
+        if not hsm_side:
+            raise InvalidArgumentValueError(
+                "--use-user-managed-identity is the HSM's identity and this command runs as you: "
+                "pass --sas-token, or leave it out to use your signed-in identity."
+            )
+        return MI_MODE, None, []
+    if mint_sas or (not sas_token and not hsm_side):
+        return MINT_MODE, None, []
     if not sas_token:
         raise RequiredArgumentMissingError(
-            "No storage access given: pass --sas-token (e.g. --sas-token @token.txt) or "
-            "--use-user-managed-identity (the HSM's own user-assigned identity)."
+            "No storage access given: pass --sas-token (e.g. --sas-token @token.txt), "
+            "--use-user-managed-identity (the HSM's own user-assigned identity), or --mint-sas "
+            "(a short-lived SAS minted from your signed-in identity)."
         )
     token = sas.normalize_sas(sas_token, container_uri)
-    return "sas", token, sas.check_sas(token, needed_permissions)
+    return SAS_MODE, token, sas.check_sas(token, needed_permissions)
+
+
+# ---- Backup folders -------------------------------------------------------------------------------------------
+
+
+def split_folder_url(url, flag="--folder-url"):
+    """https://ACCOUNT.blob.SUFFIX/CONTAINER/FOLDER (what create prints) -> (container URI, folder)."""
+    parts = urlsplit((url or "").strip())
+    segments = [s for s in parts.path.split("/") if s]
+    keep = 2 if _is_ip_or_localhost((parts.hostname or "").lower()) else 1
+    if parts.scheme.lower() != "https" or len(segments) < keep + 1:
+        raise InvalidArgumentValueError(
+            f"{flag} must be the folderUrl that create printed, "
+            "e.g. https://myaccount.blob.core.windows.net/backups/mhsm-myhsm-2026112812000000."
+        )
+    container = f"{parts.scheme}://{parts.netloc}/" + "/".join(segments[:keep])
+    container_uri = check_container_uri(container, flag=flag)
+    if "sig=" in parts.query.lower():
+        raise InvalidArgumentValueError(
+            f"{flag} carries its own SAS query string: pass the URL without '?...' and the token with --sas-token."
+        )
+    return container_uri, "/".join(segments[keep:])
+
+
+def check_folder_name(name, flag="--backup-folder"):
+    if not name or name.startswith("/") or ".." in name.split("/") or any(c in name for c in "?#\\"):
+        raise InvalidArgumentValueError(
+            f"{flag} '{name}' is not a backup folder name: give the folderName that create printed, "
+            "e.g. mhsm-myhsm-2026112812000000."
+        )
+    return name.strip("/")
+
+
+def resolve_folder(folder_url, backup_folder, account, container, container_uri, storage_endpoint_suffix):
+    """One folder form: --folder-url (or a URL in --backup-folder), or --backup-folder NAME with the storage flags."""
+    if backup_folder and backup_folder.lower().startswith(("https://", "http://")):
+        folder_url, backup_folder = backup_folder, None
+        flag = "--backup-folder"
+    else:
+        flag = "--folder-url"
+    if folder_url and backup_folder:
+        raise MutuallyExclusiveArgumentError(
+            "--folder-url and --backup-folder cannot be used together: give the folder URL, "
+            "or the folder name with the container."
+        )
+    if folder_url:
+        storage = _given(
+            **{
+                "--storage-account-name": account,
+                "--storage-container-name": container,
+                "--storage-container-uri": container_uri,
+            }
+        )
+        if storage:
+            raise MutuallyExclusiveArgumentError(
+                f"{flag} already names the container: leave out {' and '.join(storage)}."
+            )
+        return split_folder_url(folder_url, flag)
+    if not backup_folder:
+        raise RequiredArgumentMissingError(
+            "No backup folder given: pass --folder-url (the folderUrl create printed), "
+            "or --backup-folder with the container."
+        )
+    uri = resolve_container_uri(account, container, container_uri, storage_endpoint_suffix)
+    return uri, check_folder_name(backup_folder)
+
+
+# ---- Whole targets, one per command family --------------------------------------------------------------------
 
 
 def resolve_target(
@@ -275,36 +365,85 @@ def resolve_target(
     storage_container_uri=None,
     sas_token=None,
     use_managed_identity=None,
+    mint_sas=None,
     mhsm_dns_suffix=None,
     storage_endpoint_suffix=None,
     needed_permissions=BACKUP_SAS_PERMISSIONS,
 ):
-    """Resolve one HSM form, one storage form and one storage auth mode. Returns (Target, warnings)."""
+    """create, check backup: one HSM form, one storage form, one storage auth mode. Returns (Target, warnings)."""
     hsm_url = resolve_hsm_url(hsm_name, hsm_object, hsm_id, mhsm_dns_suffix)
     container_uri = resolve_container_uri(
         storage_account_name, storage_container_name, storage_container_uri, storage_endpoint_suffix
     )
-    mode, token, warnings = resolve_storage_auth(sas_token, use_managed_identity, container_uri, needed_permissions)
-    target = Target(hsm_url, hsm_name_from_url(hsm_url), container_uri, mode, token)
-    return target, warnings
+    mode, token, warnings = resolve_storage_auth(
+        sas_token, use_managed_identity, mint_sas, container_uri, needed_permissions
+    )
+    return Target(hsm_url, hsm_name_from_url(hsm_url), container_uri, mode, token), warnings
 
 
-# ---- The command-level validator ------------------------------------------------------------------------------
+def resolve_restore_target(
+    *,
+    hsm_name=None,
+    hsm_object=None,
+    hsm_id=None,
+    folder_url=None,
+    backup_folder=None,
+    storage_account_name=None,
+    storage_container_name=None,
+    storage_container_uri=None,
+    sas_token=None,
+    use_managed_identity=None,
+    mint_sas=None,
+    mhsm_dns_suffix=None,
+    storage_endpoint_suffix=None,
+    needed_permissions=RESTORE_SAS_PERMISSIONS,
+):
+    """restore, check restore: one HSM form, one folder form, one storage auth mode."""
+    hsm_url = resolve_hsm_url(hsm_name, hsm_object, hsm_id, mhsm_dns_suffix)
+    container_uri, folder = resolve_folder(
+        folder_url,
+        backup_folder,
+        storage_account_name,
+        storage_container_name,
+        storage_container_uri,
+        storage_endpoint_suffix,
+    )
+    mode, token, warnings = resolve_storage_auth(
+        sas_token, use_managed_identity, mint_sas, container_uri, needed_permissions
+    )
+    return Target(hsm_url, hsm_name_from_url(hsm_url), container_uri, mode, token, folder), warnings
 
 
-class _LazySuffix:
-    """Read a cloud suffix only when a name needs it: an unset suffix raises in azure-cli-core."""
+def resolve_storage_target(
+    *,
+    storage_account_name=None,
+    storage_container_name=None,
+    storage_container_uri=None,
+    sas_token=None,
+    storage_endpoint_suffix=None,
+    needed_permissions="l",
+    backup_folder=None,
+):
+    """list, delete, prune: the container (and a folder name for delete), reached as the CLI user."""
+    container_uri = resolve_container_uri(
+        storage_account_name, storage_container_name, storage_container_uri, storage_endpoint_suffix
+    )
+    mode, token, warnings = resolve_storage_auth(sas_token, None, None, container_uri, needed_permissions, False)
+    folder = check_folder_name(backup_folder) if backup_folder is not None else None
+    return Target(None, None, container_uri, mode, token, folder), warnings
 
-    def __init__(self, cloud, attr):
-        self.cloud, self.attr = cloud, attr
 
-    def get(self):
-        from azure.cli.core.cloud import CloudSuffixNotSetException
+# ---- The command-level validators -----------------------------------------------------------------------------
 
-        try:
-            return getattr(self.cloud.suffixes, self.attr)
-        except CloudSuffixNotSetException:
-            return None
+
+def cloud_suffix(cloud, attr):
+    """A cloud suffix, or None when the cloud does not define it (azure-cli-core raises for an unset one)."""
+    from azure.cli.core.cloud import CloudSuffixNotSetException
+
+    try:
+        return getattr(cloud.suffixes, attr)
+    except CloudSuffixNotSetException:
+        return None
 
 
 def read_sas_token(value):
@@ -319,8 +458,8 @@ def read_sas_token(value):
             return prompt_pass("SAS token: ")
         except NoTTYException:
             raise RequiredArgumentMissingError(
-                "--sas-token was given without a value and there is no terminal to ask for it.",
-                "Pass it as --sas-token @file, or pipe it in with --sas-token -.",
+                "--sas-token was given without a value and there is no terminal to ask for it: "
+                "pass it as --sas-token @file, or pipe it in with --sas-token -."
             ) from None
     if value == STDIN_SAS:
         import sys
@@ -329,64 +468,71 @@ def read_sas_token(value):
     return value
 
 
-def validate_create(cmd, namespace):
-    """Resolve the parameter set before any network call; bad input leaves with exit code 2."""
-    from azure.cli.core.azclierror import AzCLIError
-
-    from azext_hsmbackup.errors import EXIT_BAD_INPUT, ExitWith
-
-    try:
-        _validate_create(cmd, namespace)
-    except AzCLIError as error:
-        raise ExitWith(error, EXIT_BAD_INPUT) from None
+def _pick(namespace, *names):
+    return {name: getattr(namespace, name, None) for name in names}
 
 
-def _validate_create(cmd, namespace):
-    from knack.log import get_logger
+HSM_ARGS = ("hsm_name", "hsm_object", "hsm_id")
+STORAGE_ARGS = ("storage_account_name", "storage_container_name", "storage_container_uri")
 
+
+def _suffixes(cmd, namespace):
     cloud = cmd.cli_ctx.cloud
-    namespace.sas_token = read_sas_token(namespace.sas_token)
-    # Only read the suffixes the chosen parameter set needs (an unset one raises in azure-cli-core).
-    mhsm = _LazySuffix(cloud, "mhsm_dns").get() if (namespace.hsm_name or namespace.hsm_object) else None
-    storage = _LazySuffix(cloud, "storage_endpoint").get() if namespace.storage_account_name else None
-    target, warnings = resolve_target(
-        hsm_name=namespace.hsm_name,
-        hsm_object=namespace.hsm_object,
-        hsm_id=namespace.hsm_id,
-        storage_account_name=namespace.storage_account_name,
-        storage_container_name=namespace.storage_container_name,
-        storage_container_uri=namespace.storage_container_uri,
-        sas_token=namespace.sas_token,
-        use_managed_identity=namespace.use_managed_identity,
-        mhsm_dns_suffix=mhsm,
-        storage_endpoint_suffix=storage,
-    )
-    logger = get_logger(__name__)
-    for warning in warnings:
-        logger.warning(warning)
-    if namespace.polling_interval is not None and namespace.polling_interval <= 0:
-        raise InvalidArgumentValueError("--polling-interval must be a positive number of seconds.")
-    namespace.target = target
+    named_hsm = getattr(namespace, "hsm_name", None) or getattr(namespace, "hsm_object", None)
+    return {
+        "mhsm_dns_suffix": cloud_suffix(cloud, "mhsm_dns") if named_hsm else None,
+        "storage_endpoint_suffix": (
+            cloud_suffix(cloud, "storage_endpoint") if getattr(namespace, "storage_account_name", None) else None
+        ),
+    }
 
+
+def _validator(resolve, *arg_names, **fixed):
+    """A command-level validator: resolve the parameter set before any network call; bad input exits 2."""
+
+    def validate(cmd, namespace):
+        from azure.cli.core.azclierror import AzCLIError
+        from knack.log import get_logger
+
+        from azext_hsmbackup.errors import EXIT_BAD_INPUT, ExitWith
+
+        try:
+            if hasattr(namespace, "sas_token"):
+                namespace.sas_token = read_sas_token(namespace.sas_token)
+            if getattr(namespace, "polling_interval", None) is not None and namespace.polling_interval <= 0:
+                raise InvalidArgumentValueError("--polling-interval must be a positive number of seconds.")
+            target, warnings = resolve(**_pick(namespace, *arg_names), **_suffixes(cmd, namespace), **fixed)
+        except AzCLIError as error:
+            raise ExitWith(error, EXIT_BAD_INPUT) from None
+        for warning in warnings:
+            get_logger(__name__).warning(warning)
+        namespace.target = target
+
+    return validate
+
+
+AUTH_ARGS = ("sas_token", "use_managed_identity", "mint_sas")
+validate_create = _validator(resolve_target, *HSM_ARGS, *STORAGE_ARGS, *AUTH_ARGS)
+validate_check_backup = validate_create
+validate_restore = _validator(
+    resolve_restore_target, *HSM_ARGS, "folder_url", "backup_folder", *STORAGE_ARGS, *AUTH_ARGS
+)
+validate_list = _validator(resolve_storage_target, *STORAGE_ARGS, "sas_token", needed_permissions="l")
+validate_delete = _validator(
+    resolve_storage_target, *STORAGE_ARGS, "sas_token", "backup_folder", needed_permissions="ld"
+)
+validate_prune = _validator(resolve_storage_target, *STORAGE_ARGS, "sas_token", needed_permissions="ld")
 
 JOB_ID_RE = re.compile(r"^[0-9a-fA-F]{32}$")
 
 
-def validate_show(cmd, namespace):
-    """HSM flags (one form) and a job id; bad input leaves with exit code 2 before any network call."""
-    from azure.cli.core.azclierror import AzCLIError
-
-    from azext_hsmbackup.errors import EXIT_BAD_INPUT, ExitWith
-
-    try:
-        mhsm = (
-            _LazySuffix(cmd.cli_ctx.cloud, "mhsm_dns").get() if (namespace.hsm_name or namespace.hsm_object) else None
+def resolve_job(*, hsm_name=None, hsm_object=None, hsm_id=None, job_id=None, mhsm_dns_suffix=None, **_):
+    hsm_url = resolve_hsm_url(hsm_name, hsm_object, hsm_id, mhsm_dns_suffix)
+    if not JOB_ID_RE.match(job_id or ""):
+        raise InvalidArgumentValueError(
+            f"--job-id '{job_id}' is not a job id: a job id has 32 hex digits, as create --no-wait prints."
         )
-        hsm_url = resolve_hsm_url(namespace.hsm_name, namespace.hsm_object, namespace.hsm_id, mhsm)
-        if not JOB_ID_RE.match(namespace.job_id or ""):
-            raise InvalidArgumentValueError(
-                f"--job-id '{namespace.job_id}' is not a job id: it has 32 hex digits, as printed by create --no-wait."
-            )
-    except AzCLIError as error:
-        raise ExitWith(error, EXIT_BAD_INPUT) from None
-    namespace.target = Target(hsm_url, hsm_name_from_url(hsm_url), None, None)
+    return Target(hsm_url, hsm_name_from_url(hsm_url), None, None), []
+
+
+validate_job = _validator(resolve_job, *HSM_ARGS, "job_id")

@@ -1,10 +1,18 @@
 """The command table of `az hsm-backup`."""
 
-from azext_hsmbackup._format import job_table
-from azext_hsmbackup._validators import validate_create, validate_show
+from azext_hsmbackup import _validators as v
+from azext_hsmbackup._format import backup_table, job_table
 
 
 def load_command_table(loader, _):
     with loader.command_group("hsm-backup") as g:
-        g.custom_command("create", "create_backup", validator=validate_create, table_transformer=job_table)
-        g.custom_show_command("show", "show_job", validator=validate_show, table_transformer=job_table)
+        g.custom_command("create", "create_backup", validator=v.validate_create, table_transformer=job_table)
+        g.custom_command("restore", "restore_backup", validator=v.validate_restore, table_transformer=job_table)
+        g.custom_show_command("show", "show_job", validator=v.validate_job, table_transformer=job_table)
+        g.custom_command("wait", "wait_job", validator=v.validate_job, table_transformer=job_table)
+        g.custom_command("list", "list_backups", validator=v.validate_list, table_transformer=backup_table)
+        g.custom_command("delete", "delete_backup", validator=v.validate_delete)
+        g.custom_command("prune", "prune_backups", validator=v.validate_prune)
+    with loader.command_group("hsm-backup check") as g:
+        g.custom_command("backup", "check_backup", validator=v.validate_check_backup, table_transformer=job_table)
+        g.custom_command("restore", "check_restore", validator=v.validate_restore, table_transformer=job_table)

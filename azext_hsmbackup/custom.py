@@ -1,10 +1,16 @@
 """Command bodies of `az hsm-backup`: call the SDK, wait the az way, shape the output."""
 
-from datetime import datetime, timezone
+import time
+from datetime import datetime, timedelta, timezone
 
 from knack.log import get_logger
 
-from azext_hsmbackup._constants import DEFAULT_API_VERSION, DEFAULT_POLLING_INTERVAL
+from azext_hsmbackup._constants import (
+    BACKUP_SAS_PERMISSIONS,
+    DEFAULT_API_VERSION,
+    DEFAULT_POLLING_INTERVAL,
+    RESTORE_SAS_PERMISSIONS,
+)
 
 logger = get_logger(__name__)
 
@@ -34,7 +40,7 @@ def _show_command(target, job_id):
     return f"az hsm-backup show --id {target.hsm_url} --job-id {job_id}"
 
 
-def _confirm(question):
+def _confirm(question, flag="--confirm"):
     from azure.cli.core.azclierror import ManualInterrupt, ValidationError
     from knack.prompting import NoTTYException, prompt_y_n
 
@@ -43,27 +49,37 @@ def _confirm(question):
     try:
         answer = prompt_y_n(question)
     except NoTTYException:
+        hint = "run without --confirm in scripts" if flag == "--confirm" else "pass --yes in scripts"
         raise ExitWith(
-            ValidationError(
-                "--confirm needs a terminal to ask on, and there is none.",
-                "Run without --confirm in scripts, or preview with --what-if.",
-            ),
-            EXIT_BAD_INPUT,
+            ValidationError(f"{question} No terminal to ask on: {hint}, or preview with --what-if."), EXIT_BAD_INPUT
         ) from None
     if not answer:
-        raise ExitWith(ManualInterrupt("Backup not started: not confirmed."), EXIT_BAD_INPUT)
+        raise ExitWith(ManualInterrupt("Nothing was done: not confirmed."), EXIT_BAD_INPUT)
 
 
-def _wait(cmd, poller, tracker, target, operation):
+def _sdk_call(call, target, operation, secrets=()):
+    """Run an SDK call, turning what the service or network says into one clear error and exit code."""
+    from azext_hsmbackup.errors import from_sdk_error
+
+    try:
+        return call()
+    except Exception as ex:  # pylint: disable=broad-exception-caught
+        mapped = from_sdk_error(ex, target.hsm_url, operation, secrets=[target.sas_token, *secrets])
+        if mapped is None:
+            raise
+        raise mapped from None
+
+
+def _wait(cmd, poller, job_id, target, operation):
     """Wait with az's progress indicator (it honours --only-show-errors and core.disable_progress_bar)."""
     from azure.cli.core.commands import LongRunningOperation
 
     from azext_hsmbackup.errors import EXIT_INTERRUPTED
 
     try:
-        LongRunningOperation(cmd.cli_ctx, start_msg="", finish_msg="", poller_done_interval_ms=100)(poller)
+        return LongRunningOperation(cmd.cli_ctx, start_msg="", finish_msg="", poller_done_interval_ms=100)(poller)
     except KeyboardInterrupt:
-        job_id = tracker.job.get("jobId")
+        job_id = job_id() if callable(job_id) else job_id
         logger.warning(
             "Stopped waiting. The %s job %s keeps running on the HSM; check on it with: %s",
             operation,
@@ -73,17 +89,71 @@ def _wait(cmd, poller, tracker, target, operation):
         raise SystemExit(EXIT_INTERRUPTED) from None
 
 
-def _sdk_call(call, target, operation):
-    """Run an SDK call, turning what the service or network says into one clear error and exit code."""
-    from azext_hsmbackup.errors import from_sdk_error
+def _storage_secret(cmd, target, permissions):
+    """The SAS the HSM gets: the given one, or one minted now from the signed-in identity (--mint-sas)."""
+    from azext_hsmbackup import storage
+
+    if target.storage_auth != "mintedSas":
+        return target.sas_token
+    return _storage_call(
+        lambda: storage.mint_user_delegation_sas(
+            cmd.cli_ctx, target.container_uri, permissions, storage.JOB_SAS_LIFETIME
+        ),
+        target,
+    )
+
+
+def _storage_call(call, target):
+    from azext_hsmbackup.errors import from_storage_error
 
     try:
         return call()
     except Exception as ex:  # pylint: disable=broad-exception-caught
-        mapped = from_sdk_error(ex, target.hsm_url, operation, secrets=[target.sas_token])
+        mapped = from_storage_error(ex, target.container_uri, secrets=[target.sas_token])
         if mapped is None:
             raise
         raise mapped from None
+
+
+def _auth_kwargs(target, sas_token):
+    return {"use_managed_identity": True} if target.storage_auth == "managedIdentity" else {"sas_token": sas_token}
+
+
+def _run_job(cmd, target, operation, start, no_wait, polling_interval, api_version, sas_token):
+    """Start a backup/restore/check through the SDK, then wait for it (or not); returns the last job document."""
+    from azext_hsmbackup._client_factory import JobTracker, backup_client
+    from azext_hsmbackup._secrets import secrets_redacted
+
+    tracker = JobTracker()
+    client = backup_client(cmd.cli_ctx, target.hsm_url, api_version or DEFAULT_API_VERSION, tracker)
+    with secrets_redacted(target.sas_token, sas_token), client:
+        poller = _sdk_call(
+            lambda: start(
+                client,
+                polling=not no_wait,
+                _polling_interval=polling_interval or DEFAULT_POLLING_INTERVAL,
+                **_auth_kwargs(target, sas_token),
+            ),
+            target,
+            operation,
+            [sas_token],
+        )
+        if no_wait:
+            job_id = tracker.job.get("jobId")
+            logger.warning(
+                "The %s job %s started. Check on it with: %s", operation, job_id, _show_command(target, job_id)
+            )
+            return tracker.job, poller
+        _sdk_call(
+            lambda: _wait(cmd, poller, lambda: tracker.job.get("jobId"), target, operation),
+            target,
+            operation,
+            [sas_token],
+        )
+    return tracker.job, poller
+
+
+# ---- create -----------------------------------------------------------------------------------------------------
 
 
 def create_backup(  # pylint: disable=unused-argument,too-many-arguments,too-many-locals
@@ -96,6 +166,7 @@ def create_backup(  # pylint: disable=unused-argument,too-many-arguments,too-man
     storage_container_uri=None,
     sas_token=None,
     use_managed_identity=None,
+    mint_sas=None,
     what_if=False,
     confirm=False,
     no_wait=False,
@@ -117,51 +188,369 @@ def create_backup(  # pylint: disable=unused-argument,too-many-arguments,too-man
         }
     if confirm:
         _confirm(f"Perform a full backup of HSM {target.hsm_name} and store it in {target.container_uri}?")
-
-    from azext_hsmbackup._client_factory import JobTracker, backup_client
-    from azext_hsmbackup._secrets import secrets_redacted
-
-    tracker = JobTracker()
-    auth = {"sas_token": target.sas_token} if target.storage_auth == "sas" else {"use_managed_identity": True}
-    with secrets_redacted(target.sas_token):
-        client = backup_client(cmd.cli_ctx, target.hsm_url, api_version, tracker)
-        with client:
-            poller = _sdk_call(
-                lambda: client.begin_backup(
-                    target.container_uri,
-                    polling=not no_wait,
-                    _polling_interval=polling_interval or DEFAULT_POLLING_INTERVAL,
-                    **auth,
-                ),
-                target,
-                "backup",
-            )
-            if no_wait:
-                job_id = tracker.job.get("jobId")
-                logger.warning("Backup job %s started. Check on it with: %s", job_id, _show_command(target, job_id))
-                return job_output(tracker.job, target)
-            _sdk_call(lambda: _wait(cmd, poller, tracker, target, "backup"), target, "backup")
-    result = job_output(tracker.job, target)
-    result["folderUrl"] = poller.result().folder_url  # the SDK's own reading of the final status
+    secret = _storage_secret(cmd, target, BACKUP_SAS_PERMISSIONS)
+    job, poller = _run_job(
+        cmd,
+        target,
+        "backup",
+        lambda client, **kw: client.begin_backup(target.container_uri, **kw),
+        no_wait,
+        polling_interval,
+        api_version,
+        secret,
+    )
+    result = job_output(job, target)
+    if not no_wait:
+        result["folderUrl"] = poller.result().folder_url  # the SDK's own reading of the final status
     return result
 
 
-def show_job(cmd, job_id, hsm_name=None, hsm_object=None, hsm_id=None, api_version=None, target=None):  # pylint: disable=unused-argument
-    """Status of a backup or restore job; the HSM keeps each kind under its own path."""
+# ---- restore ----------------------------------------------------------------------------------------------------
+
+
+def restore_backup(  # pylint: disable=unused-argument,too-many-arguments,too-many-locals
+    cmd,
+    hsm_name=None,
+    hsm_object=None,
+    hsm_id=None,
+    folder_url=None,
+    backup_folder=None,
+    storage_account_name=None,
+    storage_container_name=None,
+    storage_container_uri=None,
+    sas_token=None,
+    use_managed_identity=None,
+    mint_sas=None,
+    key_name=None,
+    what_if=False,
+    yes=False,
+    no_wait=False,
+    api_version=None,
+    polling_interval=None,
+    target=None,
+):
+    what = f"key {key_name} of HSM {target.hsm_name}" if key_name else f"HSM {target.hsm_name}"
+    api_version = api_version or DEFAULT_API_VERSION
+    if what_if:
+        return {
+            "whatIf": True,
+            "operation": "Selective key restore" if key_name else "Full restore",
+            "hsmUrl": target.hsm_url,
+            "hsmName": target.hsm_name,
+            "folderUrl": target.folder_url,
+            "keyName": key_name,
+            "storageAuth": target.storage_auth,
+            "apiVersion": api_version,
+            "message": f"What if: Restoring {what} from {target.folder_url}, overwriting what the HSM holds.",
+        }
+    if not yes:
+        _confirm(f"Restore {what} from {target.folder_url}? This overwrites what the HSM holds.", flag="--yes")
+    secret = _storage_secret(cmd, target, RESTORE_SAS_PERMISSIONS)
+    job, _ = _run_job(
+        cmd,
+        target,
+        "restore",
+        lambda client, **kw: client.begin_restore(target.folder_url, key_name=key_name, **kw),
+        no_wait,
+        polling_interval,
+        api_version,
+        secret,
+    )
+    result = job_output(job, target)
+    result.update(folderUrl=target.folder_url, folderName=target.folder, keyName=key_name)
+    return result
+
+
+# ---- check ------------------------------------------------------------------------------------------------------
+
+_PRE_CHECK_VERSIONS = ("7.2", "7.3", "7.4", "7.5", "7.5-preview.1", "7.6-preview.1")
+
+
+def _check_api_version(api_version):
+    from azure.cli.core.azclierror import InvalidArgumentValueError
+
+    from azext_hsmbackup.errors import EXIT_BAD_INPUT, ExitWith
+
+    if api_version in _PRE_CHECK_VERSIONS:
+        raise ExitWith(
+            InvalidArgumentValueError(
+                f"--api-version {api_version} has no pre-backup or pre-restore check: the checks need 7.6 or later "
+                f"(default {DEFAULT_API_VERSION})."
+            ),
+            EXIT_BAD_INPUT,
+        )
+
+
+def check_backup(  # pylint: disable=unused-argument,too-many-arguments
+    cmd,
+    hsm_name=None,
+    hsm_object=None,
+    hsm_id=None,
+    storage_account_name=None,
+    storage_container_name=None,
+    storage_container_uri=None,
+    sas_token=None,
+    use_managed_identity=None,
+    mint_sas=None,
+    api_version=None,
+    polling_interval=None,
+    target=None,
+):
+    api_version = api_version or DEFAULT_API_VERSION
+    _check_api_version(api_version)
+    secret = _storage_secret(cmd, target, BACKUP_SAS_PERMISSIONS)
+    job, _ = _run_job(
+        cmd,
+        target,
+        "pre-backup check",
+        lambda client, **kw: client.begin_pre_backup(target.container_uri, **kw),
+        False,
+        polling_interval,
+        api_version,
+        secret,
+    )
+    out = job_output(job, target)
+    del out["folderUrl"], out["folderName"]
+    return {"check": "backup", **out}
+
+
+def check_restore(  # pylint: disable=unused-argument,too-many-arguments,too-many-locals
+    cmd,
+    hsm_name=None,
+    hsm_object=None,
+    hsm_id=None,
+    folder_url=None,
+    backup_folder=None,
+    storage_account_name=None,
+    storage_container_name=None,
+    storage_container_uri=None,
+    sas_token=None,
+    use_managed_identity=None,
+    mint_sas=None,
+    api_version=None,
+    polling_interval=None,
+    target=None,
+):
+    api_version = api_version or DEFAULT_API_VERSION
+    _check_api_version(api_version)
+    secret = _storage_secret(cmd, target, RESTORE_SAS_PERMISSIONS)
+    job, _ = _run_job(
+        cmd,
+        target,
+        "pre-restore check",
+        lambda client, **kw: client.begin_pre_restore(target.folder_url, **kw),
+        False,
+        polling_interval,
+        api_version,
+        secret,
+    )
+    out = job_output(job, target)
+    out.update(folderUrl=target.folder_url, folderName=target.folder)
+    return {"check": "restore", **out}
+
+
+# ---- show / wait ------------------------------------------------------------------------------------------------
+
+
+def _fetch_job(client, target, job_id):
+    """(kind, job document) of a backup or restore job; the HSM keeps each kind under its own path."""
     from azure.cli.core.azclierror import ResourceNotFoundError
     from azure.core.rest import HttpRequest
 
-    from azext_hsmbackup._client_factory import backup_client
     from azext_hsmbackup.errors import EXIT_NOT_FOUND, ExitWith
 
-    with backup_client(cmd.cli_ctx, target.hsm_url, api_version or DEFAULT_API_VERSION) as client:
-        for kind in ("backup", "restore"):
-            request = HttpRequest("GET", f"/{kind}/{job_id}/pending")
-            response = _sdk_call(lambda r=request: client.send_request(r), target, "status")
-            if response.status_code == 404:
-                continue
-            _sdk_call(response.raise_for_status, target, "status")
-            out = job_output(response.json(), target)
-            del out["storageContainerUri"]
-            return {"operation": kind, **out}
+    for kind in ("backup", "restore"):
+        request = HttpRequest("GET", f"/{kind}/{job_id}/pending")
+        response = _sdk_call(lambda r=request: client.send_request(r), target, "status")
+        if response.status_code == 404:
+            continue
+        _sdk_call(response.raise_for_status, target, "status")
+        return kind, response.json()
     raise ExitWith(ResourceNotFoundError(f"No backup or restore job {job_id} on {target.hsm_url}."), EXIT_NOT_FOUND)
+
+
+def _job_view(kind, job, target):
+    out = job_output(job, target)
+    del out["storageContainerUri"]
+    return {"operation": kind, **out}
+
+
+def show_job(cmd, job_id, hsm_name=None, hsm_object=None, hsm_id=None, api_version=None, target=None):  # pylint: disable=unused-argument
+    from azext_hsmbackup._client_factory import backup_client
+
+    with backup_client(cmd.cli_ctx, target.hsm_url, api_version or DEFAULT_API_VERSION) as client:
+        kind, job = _fetch_job(client, target, job_id)
+    return _job_view(kind, job, target)
+
+
+class _JobPoller:
+    """Enough of a poller for az's LongRunningOperation: polls the job's status at most every `interval` s."""
+
+    def __init__(self, fetch, interval):
+        self.fetch, self.interval = fetch, interval
+        self.kind, self.job = fetch()
+        self.last = time.monotonic()
+
+    def done(self):
+        if self.job.get("status") == "InProgress" and time.monotonic() - self.last >= self.interval:
+            self.kind, self.job = self.fetch()
+            self.last = time.monotonic()
+        return self.job.get("status") != "InProgress"
+
+    def status(self):
+        return self.job.get("status")
+
+    def result(self):
+        return self.job
+
+
+def wait_job(  # pylint: disable=unused-argument,too-many-arguments
+    cmd,
+    job_id,
+    hsm_name=None,
+    hsm_object=None,
+    hsm_id=None,
+    timeout=None,
+    polling_interval=None,
+    api_version=None,
+    target=None,
+):
+    from azure.cli.core.azclierror import AzureResponseError
+
+    from azext_hsmbackup._client_factory import backup_client
+    from azext_hsmbackup.errors import EXIT_TIMEOUT, ExitWith, job_failed
+
+    deadline = time.monotonic() + timeout if timeout else None
+    interval = polling_interval or DEFAULT_POLLING_INTERVAL
+
+    def fetch():
+        if deadline and time.monotonic() > deadline:
+            raise ExitWith(
+                AzureResponseError(f"The job {job_id} is still running after {timeout:g} s; it keeps running."),
+                EXIT_TIMEOUT,
+            )
+        return _fetch_job(client, target, job_id)
+
+    with backup_client(cmd.cli_ctx, target.hsm_url, api_version or DEFAULT_API_VERSION) as client:
+        poller = _JobPoller(fetch, interval)
+        _wait(cmd, poller, job_id, target, poller.kind)
+    if poller.job.get("status") != "Succeeded":
+        raise job_failed(poller.job, poller.kind)
+    return _job_view(poller.kind, poller.job, target)
+
+
+# ---- list / delete / prune --------------------------------------------------------------------------------------
+
+
+def _container(cmd, target, permissions):
+    """A ContainerClient as the CLI user: with the given SAS, or one minted from the signed-in identity."""
+    from azext_hsmbackup import storage
+
+    sas_token = target.sas_token
+    if target.storage_auth == "mintedSas":
+        sas_token = _storage_call(
+            lambda: storage.mint_user_delegation_sas(
+                cmd.cli_ctx, target.container_uri, permissions, storage.CLI_SAS_LIFETIME
+            ),
+            target,
+        )
+    return storage.container_client(cmd.cli_ctx, target.container_uri, sas_token), sas_token
+
+
+def list_backups(  # pylint: disable=unused-argument,too-many-arguments
+    cmd,
+    storage_account_name=None,
+    storage_container_name=None,
+    storage_container_uri=None,
+    sas_token=None,
+    hsm_filter=None,
+    details=False,
+    target=None,
+):
+    from azext_hsmbackup import storage
+    from azext_hsmbackup._secrets import secrets_redacted
+
+    with secrets_redacted(target.sas_token):
+        client, minted = _container(cmd, target, "l")
+        with secrets_redacted(minted), client:
+            return _storage_call(lambda: storage.list_backups(client, hsm_filter, details), target)
+
+
+def delete_backup(  # pylint: disable=unused-argument,too-many-arguments
+    cmd,
+    backup_folder,
+    storage_account_name=None,
+    storage_container_name=None,
+    storage_container_uri=None,
+    sas_token=None,
+    yes=False,
+    what_if=False,
+    target=None,
+):
+    return _delete_folders(cmd, target, [target.folder], yes, what_if, must_exist=True)
+
+
+def prune_backups(  # pylint: disable=unused-argument,too-many-arguments
+    cmd,
+    storage_account_name=None,
+    storage_container_name=None,
+    storage_container_uri=None,
+    sas_token=None,
+    keep=None,
+    older_than=None,
+    hsm_filter=None,
+    yes=False,
+    what_if=False,
+    target=None,
+):
+    from azure.cli.core.azclierror import RequiredArgumentMissingError
+
+    from azext_hsmbackup import storage
+    from azext_hsmbackup._secrets import secrets_redacted
+    from azext_hsmbackup.errors import EXIT_BAD_INPUT, ExitWith
+
+    if keep is None and older_than is None:
+        raise ExitWith(
+            RequiredArgumentMissingError("Say what to prune: --keep N (newest per HSM) and/or --older-than DAYS."),
+            EXIT_BAD_INPUT,
+        )
+    with secrets_redacted(target.sas_token):
+        client, minted = _container(cmd, target, "l")
+        with secrets_redacted(minted), client:
+            backups = _storage_call(lambda: storage.list_backups(client, hsm_filter), target)
+    cutoff = datetime.now(timezone.utc) - timedelta(days=older_than) if older_than is not None else None
+    doomed, seen = [], {}
+    for backup in backups:  # newest first
+        rank = seen[backup["hsmName"]] = seen.get(backup["hsmName"], 0) + 1
+        too_many = keep is not None and rank > keep
+        too_old = cutoff is not None and datetime.fromisoformat(backup["backupTime"].replace("Z", "+00:00")) < cutoff
+        if (too_many or keep is None) and (too_old or cutoff is None):
+            doomed.append(backup["folderName"])
+    return _delete_folders(cmd, target, doomed, yes, what_if, must_exist=False)
+
+
+def _delete_folders(cmd, target, folders, yes, what_if, must_exist):
+    from azure.cli.core.azclierror import ResourceNotFoundError
+
+    from azext_hsmbackup import storage
+    from azext_hsmbackup._secrets import secrets_redacted
+    from azext_hsmbackup.errors import EXIT_NOT_FOUND, ExitWith
+
+    plan = [{"folderName": f, "folderUrl": f"{target.container_uri}/{f}"} for f in folders]
+    if what_if or not folders:
+        return {"whatIf": bool(what_if), "deleted": [] if what_if else plan, "wouldDelete": plan if what_if else []}
+    if not yes:
+        names = ", ".join(folders[:5]) + (f" and {len(folders) - 5} more" if len(folders) > 5 else "")
+        _confirm(f"Delete {len(folders)} backup folder(s) from {target.container_uri}: {names}?", flag="--yes")
+    with secrets_redacted(target.sas_token):
+        client, minted = _container(cmd, target, "ld")
+        with secrets_redacted(minted), client:
+            for entry in plan:
+                entry["blobsDeleted"] = _storage_call(
+                    lambda f=entry["folderName"]: storage.delete_folder(client, f), target
+                )
+    if must_exist and plan[0]["blobsDeleted"] == 0:
+        raise ExitWith(
+            ResourceNotFoundError(f"No backup folder {folders[0]} in {target.container_uri}."), EXIT_NOT_FOUND
+        )
+    return {"whatIf": False, "deleted": plan, "wouldDelete": []}

@@ -1,8 +1,8 @@
 """One place that turns what the service or the network says into one clear az error and a documented exit code.
 
 Exit codes (also in README.md): 0 success, 1 other error, 2 bad input, 3 not found, 4 the job failed,
-5 not authorized (401/403), 6 another backup or restore is running (409), 7 HSM unreachable or TLS error,
-130 interrupted while waiting (the job keeps running).
+5 not authorized (401/403), 6 another backup or restore is running (409), 7 HSM or storage unreachable or a TLS
+error, 8 still running when --timeout ran out, 130 interrupted while waiting (the job keeps running).
 """
 
 from azure.cli.core import azclierror
@@ -16,6 +16,7 @@ EXIT_JOB_FAILED = 4
 EXIT_UNAUTHORIZED = 5
 EXIT_CONFLICT = 6
 EXIT_CONNECTION = 7
+EXIT_TIMEOUT = 8
 EXIT_INTERRUPTED = 130
 
 # Hints for the storage errors a job most often ends with.
@@ -127,3 +128,35 @@ def from_sdk_error(ex, hsm_url, operation, secrets=()):
     if status == 400:
         return ExitWith(azclierror.BadRequestError(f"The HSM rejected the request: {service_message}"), 1)
     return ExitWith(azclierror.AzureResponseError(f"{hsm_url} answered {status}: {service_message}"), 1)
+
+
+def from_storage_error(ex, container_uri, secrets=()):
+    """Map what blob storage says to the CLI user (list, delete, prune, minting a SAS)."""
+    from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
+
+    if isinstance(ex, ServiceRequestError):
+        detail = redact(first_line(str(ex)), secrets)
+        return ExitWith(azclierror.AzureConnectionError(f"Cannot reach {container_uri}: {detail}"), EXIT_CONNECTION)
+    if not isinstance(ex, HttpResponseError):
+        return None
+    code = getattr(ex, "error_code", None) or ex.reason
+    status = ex.status_code
+    if status in (401, 403) or isinstance(ex, ClientAuthenticationError):
+        return ExitWith(
+            azclierror.ForbiddenError(
+                f"Storage refused access to {container_uri} ({status} {code}). With --sas-token, check its "
+                "permissions and expiry; as your signed-in identity, you need the 'Storage Blob Data Contributor' "
+                "role on the container (it also lets you mint a SAS); or let the HSM use its own identity with "
+                "--use-user-managed-identity."
+            ),
+            EXIT_UNAUTHORIZED,
+        )
+    if status == 404:
+        return ExitWith(
+            azclierror.ResourceNotFoundError(
+                f"{container_uri} was not found ({code}): check the account and container."
+            ),
+            EXIT_NOT_FOUND,
+        )
+    message = redact(first_line(getattr(ex, "message", None) or str(ex)), secrets)
+    return ExitWith(azclierror.AzureResponseError(f"Storage answered {status}: {message}"), 1)
