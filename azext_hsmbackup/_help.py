@@ -63,3 +63,117 @@ examples:
         az hsm-backup create --hsm-name myhsm --storage-container-uri https://myaccount.blob.core.windows.net/backups
         --use-user-managed-identity --no-wait
 """
+
+helps["hsm-backup restore"] = """
+type: command
+short-summary: Restore a Managed HSM, or one key, from a full backup. This overwrites what the HSM holds.
+long-summary: >
+    Mirrors Restore-AzKeyVault. Give the backup as --folder-url (the folderUrl that create printed, so one command
+    feeds the other) or as --backup-folder with the container flags. The HSM reads the backup with a SAS token
+    (permissions 'rl'), its own user-assigned managed identity, or a SAS minted from your identity (--mint-sas).
+    Asks before it starts unless --yes is given; --what-if shows what it would do.
+examples:
+  - name: Restore from the folder URL that create printed, with the HSM's managed identity.
+    text: >
+        az hsm-backup restore --hsm-name myhsm --folder-url
+        https://myaccount.blob.core.windows.net/backups/mhsm-myhsm-2026112812000000 --use-user-managed-identity --yes
+  - name: Back up, then restore that very backup (a script can chain the two).
+    text: >
+        folder=$(az hsm-backup create --hsm-name myhsm --storage-account-name myaccount
+        --storage-container-name backups --mi --query folderUrl -o tsv) &&
+        az hsm-backup restore --hsm-name myhsm --folder-url "$folder" --mi --yes
+  - name: Restore one key from a backup folder, with a SAS token read from a file.
+    text: >
+        az hsm-backup restore --hsm-name myhsm --storage-account-name myaccount --storage-container-name backups
+        --backup-folder mhsm-myhsm-2026112812000000 --key-name mykey --sas-token @sas.txt --yes
+  - name: Show what a restore would do.
+    text: >
+        az hsm-backup restore --hsm-name myhsm --folder-url
+        https://myaccount.blob.core.windows.net/backups/mhsm-myhsm-2026112812000000 --mint-sas --what-if
+"""
+
+helps["hsm-backup show"] = """
+type: command
+short-summary: Show the status of a backup or restore job.
+examples:
+  - name: Check on a backup started with --no-wait.
+    text: az hsm-backup show --hsm-name myhsm --job-id 0123456789abcdef0123456789abcdef
+"""
+
+helps["hsm-backup wait"] = """
+type: command
+short-summary: Wait until a backup or restore job ends; exits non-zero if it failed.
+long-summary: Exit codes 4 (the job failed), 8 (still running when --timeout ran out), 130 (interrupted).
+examples:
+  - name: Start a backup, do other work, then wait for it for at most ten minutes.
+    text: >
+        job=$(az hsm-backup create --hsm-name myhsm --storage-account-name myaccount --storage-container-name backups
+        --mi --no-wait --query jobId -o tsv) &&
+        az hsm-backup wait --hsm-name myhsm --job-id "$job" --timeout 600
+"""
+
+helps["hsm-backup list"] = """
+type: command
+short-summary: List the backups in a blob container, newest first.
+long-summary: >
+    Reads the folder names (mhsm-NAME-TIMESTAMP) with one delimiter listing, so its cost grows with the number of
+    backups, not blobs. --details also counts each backup's blobs and bytes. Runs as you: with --sas-token
+    (permission 'l') or, without it, a SAS minted from your signed-in identity.
+examples:
+  - name: List the backups of one HSM as a table.
+    text: az hsm-backup list --storage-account-name myaccount --storage-container-name backups --hsm-name myhsm -o table
+  - name: The newest backup's folder URL.
+    text: >
+        az hsm-backup list --storage-container-uri https://myaccount.blob.core.windows.net/backups
+        --query "[0].folderUrl" -o tsv
+"""
+
+helps["hsm-backup delete"] = """
+type: command
+short-summary: Delete one backup folder from a blob container.
+examples:
+  - name: Delete a backup without being asked.
+    text: >
+        az hsm-backup delete --storage-account-name myaccount --storage-container-name backups
+        --backup-folder mhsm-myhsm-2026112812000000 --yes
+"""
+
+helps["hsm-backup prune"] = """
+type: command
+short-summary: Delete old backups, keeping the newest of each HSM.
+long-summary: >
+    With --keep N, keeps the N newest backups of each HSM; with --older-than DAYS, deletes backups older than that;
+    with both, deletes only what is beyond the N newest and older than DAYS. Asks first unless --yes is given.
+examples:
+  - name: Show which backups would go if the two newest of each HSM are kept.
+    text: az hsm-backup prune --storage-account-name myaccount --storage-container-name backups --keep 2 --what-if
+  - name: Delete backups older than 30 days, but always keep the newest 7.
+    text: >
+        az hsm-backup prune --storage-account-name myaccount --storage-container-name backups
+        --keep 7 --older-than 30 --yes
+"""
+
+helps["hsm-backup check"] = """
+type: group
+short-summary: Run the service's pre-backup and pre-restore checks without starting a job (api-version 7.6+).
+"""
+
+helps["hsm-backup check backup"] = """
+type: command
+short-summary: Check that a full backup would succeed (permissions, storage access) without taking one.
+examples:
+  - name: Check that the HSM's managed identity can write to the container.
+    text: >
+        az hsm-backup check backup --hsm-name myhsm --storage-account-name myaccount
+        --storage-container-name backups --use-user-managed-identity
+"""
+
+helps["hsm-backup check restore"] = """
+type: command
+short-summary: Check that a restore from a backup folder would succeed, without restoring.
+examples:
+  - name: Check a restore from the folder URL that create printed.
+    text: >
+        az hsm-backup check restore --hsm-name myhsm --folder-url
+        https://myaccount.blob.core.windows.net/backups/mhsm-myhsm-2026112812000000 --sas-token @sas.txt
+"""
