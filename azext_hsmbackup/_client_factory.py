@@ -20,7 +20,8 @@ class JobTracker(SansIOHTTPPolicy):
         if http.status_code not in (200, 202) or "json" not in (http.headers.get("content-type") or ""):
             return
         try:
-            body = json.loads(http.text())
+            # The SDK streams the 202 of a job start; reading it here caches the bytes, which it then iterates.
+            body = json.loads(http.read())
         except ValueError:
             return
         if isinstance(body, dict) and body.get("jobId"):

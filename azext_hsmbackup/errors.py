@@ -42,6 +42,7 @@ class ExitWith(SystemExit):
             fix = " ".join(str(r) for r in error.recommendations)
             error.error_msg = f"{error.error_msg.rstrip()} {fix}"
             error.recommendations = []
+        self.error = error
         error.print_error()
         error.send_telemetry()
         super().__init__(code)
