@@ -67,8 +67,8 @@ def load_arguments(loader, _):
             c.argument("yes", options_list=["--yes", "-y"], action="store_true", help="Do not ask for confirmation.")
     for command in ("create", "restore"):
         with loader.argument_context(f"hsm-backup {command}") as c:
-            c.argument(
-                "no_wait",
+            c.argument(  # not az's `no_wait`: that one would make az drop the job id from the output
+                "skip_wait",
                 options_list=["--no-wait"],
                 action="store_true",
                 help="Return as soon as the service has accepted the job, with its job id.",

@@ -119,7 +119,7 @@ def _auth_kwargs(target, sas_token):
     return {"use_managed_identity": True} if target.storage_auth == "managedIdentity" else {"sas_token": sas_token}
 
 
-def _run_job(cmd, target, operation, start, no_wait, polling_interval, api_version, sas_token):
+def _run_job(cmd, target, operation, start, skip_wait, polling_interval, api_version, sas_token):
     """Start a backup/restore/check through the SDK, then wait for it (or not); returns the last job document."""
     from azext_hsmbackup._client_factory import JobTracker, backup_client
     from azext_hsmbackup._secrets import secrets_redacted
@@ -130,7 +130,6 @@ def _run_job(cmd, target, operation, start, no_wait, polling_interval, api_versi
         poller = _sdk_call(
             lambda: start(
                 client,
-                polling=not no_wait,
                 _polling_interval=polling_interval or DEFAULT_POLLING_INTERVAL,
                 **_auth_kwargs(target, sas_token),
             ),
@@ -138,7 +137,7 @@ def _run_job(cmd, target, operation, start, no_wait, polling_interval, api_versi
             operation,
             [sas_token],
         )
-        if no_wait:
+        if skip_wait:
             job_id = tracker.job.get("jobId")
             logger.warning(
                 "The %s job %s started. Check on it with: %s", operation, job_id, _show_command(target, job_id)
@@ -169,7 +168,7 @@ def create_backup(  # pylint: disable=unused-argument,too-many-arguments,too-man
     mint_sas=None,
     what_if=False,
     confirm=False,
-    no_wait=False,
+    skip_wait=False,
     api_version=None,
     polling_interval=None,
     target=None,
@@ -194,13 +193,13 @@ def create_backup(  # pylint: disable=unused-argument,too-many-arguments,too-man
         target,
         "backup",
         lambda client, **kw: client.begin_backup(target.container_uri, **kw),
-        no_wait,
+        skip_wait,
         polling_interval,
         api_version,
         secret,
     )
     result = job_output(job, target)
-    if not no_wait:
+    if not skip_wait:
         result["folderUrl"] = poller.result().folder_url  # the SDK's own reading of the final status
     return result
 
@@ -224,7 +223,7 @@ def restore_backup(  # pylint: disable=unused-argument,too-many-arguments,too-ma
     key_name=None,
     what_if=False,
     yes=False,
-    no_wait=False,
+    skip_wait=False,
     api_version=None,
     polling_interval=None,
     target=None,
@@ -251,7 +250,7 @@ def restore_backup(  # pylint: disable=unused-argument,too-many-arguments,too-ma
         target,
         "restore",
         lambda client, **kw: client.begin_restore(target.folder_url, key_name=key_name, **kw),
-        no_wait,
+        skip_wait,
         polling_interval,
         api_version,
         secret,
