@@ -28,7 +28,7 @@ def test_wheel_installs_alone_and_runs_a_backup(stack, hsm, tmp_path):
     assert added.returncode == 0, added.stderr
     installed = sorted(p.name for p in (ext_dir / "hsmbackup").iterdir())
     # Only our package and its metadata: no second copy of the SDKs or azure-cli-core the host provides.
-    assert [n for n in installed if not n.endswith(".dist-info")] == ["azext_hsmbackup"], installed
+    assert [n for n in installed if not n.endswith((".dist-info", ".whl"))] == ["azext_hsmbackup"], installed
 
     listed = az_json(stack.az("extension", "list", env=env))
     assert [(e["name"], e["extensionType"]) for e in listed] == [("hsmbackup", "whl")]
