@@ -423,6 +423,7 @@ def resolve_storage_target(
     storage_endpoint_suffix=None,
     needed_permissions="l",
     backup_folder=None,
+    mhsm_dns_suffix=None,  # unused (no HSM here): every resolver is given both suffixes
 ):
     """list, delete, prune: the container (and a folder name for delete), reached as the CLI user."""
     container_uri = resolve_container_uri(

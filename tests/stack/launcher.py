@@ -295,19 +295,18 @@ class Stack:
             expiry=expiry or datetime.now(timezone.utc) + timedelta(days=2),
         )
 
-    # ---- the emulator's admin API (tests only) -----------------------------------------------------------
+    # ---- the admin APIs of the emulator and the sign-in stand-in (tests only) ------------------------------
 
     def emulator(self, method, path, body=None):
+        return self._admin(method, f"{self.emulator_url}/_emulator/{path.lstrip('/')}", body)
+
+    def signin(self, method, path, body=None):
+        return self._admin(method, f"{self.state['signin_url']}/_signin/{path.lstrip('/')}", body)
+
+    def _admin(self, method, url, body):
         import requests
 
-        response = requests.request(
-            method,
-            f"{self.emulator_url}/_emulator/{path.lstrip('/')}",
-            json=body,
-            verify=self.bundle,
-            timeout=30,
-            proxies={"https": None},
-        )
+        response = requests.request(method, url, json=body, verify=self.bundle, timeout=30, proxies={"https": None})
         response.raise_for_status()
         return response.json() if response.content else None
 

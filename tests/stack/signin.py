@@ -150,10 +150,22 @@ class SignIn:
         self.lock = threading.Lock()
         self.token_lifetime = int(token_lifetime)
         self.fail_token = None  # {"status", "error", "error_description", "remaining"} or None
+        # Storage tokens that Azurite refuses (an issuer it does not trust): the identity has no storage access.
+        # Azurite checks no roles, so this is how a test gets storage to say no to the signed-in identity.
+        self.storage_refuses = False
         self.url = None
 
     def config(self):
-        return {"token_lifetime": self.token_lifetime, "fail_token": self.fail_token}
+        return {
+            "token_lifetime": self.token_lifetime,
+            "fail_token": self.fail_token,
+            "storage_refuses": self.storage_refuses,
+        }
+
+    def extra_claims(self, audience):
+        if self.storage_refuses and audience.rstrip("/") == C.STORAGE_RESOURCE:
+            return {"iss": "https://sts.untrusted.invalid/no-storage-role/"}
+        return None
 
     def update(self, body):
         with self.lock:
@@ -162,6 +174,8 @@ class SignIn:
                 if lifetime < 1:
                     raise ValueError("token_lifetime must be >= 1")
                 self.token_lifetime = lifetime
+            if "storage_refuses" in body:
+                self.storage_refuses = bool(body["storage_refuses"])
             if "fail_token" in body:
                 fail = body["fail_token"]
                 if fail is None:
@@ -380,7 +394,7 @@ class Handler(JsonHandler):
             )
         lifetime = self.state.token_lifetime
         audience = audience_from_scope(requested) if v2 else requested
-        token = make_jwt(audience, C.SP_OBJECT_ID, C.SP_APP_ID, lifetime)
+        token = make_jwt(audience, C.SP_OBJECT_ID, C.SP_APP_ID, lifetime, extra=self.state.extra_claims(audience))
         self.record["aud"] = audience
         response = {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token}
         if not v2:
