@@ -19,6 +19,7 @@ from azure.cli.core.azclierror import (
 
 from azext_hsmbackup import sas
 from azext_hsmbackup._constants import BACKUP_SAS_PERMISSIONS, MANAGED_HSM_RESOURCE_TYPE, RESTORE_SAS_PERMISSIONS
+from azext_hsmbackup.errors import shown
 
 # `--sas-token` given without a value: ask for it without echo.
 PROMPT_FOR_SAS = "\0prompt"
@@ -61,7 +62,7 @@ def _given(**flags):
 def check_hsm_name(name, flag="--hsm-name"):
     if not HSM_NAME_RE.match(name or ""):
         raise InvalidArgumentValueError(
-            f"{flag} '{name}' is not a valid Managed HSM name.",
+            f"{flag} {shown(name)} is not a valid Managed HSM name.",
             "Use 3-24 letters, digits and single hyphens, starting with a letter and ending with a letter or digit.",
         )
     return name
@@ -114,19 +115,20 @@ def hsm_url_from_object(text, mhsm_dns_suffix):
             "--hsm-object must be one JSON object, as printed by `az keyvault show --hsm-name NAME`."
         )
     fields = {k.lower(): v for k, v in obj.items()}
-    props = {k.lower(): v for k, v in (fields.get("properties") or {}).items()}
+    properties = fields.get("properties")
+    props = {k.lower(): v for k, v in properties.items()} if isinstance(properties, dict) else {}
     kind = str(fields.get("type") or fields.get("resourcetype") or "").lower()
     if kind != MANAGED_HSM_RESOURCE_TYPE:
-        what = f"a '{fields.get('type') or fields.get('resourcetype')}'" if kind else "an object without a type"
+        what = f"a {shown(fields.get('type') or fields.get('resourcetype'))}" if kind else "an object without a type"
         raise InvalidArgumentValueError(
             f"--hsm-object is {what}, not a Managed HSM (Microsoft.KeyVault/managedHSMs).",
             "Pass the output of `az keyvault show --hsm-name NAME`; for a key vault use `az keyvault backup`.",
         )
     uri = props.get("hsmuri") or fields.get("hsmuri")
-    if uri:
+    if uri and isinstance(uri, str):
         return hsm_url_from_id(uri, mhsm_dns_suffix, flag="--hsm-object properties.hsmUri")
     name = fields.get("name") or fields.get("vaultname")
-    if not name:
+    if not name or not isinstance(name, str):
         raise InvalidArgumentValueError("--hsm-object has neither properties.hsmUri nor a name.")
     return hsm_url_from_name(name, mhsm_dns_suffix)
 
@@ -161,7 +163,7 @@ def resolve_hsm_url(hsm_name, hsm_object, hsm_id, mhsm_dns_suffix):
 def check_container_name(name, flag="--storage-container-name"):
     if not CONTAINER_NAME_RE.match(name or ""):
         raise InvalidArgumentValueError(
-            f"{flag} '{name}' is not a valid blob container name.",
+            f"{flag} {shown(name)} is not a valid blob container name.",
             "Use 3-63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit.",
         )
     return name
@@ -170,7 +172,7 @@ def check_container_name(name, flag="--storage-container-name"):
 def check_account_name(name, flag="--storage-account-name"):
     if not ACCOUNT_NAME_RE.match(name or ""):
         raise InvalidArgumentValueError(
-            f"{flag} '{name}' is not a valid storage account name.",
+            f"{flag} {shown(name)} is not a valid storage account name.",
             "Use 3-24 lowercase letters and digits.",
         )
     return name
@@ -312,7 +314,7 @@ def split_folder_url(url, flag="--folder-url"):
 def check_folder_name(name, flag="--backup-folder"):
     if not name or name.startswith("/") or ".." in name.split("/") or any(c in name for c in "?#\\"):
         raise InvalidArgumentValueError(
-            f"{flag} '{name}' is not a backup folder name: give the folderName that create printed, "
+            f"{flag} {shown(name)} is not a backup folder name: give the folderName that create printed, "
             "e.g. mhsm-myhsm-2026112812000000."
         )
     return name.strip("/")
@@ -531,7 +533,7 @@ def resolve_job(*, hsm_name=None, hsm_object=None, hsm_id=None, job_id=None, mhs
     hsm_url = resolve_hsm_url(hsm_name, hsm_object, hsm_id, mhsm_dns_suffix)
     if not JOB_ID_RE.match(job_id or ""):
         raise InvalidArgumentValueError(
-            f"--job-id '{job_id}' is not a job id: a job id has 32 hex digits, as create --no-wait prints."
+            f"--job-id {shown(job_id)} is not a job id: a job id has 32 hex digits, as create --no-wait prints."
         )
     return Target(hsm_url, hsm_name_from_url(hsm_url), None, None), []
 

@@ -48,6 +48,12 @@ class ExitWith(SystemExit):
         super().__init__(code)
 
 
+def shown(value, limit=60):
+    """A user's value, quoted for an error line: control characters escaped, long values cut."""
+    text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in str(value))
+    return "'" + (text if len(text) <= limit else text[: limit - 1] + "…") + "'"
+
+
 def first_line(message):
     """The service's message without the storage request dump and XML that follow it."""
     text = (message or "").replace("\r", "").strip()

@@ -9,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 from azure.cli.core.azclierror import InvalidArgumentValueError
 
 from azext_hsmbackup._constants import SAS_MIN_VALIDITY_HOURS
+from azext_hsmbackup.errors import shown
 
 SAS_FLAG = "--sas-token"
 
@@ -42,7 +43,7 @@ def _parse_time(value):
         except ValueError:
             continue
     raise InvalidArgumentValueError(
-        f"{SAS_FLAG}: its expiry 'se={value}' is not a date the service understands.",
+        f"{SAS_FLAG}: its expiry se={shown(value)} is not a date the service understands.",
         "Generate a new SAS token, e.g. with `az storage container generate-sas`.",
     )
 
@@ -58,7 +59,7 @@ def split_sas_url(value, container_uri):
     pasted = f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/").lower()
     if container_uri and pasted != container_uri.rstrip("/").lower():
         raise InvalidArgumentValueError(
-            f"{SAS_FLAG} is a whole SAS URL for {pasted}, not for the backup container {container_uri}.",
+            f"{SAS_FLAG} is a whole SAS URL for {shown(pasted)}, not for the backup container {container_uri}.",
             "Pass only the token (the part after '?') of a SAS for the backup container.",
         )
     return parts.query
@@ -101,7 +102,7 @@ def check_sas(token_text, needed_permissions, now=None):
         missing = "".join(p for p in needed_permissions if p not in granted)
         if missing:
             raise InvalidArgumentValueError(
-                f"{SAS_FLAG} lacks the permission(s) '{missing}' (it grants '{granted}'); "
+                f"{SAS_FLAG} lacks the permission(s) '{missing}' (it grants {shown(granted)}); "
                 f"this operation needs '{needed_permissions}'.",
                 f"Generate a SAS with --permissions {needed_permissions}.",
             )
