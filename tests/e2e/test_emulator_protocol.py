@@ -447,7 +447,8 @@ def test_audience_with_trailing_slash_is_accepted(emulator):
 
 def test_202_and_polls_have_the_recorded_headers_keys_and_order(emulator, azurite):
     container, uri = azurite.new_container()
-    emulator.admin("PUT", "config", {"poll_retry_after_ms": None})  # the real service: no header on polls
+    # The real service sends no retry header on polls; a longer job so that the first poll surely sees InProgress.
+    emulator.admin("PUT", "config", {"poll_retry_after_ms": None, "job_duration_s": 0.6})
     response = emulator.call("POST", "/backup", {"storageResourceUri": uri, "token": azurite.sas(container)})
     assert response.status_code == 202 and response.reason == "Accepted"
     body = response.json()

@@ -54,4 +54,4 @@ def test_not_a_sas(value):
 def test_unparsable_expiry():
     with pytest.raises(InvalidArgumentValueError) as info:
         check_sas("sv=1&sp=crdw&se=tomorrow&sig=x", "crdw", now=NOW)
-    assert "se=tomorrow" in info.value.error_msg
+    assert "se='tomorrow'" in info.value.error_msg

@@ -46,24 +46,28 @@ hsm_objects = st.one_of(
 )
 
 
-def maybe(strategy):
-    return st.one_of(st.none(), strategy)
+def maybe(strategy, valid=None):
+    """Absent, a plausible value, or anything at all: enough valid inputs that plans are reached too."""
+    branches = [st.none(), st.none()]
+    if valid is not None:
+        branches += [st.sampled_from(valid)] * 2
+    return st.one_of(*branches, strategy)
 
 
 COMMON = {
-    "storage_account_name": maybe(st.one_of(text, st.sampled_from(["acct", "devstoreaccount1"]))),
-    "storage_container_name": maybe(st.one_of(text, st.sampled_from(["bkp", "backups"]))),
-    "storage_container_uri": maybe(urls),
-    "sas_token": maybe(st.one_of(text, sas_like, urls)),
-    "storage_endpoint_suffix": st.sampled_from([None, "core.windows.net"]),
+    "storage_account_name": maybe(text, ["acct", "devstoreaccount1"]),
+    "storage_container_name": maybe(text, ["bkp", "backups"]),
+    "storage_container_uri": maybe(urls, ["https://acct.blob.core.windows.net/bkp"]),
+    "sas_token": maybe(st.one_of(text, sas_like, urls), ["sv=2026-04-06&sp=racwdl&se=2099-01-01T00:00:00Z&sig=x"]),
+    "storage_endpoint_suffix": st.sampled_from([None, "core.windows.net", "core.windows.net"]),
 }
 HSM = {
-    "hsm_name": maybe(st.one_of(text, st.sampled_from(["myhsm", "a1b"]))),
-    "hsm_object": maybe(hsm_objects),
-    "hsm_id": maybe(urls),
+    "hsm_name": maybe(text, ["myhsm", "a1b"]),
+    "hsm_object": maybe(hsm_objects, ['{"type": "Microsoft.KeyVault/managedHSMs", "name": "objhsm"}']),
+    "hsm_id": maybe(urls, ["https://idhsm.managedhsm.azure.net"]),
     "use_managed_identity": st.sampled_from([None, True, False]),
     "mint_sas": st.sampled_from([None, True, False]),
-    "mhsm_dns_suffix": st.sampled_from([None, ".managedhsm.azure.net"]),
+    "mhsm_dns_suffix": st.sampled_from([None, ".managedhsm.azure.net", ".managedhsm.azure.net"]),
 }
 
 
@@ -93,13 +97,22 @@ def test_create_parameter_sets(kwargs):
 
 
 @SETTINGS
-@given(st.fixed_dictionaries({**COMMON, **HSM, "folder_url": maybe(urls), "backup_folder": maybe(text)}))
+@given(
+    st.fixed_dictionaries(
+        {
+            **COMMON,
+            **HSM,
+            "folder_url": maybe(urls, ["https://acct.blob.core.windows.net/bkp/mhsm-h-2026010100000000"]),
+            "backup_folder": maybe(text, ["mhsm-h-2026010100000000"]),
+        }
+    )
+)
 def test_restore_parameter_sets(kwargs):
     check(resolve_restore_target, kwargs)
 
 
 @SETTINGS
-@given(st.fixed_dictionaries({**COMMON, "backup_folder": maybe(text)}))
+@given(st.fixed_dictionaries({**COMMON, "backup_folder": maybe(text, ["mhsm-h-2026010100000000"])}))
 def test_storage_parameter_sets(kwargs):
     check(resolve_storage_target, kwargs)
 
