@@ -12,7 +12,7 @@ NODE_DIR := tests/stack/node
 AZURITE := $(NODE_DIR)/node_modules/.bin/azurite-blob
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test lint unit e2e wheel clean stack-up stack-down
+.PHONY: setup demo test lint wheel clean stack-up stack-down bench
 
 setup: $(VENV)/.az-host $(VENV)/.dev $(EXT_LINK)/.linked $(AZURITE)
 
@@ -62,3 +62,6 @@ stack-down:
 
 clean:
 	rm -rf $(VENV) $(NODE_DIR)/node_modules dist build .stack *.egg-info .pytest_cache .ruff_cache
+
+bench: setup
+	$(PY) -m tests.bench
