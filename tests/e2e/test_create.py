@@ -15,7 +15,9 @@ OUTPUT_KEYS = {"folderUrl", "folderName", "jobId", "status", "startTime", "endTi
 
 def backup_posts(stack, hsm):
     """The backup jobs the HSM accepted (the SDK's bodiless challenge probe gets a 401 and starts nothing)."""
-    return [r for r in requests_to(stack, hsm) if r["method"] == "POST" and r["path"] == "/backup" and r["status"] == 202]
+    return [
+        r for r in requests_to(stack, hsm) if r["method"] == "POST" and r["path"] == "/backup" and r["status"] == 202
+    ]
 
 
 def assert_backup_landed(stack, hsm, out):
