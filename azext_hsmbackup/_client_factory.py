@@ -39,6 +39,24 @@ def _cli_client_kwargs(cli_ctx):
     return kwargs
 
 
+def check_sdk_version(version):
+    """Refuse an SDK whose challenge policy can replay the job start on a mid-poll 401.
+
+    azure-keyvault-administration 4.4.0 to 4.7.1 (and 4.8.0b1) kept the first request on the policy and could send
+    `POST /backup` again when a poll got a 401: the HSM answers 409 while the first backup runs on.
+    """
+    from azure.cli.core.azclierror import ValidationError
+    from packaging.version import Version
+
+    parsed = Version(version)
+    if Version("4.4.0") <= parsed < Version("4.7.2") or parsed == Version("4.8.0b1"):
+        raise ValidationError(
+            f"This az has azure-keyvault-administration {version}, which can start a backup twice after a token "
+            "refresh (fixed in 4.7.2): upgrade az (az upgrade), or install azure-keyvault-administration>=4.7.2 "
+            "into its Python."
+        )
+
+
 def backup_client(cli_ctx, hsm_url, api_version, tracker=None):
     """A KeyVaultBackupClient for hsm_url, authenticated as the signed-in az account.
 
@@ -46,6 +64,9 @@ def backup_client(cli_ctx, hsm_url, api_version, tracker=None):
     """
     from azure.cli.core._profile import Profile
     from azure.keyvault.administration import KeyVaultBackupClient
+    from azure.keyvault.administration._version import VERSION
+
+    check_sdk_version(VERSION)
 
     credential, _, _ = Profile(cli_ctx=cli_ctx).get_login_credentials(
         subscription_id=cli_ctx.data.get("subscription_id")
