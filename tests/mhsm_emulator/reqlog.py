@@ -6,8 +6,6 @@ Nothing that could be a credential reaches a log line, the admin API or stdout: 
 
 import json
 import re
-import threading
-from pathlib import Path
 
 MASK = "***"
 _SIG = re.compile(r"(?i)(\bsig=)[^&\s\"'<>]*")
@@ -57,27 +55,3 @@ def redact_authorization(value):
 def loggable_query(query):
     """parse_qs output -> {name: value} (a list only when repeated), values masked."""
     return {k: mask_text(v[0]) if len(v) == 1 else [mask_text(x) for x in v] for k, v in query.items()}
-
-
-class JsonLinesLog:
-    """Thread-safe append-only JSON lines file, readable back and clearable (on reset)."""
-
-    def __init__(self, path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self.clear()
-
-    def append(self, record):
-        line = json.dumps(record) + "\n"
-        with self._lock, open(self.path, "a", encoding="utf-8") as f:
-            f.write(line)
-
-    def read(self):
-        with self._lock:
-            text = self.path.read_text(encoding="utf-8")
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-    def clear(self):
-        with self._lock:
-            self.path.write_text("", encoding="utf-8")

@@ -18,14 +18,13 @@ from tests.mhsm_emulator.hsms import HsmRegistry
 from tests.mhsm_emulator.jobs import JobManager
 from tests.mhsm_emulator.reqlog import (
     LOGGED_HEADERS,
-    JsonLinesLog,
     loggable_body,
     loggable_query,
     mask_text,
     redact_authorization,
 )
 from tests.stack import constants as C
-from tests.stack._server import JsonHandler, utc_now
+from tests.stack._server import JsonHandler, JsonLines, utc_now
 
 # Headers every Managed HSM response carries (rest-api.md 2.1/2.2, recordings).
 _SECURITY_HEADERS = (
@@ -50,8 +49,8 @@ class Emulator:
         self.hsms = HsmRegistry()
         self.jobs = JobManager()
         self.faults = FaultBook()
-        self.log = JsonLinesLog(state_dir / "emulator-requests.jsonl")
-        self.admin_log = JsonLinesLog(state_dir / "emulator-admin.jsonl")
+        self.log = JsonLines(state_dir / "emulator-requests.jsonl")
+        self.admin_log = JsonLines(state_dir / "emulator-admin.jsonl")
 
     def hsm(self, name):
         return self.hsms.get(name, self.config["seed_keys"])

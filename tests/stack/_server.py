@@ -36,13 +36,17 @@ def write_json_atomic(path, data):
 
 
 class JsonLines:
-    """A thread-safe append-only JSON-lines file (one request per line), readable back as a list."""
+    """A thread-safe append-only JSON-lines file (one request per line), readable back as a list, clearable."""
 
     def __init__(self, path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self.path.write_text("", encoding="utf-8")
+        self.clear()
+
+    def clear(self):
+        with self._lock:
+            self.path.write_text("", encoding="utf-8")
 
     def append(self, record):
         line = json.dumps(record, sort_keys=False) + "\n"
