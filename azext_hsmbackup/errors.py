@@ -86,6 +86,13 @@ def from_sdk_error(ex, hsm_url, operation, secrets=()):
             ),
             EXIT_UNAUTHORIZED,
         )
+    if isinstance(ex, (ValueError, NotImplementedError)) and "API version" in str(ex):
+        return ExitWith(
+            azclierror.InvalidArgumentValueError(
+                f"--api-version: {first_line(str(ex))} Leave --api-version out to use the tested default."
+            ),
+            EXIT_BAD_INPUT,
+        )
     if isinstance(ex, ServiceRequestError):
         detail = redact(first_line(str(ex)), secrets)
         tls = "SSL" in detail or "certificate" in detail.lower()
