@@ -158,3 +158,61 @@ def test_access_token_payload_never_printed_under_debug(stack, hsm):
     signatures = [t.rsplit(".", 1)[-1] for t in tokens]
     bodies = [t.split(".")[1] for t in tokens]
     assert_nowhere(result, config_dir, tokens + signatures + bodies)
+
+
+COMMANDS = {
+    "create": lambda s, h, f: ["hsm-backup", "create", "--hsm-name", h, "--storage-container-uri", s.container_uri()],
+    "check backup": lambda s, h, f: [
+        "hsm-backup",
+        "check",
+        "backup",
+        "--hsm-name",
+        h,
+        "--storage-container-uri",
+        s.container_uri(),
+    ],
+    "restore": lambda s, h, f: ["hsm-backup", "restore", "--hsm-name", h, "--folder-url", f, "--yes"],
+    "check restore": lambda s, h, f: ["hsm-backup", "check", "restore", "--hsm-name", h, "--folder-url", f],
+    "list": lambda s, h, f: ["hsm-backup", "list", "--storage-container-uri", s.container_uri()],
+    "delete": lambda s, h, f: [
+        "hsm-backup",
+        "delete",
+        "--storage-container-uri",
+        s.container_uri(),
+        "--backup-folder",
+        f.rsplit("/", 1)[1],
+        "--yes",
+    ],
+    "prune": lambda s, h, f: [
+        "hsm-backup",
+        "prune",
+        "--storage-container-uri",
+        s.container_uri(),
+        "--keep",
+        "1",
+        "--hsm-name",
+        h,
+        "--yes",
+    ],
+}
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=COMMANDS.keys())
+def test_every_command_keeps_the_sas_out_of_debug_output_and_files(stack, hsm, command):
+    folder_url = az_json_ok(
+        stack.az("hsm-backup", "create", "--hsm-name", hsm, "--storage-container-uri", stack.container_uri(), "--mi")
+    )["folderUrl"]
+    config_dir = stack.fresh_config_dir(f"secrets-cmd-{hsm}-{command.replace(' ', '-')}")
+    sas, sig = distinctive_sas(stack)
+    sas_file = config_dir.parent / f"{hsm}-{command.replace(' ', '-')}.sas"
+    sas_file.write_text(sas)
+    result = stack.az(
+        *COMMANDS[command](stack, hsm, folder_url), "--sas-token", f"@{sas_file}", "--debug", config_dir=config_dir
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert_nowhere(result, config_dir, [sas, sig, *secrets_in(stack, config_dir)])
+
+
+def az_json_ok(result):
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
