@@ -312,18 +312,31 @@ class Stack:
 
 
 def _stop(pid):
+    """SIGTERM the process group, wait up to 5 s for it to go, then SIGKILL it."""
     try:
         os.killpg(pid, signal.SIGTERM)
     except (ProcessLookupError, PermissionError):
         return
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        try:
-            os.killpg(pid, 0)
-        except ProcessLookupError:
+        if _gone(pid):
             return
         time.sleep(0.05)
     try:
         os.killpg(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+    _gone(pid)
+
+
+def _gone(pid):
+    """True once the process has exited (reaping it when it is our own child, so it does not linger as a zombie)."""
+    try:
+        reaped, _ = os.waitpid(pid, os.WNOHANG)
+        return reaped == pid
+    except ChildProcessError:  # started by another process (`python -m tests.stack down`)
+        try:
+            os.killpg(pid, 0)
+            return False
+        except ProcessLookupError:
+            return True
