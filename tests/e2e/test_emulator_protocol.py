@@ -27,7 +27,7 @@ from azure.core.exceptions import HttpResponseError, ResourceExistsError
 from tests.stack import constants as C
 
 ROOT = Path(__file__).resolve().parents[2]
-RECORDINGS = Path(os.environ.get("HSMBACKUP_RECORDINGS", "/work/shared/reference/recordings"))
+RECORDINGS = Path(os.environ.get("HSMBACKUP_RECORDINGS", C.RECORDINGS_DIR))
 AUTHORITY = "https://127.0.0.1:1"  # named in the challenge only; nothing signs in here
 FAST = {"job_duration_s": 0.25, "poll_retry_after_ms": 50}
 POLL = {"_polling_interval": 0.05}

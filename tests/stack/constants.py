@@ -4,6 +4,8 @@ The stack is a custom cloud whose DNS suffixes live under the reserved `.test` t
 can ever name a public Azure host. A local CONNECT proxy (HTTPS_PROXY) sends those names to 127.0.0.1 ports.
 """
 
+from pathlib import Path
+
 TENANT_ID = "8f5d0c1e-3a7b-4c2d-9e6f-0a1b2c3d4e5f"
 SUBSCRIPTION_ID = "6a1c9e2b-4d3f-4b8a-9c7e-112233445566"
 SUBSCRIPTION_NAME = "HSM Backup Local Subscription"
@@ -29,3 +31,6 @@ ARM_RESOURCE = "https://management.core.windows.net/"
 # Azurite's well-known development account (public, documented by Microsoft; not a secret).
 STORAGE_ACCOUNT = "devstoreaccount1"
 STORAGE_ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+# Real recorded Managed HSM traffic, in the project's shared/ folder beside the checkout (as CI lays it out too).
+RECORDINGS_DIR = Path(__file__).resolve().parents[3] / "shared" / "reference" / "recordings"

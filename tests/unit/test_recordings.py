@@ -7,7 +7,6 @@ the real service sent.
 
 import io
 import json
-from pathlib import Path
 
 import pytest
 import requests
@@ -19,12 +18,9 @@ from azext_hsmbackup._client_factory import JobTracker
 from azext_hsmbackup._validators import Target
 from azext_hsmbackup.custom import job_output
 from azext_hsmbackup.errors import EXIT_JOB_FAILED, from_sdk_error
+from tests.stack.constants import RECORDINGS_DIR
 
-RECORDINGS = Path(__file__).resolve().parents[3] / "shared" / "reference" / "recordings"
-if not RECORDINGS.exists():  # CI lays shared/ beside the clone
-    RECORDINGS = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "recordings"
-
-pytestmark = pytest.mark.skipif(not RECORDINGS.exists(), reason="recordings not available")
+pytestmark = pytest.mark.skipif(not RECORDINGS_DIR.exists(), reason="recordings not available")
 
 
 class Replay(requests.adapters.BaseAdapter):
@@ -82,7 +78,7 @@ def client_for(recording, api_version):
     from azure.keyvault.administration._internal import HttpChallengeCache
 
     HttpChallengeCache.clear()
-    entries = json.loads((RECORDINGS / recording).read_text(encoding="utf-8-sig"))["Entries"]
+    entries = json.loads((RECORDINGS_DIR / recording).read_text(encoding="utf-8-sig"))["Entries"]
     host = requests.utils.urlparse(entries[0]["RequestUri"]).netloc
     replay = Replay(entries)
     session = requests.Session()
