@@ -39,3 +39,25 @@ def requests_to(stack, hsm_name=None):
 def az_json(result):
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def accepted_backups(stack, hsm):
+    """The backup jobs the HSM accepted (the SDK's bodiless challenge probe gets a 401 and starts nothing)."""
+    return [
+        r for r in requests_to(stack, hsm) if r["method"] == "POST" and r["path"] == "/backup" and r["status"] == 202
+    ]
+
+
+def create_with_identity(stack, hsm, *extra, container_uri=None, **kwargs):
+    """`az hsm-backup create` of one HSM into a container (the stack's default one) with the HSM's identity."""
+    return stack.az(
+        "hsm-backup",
+        "create",
+        "--hsm-name",
+        hsm,
+        "--storage-container-uri",
+        container_uri or stack.container_uri(),
+        "--mi",
+        *extra,
+        **kwargs,
+    )

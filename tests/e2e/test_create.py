@@ -6,18 +6,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.e2e.conftest import az_json, requests_to
+from tests.e2e.conftest import accepted_backups, az_json, requests_to
 from tests.stack import constants as C
 
 FOLDER_RE = re.compile(r"^mhsm-(?P<hsm>[a-z0-9-]+)-\d{16}$")
 OUTPUT_KEYS = {"folderUrl", "folderName", "jobId", "status", "startTime", "endTime", "hsmUrl", "storageContainerUri"}
-
-
-def backup_posts(stack, hsm):
-    """The backup jobs the HSM accepted (the SDK's bodiless challenge probe gets a 401 and starts nothing)."""
-    return [
-        r for r in requests_to(stack, hsm) if r["method"] == "POST" and r["path"] == "/backup" and r["status"] == 202
-    ]
 
 
 def assert_backup_landed(stack, hsm, out):
@@ -32,7 +25,7 @@ def assert_backup_landed(stack, hsm, out):
     assert start <= end <= datetime.now(timezone.utc) + timedelta(seconds=5)
     blobs = stack.list_blobs(prefix=out["folderName"] + "/")
     assert blobs, "the emulator wrote no blob into Azurite"
-    posts = backup_posts(stack, hsm)
+    posts = accepted_backups(stack, hsm)
     assert len(posts) == 1, posts
     return posts[0]
 
@@ -255,7 +248,7 @@ def test_no_wait_returns_the_job_and_says_how_to_check(stack, hsm):
     assert out["status"] == "InProgress" and re.fullmatch(r"[0-9a-f]{32}", out["jobId"])
     assert out["folderUrl"] is None
     assert f"--job-id {out['jobId']}" in result.stderr
-    assert len(backup_posts(stack, hsm)) == 1
+    assert len(accepted_backups(stack, hsm)) == 1
 
 
 def test_failed_job_exits_4_with_the_service_error_on_one_line(stack, hsm):

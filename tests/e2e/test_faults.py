@@ -11,31 +11,11 @@ from typing import ClassVar
 
 import pytest
 
-from tests.e2e.conftest import az_json, requests_to
+from tests.e2e.conftest import accepted_backups, az_json, create_with_identity, requests_to
 from tests.stack.launcher import AZ
 from tests.stack.pki import make_pki
 
 CHALLENGE = 'Bearer authorization="https://login.example.invalid/tenant", resource="https://managedhsm.hsmbackup.test"'
-
-
-def accepted_backups(stack, hsm):
-    return [
-        r for r in requests_to(stack, hsm) if r["method"] == "POST" and r["path"] == "/backup" and r["status"] == 202
-    ]
-
-
-def create(stack, hsm, *extra, **kwargs):
-    return stack.az(
-        "hsm-backup",
-        "create",
-        "--hsm-name",
-        hsm,
-        "--storage-container-uri",
-        stack.container_uri(),
-        "--mi",
-        *extra,
-        **kwargs,
-    )
 
 
 def fault(stack, **rule):
@@ -60,7 +40,7 @@ def test_throttling_is_retried_after_retry_after_and_starts_one_job(stack, hsm, 
             "body": {"error": {"code": "Throttled" if status == 429 else "ServiceUnavailable", "message": "Later."}},
         },
     )
-    out = az_json(create(stack, hsm))
+    out = az_json(create_with_identity(stack, hsm))
     assert out["status"] == "Succeeded"
     assert len(accepted_backups(stack, hsm)) == 1
     log = [r for r in requests_to(stack, hsm) if r["auth_present"]]
@@ -71,7 +51,7 @@ def test_throttling_is_retried_after_retry_after_and_starts_one_job(stack, hsm, 
 def test_dropped_connection_while_polling_resumes_the_same_job(stack, hsm):
     stack.emulator("PUT", "config", {"job_duration_s": 1.5})
     fault(stack, match={"method": "GET", "path": "/pending$"}, nth=1, times=1, action="drop")
-    out = az_json(create(stack, hsm))
+    out = az_json(create_with_identity(stack, hsm))
     assert out["status"] == "Succeeded"
     assert len(accepted_backups(stack, hsm)) == 1
     polls = [r for r in requests_to(stack, hsm) if r["method"] == "GET"]
@@ -81,7 +61,7 @@ def test_dropped_connection_while_polling_resumes_the_same_job(stack, hsm):
 def test_token_expiring_mid_poll_reauthenticates_without_a_second_post(stack, hsm):
     stack.emulator("PUT", "config", {"job_duration_s": 1.5})
     fault(stack, match={"method": "GET", "path": "/pending$", "authorized": True}, nth=1, times=1, action="challenge")
-    result = create(stack, hsm)
+    result = create_with_identity(stack, hsm)
     out = az_json(result)
     assert out["status"] == "Succeeded" and "409" not in result.stderr
     posts = [r for r in requests_to(stack, hsm) if r["method"] == "POST"]
@@ -91,7 +71,7 @@ def test_token_expiring_mid_poll_reauthenticates_without_a_second_post(stack, hs
 
 def test_refused_token_exits_5(stack, hsm):
     fault(stack, match={"method": "POST", "authorized": True}, times=None, action="challenge")
-    result = create(stack, hsm)
+    result = create_with_identity(stack, hsm)
     assert result.returncode == 5, result.stderr
     assert "401" in result.stderr and "Managed HSM Backup" in result.stderr and "Traceback" not in result.stderr
 

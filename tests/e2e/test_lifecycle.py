@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import az_json, requests_to
+from tests.e2e.conftest import az_json, create_with_identity, requests_to
 from tests.stack import constants as C
 
 
@@ -19,10 +19,7 @@ def fresh_container(stack, name):
 
 
 def backup(stack, hsm, container_uri, *extra):
-    result = stack.az(
-        "hsm-backup", "create", "--hsm-name", hsm, "--storage-container-uri", container_uri, "--mi", *extra
-    )
-    return az_json(result)
+    return az_json(create_with_identity(stack, hsm, *extra, container_uri=container_uri))
 
 
 def test_full_round_trip_restore_fed_with_creates_output(stack, hsm):

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.e2e.conftest import requests_to
+from tests.e2e.conftest import az_json, requests_to
 
 # The only files allowed to hold an access token: az's own MSAL token cache (that is its job).
 TOKEN_CACHE_FILES = {"msal_token_cache.json", "msal_token_cache.bin", "msal_http_cache.bin"}
@@ -199,7 +199,7 @@ COMMANDS = {
 
 @pytest.mark.parametrize("command", COMMANDS, ids=COMMANDS.keys())
 def test_every_command_keeps_the_sas_out_of_debug_output_and_files(stack, hsm, command):
-    folder_url = az_json_ok(
+    folder_url = az_json(
         stack.az("hsm-backup", "create", "--hsm-name", hsm, "--storage-container-uri", stack.container_uri(), "--mi")
     )["folderUrl"]
     config_dir = stack.fresh_config_dir(f"secrets-cmd-{hsm}-{command.replace(' ', '-')}")
@@ -211,8 +211,3 @@ def test_every_command_keeps_the_sas_out_of_debug_output_and_files(stack, hsm, c
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert_nowhere(result, config_dir, [sas, sig, *secrets_in(stack, config_dir)])
-
-
-def az_json_ok(result):
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
