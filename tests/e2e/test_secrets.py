@@ -32,6 +32,14 @@ def assert_nowhere(result, config_dir, secrets, allow_command_line=False):
                 assert secret not in path.read_text(errors="replace"), path
 
 
+def sas_in_file(stack, config_dir, **kwargs):
+    """A distinctive SAS written to a file beside the config dir (how a careful user passes it): (sas, sig, path)."""
+    sas, sig = distinctive_sas(stack, **kwargs)
+    path = config_dir.with_suffix(".sas")
+    path.write_text(sas)
+    return sas, sig, path
+
+
 def distinctive_sas(stack, **kwargs):
     sas = stack.mint_sas(**kwargs)
     return sas, re.search(r"sig=([^&]+)", sas).group(1)
@@ -53,9 +61,7 @@ CASES = {
 @pytest.mark.parametrize("extra", CASES.values(), ids=CASES.keys())
 def test_sas_from_file_never_shows(stack, hsm, extra):
     config_dir = stack.fresh_config_dir(f"secrets-{hsm}")
-    sas, sig = distinctive_sas(stack)
-    sas_file = config_dir.parent / f"{hsm}.sas"
-    sas_file.write_text(sas)
+    sas, sig, sas_file = sas_in_file(stack, config_dir)
     result = stack.az(
         "hsm-backup",
         "create",
@@ -101,9 +107,7 @@ def test_sas_never_shows_when_the_job_fails(stack, hsm, debug):
 @pytest.mark.parametrize("debug", [False, True], ids=["plain", "debug"])
 def test_sas_never_shows_in_validation_errors(stack, hsm, debug):
     config_dir = stack.fresh_config_dir(f"secrets-bad-{hsm}")
-    sas, sig = distinctive_sas(stack, expiry=datetime.now(timezone.utc) - timedelta(hours=1))
-    sas_file = config_dir.parent / f"{hsm}.sas"
-    sas_file.write_text(sas)
+    sas, sig, sas_file = sas_in_file(stack, config_dir, expiry=datetime.now(timezone.utc) - timedelta(hours=1))
     result = stack.az(
         "hsm-backup",
         "create",
@@ -203,9 +207,7 @@ def test_every_command_keeps_the_sas_out_of_debug_output_and_files(stack, hsm, c
         stack.az("hsm-backup", "create", "--hsm-name", hsm, "--storage-container-uri", stack.container_uri(), "--mi")
     )["folderUrl"]
     config_dir = stack.fresh_config_dir(f"secrets-cmd-{hsm}-{command.replace(' ', '-')}")
-    sas, sig = distinctive_sas(stack)
-    sas_file = config_dir.parent / f"{hsm}-{command.replace(' ', '-')}.sas"
-    sas_file.write_text(sas)
+    sas, sig, sas_file = sas_in_file(stack, config_dir)
     result = stack.az(
         *COMMANDS[command](stack, hsm, folder_url), "--sas-token", f"@{sas_file}", "--debug", config_dir=config_dir
     )
