@@ -4,17 +4,17 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 AZ := $(VENV)/bin/az
-# The `az` host loads extensions from <site-packages>/azure-cli-extensions by default; we put ours there as a
-# link to the working tree, so `.venv/bin/az hsm-backup ...` always runs the code in this checkout.
-SITE := $(VENV)/lib/python3.11/site-packages
-EXT_LINK := $(SITE)/azure-cli-extensions/hsmbackup
+# The `az` host loads extensions from its system extension directory (<site-packages>/azure-cli-extensions); we put
+# ours there as a link to the working tree, so `.venv/bin/az hsm-backup ...` always runs the code in this checkout.
+# The directory is asked of az itself, so no Python version is written here.
+EXT_STAMP := $(VENV)/.ext-linked
 NODE_DIR := tests/stack/node
 AZURITE := $(NODE_DIR)/node_modules/.bin/azurite-blob
 PYTEST_ARGS ?=
 
 .PHONY: setup demo test lint wheel clean stack-up stack-down bench
 
-setup: $(VENV)/.az-host $(VENV)/.dev $(EXT_LINK)/.linked $(AZURITE)
+setup: $(VENV)/.az-host $(VENV)/.dev $(EXT_STAMP) $(AZURITE)
 
 $(VENV)/.az-host: requirements/az-host.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,10 +27,11 @@ $(VENV)/.dev: requirements/dev.txt $(VENV)/.az-host
 	touch $@
 
 # egg-info gives az the extension's name, version and azext_metadata; the package itself is a symlink.
-$(EXT_LINK)/.linked: setup.py azext_hsmbackup/azext_metadata.json $(VENV)/.dev
-	rm -rf $(EXT_LINK) && mkdir -p $(EXT_LINK)
-	ln -s $(CURDIR)/azext_hsmbackup $(EXT_LINK)/azext_hsmbackup
-	$(PY) setup.py -q egg_info --egg-base $(EXT_LINK) >/dev/null
+$(EXT_STAMP): setup.py azext_hsmbackup/azext_metadata.json $(VENV)/.dev
+	link="$$($(PY) -c 'from azure.cli.core.extension import EXTENSIONS_SYS_DIR as d; print(d)')/hsmbackup" && \
+	rm -rf "$$link" && mkdir -p "$$link" && \
+	ln -s $(CURDIR)/azext_hsmbackup "$$link/azext_hsmbackup" && \
+	$(PY) setup.py -q egg_info --egg-base "$$link" >/dev/null
 	rm -rf build
 	touch $@
 

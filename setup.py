@@ -1,5 +1,7 @@
 """Packaging for the `hsmbackup` Azure CLI extension (`az hsm-backup ...`)."""
 
+from pathlib import Path
+
 from setuptools import find_packages, setup
 
 VERSION = "0.1.0"
@@ -21,10 +23,10 @@ CLASSIFIERS = [
 # into the extension directory.
 DEPENDENCIES = []
 
-with open("README.md", encoding="utf-8") as f:
-    README = f.read()
-with open("HISTORY.rst", encoding="utf-8") as f:
-    HISTORY = f.read()
+# What `az extension show` and package indexes print: a short page for users, not the developers' README.
+HERE = Path(__file__).resolve().parent
+README = (HERE / "docs" / "extension.md").read_text(encoding="utf-8")
+HISTORY = (HERE / "HISTORY.rst").read_text(encoding="utf-8")
 
 setup(
     name="hsmbackup",

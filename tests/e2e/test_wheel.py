@@ -20,6 +20,9 @@ def test_wheel_installs_alone_and_runs_a_backup(stack, hsm, tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "azext_hsmbackup/azext_metadata.json" in names
     assert not [n for n in names if n.startswith("tests/")], "tests must stay out of the wheel"
+    metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    # What `az extension show` prints is the users' page and the whole history, not the developers' README.
+    assert "az hsm-backup restore" in metadata and "make demo" not in metadata and "az hsm-backup prune" in metadata
 
     ext_dir, empty = tmp_path / "extensions", tmp_path / "no-system-extensions"
     empty.mkdir()
