@@ -236,7 +236,12 @@ def restore_backup(  # pylint: disable=unused-argument,too-many-arguments,too-ma
 
         from azext_hsmbackup.errors import EXIT_BAD_INPUT, ExitWith
 
-        raise ExitWith(InvalidArgumentValueError("--key-name is empty: give the key to restore."), EXIT_BAD_INPUT)
+        raise ExitWith(
+            InvalidArgumentValueError(
+                "--key-name is empty: give the one key to restore, 1-127 letters, digits and hyphens."
+            ),
+            EXIT_BAD_INPUT,
+        )
     what = f"key {key_name} of HSM {target.hsm_name}" if selective else f"HSM {target.hsm_name}"
     api_version = api_version or DEFAULT_API_VERSION
     if what_if:
