@@ -500,7 +500,7 @@ def delete_backup(  # pylint: disable=unused-argument,too-many-arguments
     what_if=False,
     target=None,
 ):
-    return _delete_folders(cmd, target, lambda client: _plan_delete(client, target), yes, what_if)
+    return _delete_folders(cmd, target, lambda client, quiet=False: _plan_delete(client, target), yes, what_if)
 
 
 def prune_backups(  # pylint: disable=unused-argument,too-many-arguments
@@ -518,7 +518,7 @@ def prune_backups(  # pylint: disable=unused-argument,too-many-arguments
 ):
     # --keep, --older-than and --hsm-name were checked (bounds, at least one rule) before any network call.
     return _delete_folders(
-        cmd, target, lambda client: _plan_prune(client, target, keep, older_than, hsm_filter), yes, what_if
+        cmd, target, lambda client, quiet=False: _plan_prune(client, keep, older_than, hsm_filter, quiet), yes, what_if
     )
 
 
@@ -551,20 +551,16 @@ def _plan_delete(client, target):
         )
     if not state["complete"]:
         raise _not_a_backup(target, target.folder, state["problem"])
-    return [{"folderName": target.folder, "hsmName": hsm, "backupTime": storage._iso(when), **state}]
+    return [{"folderName": target.folder, "hsmName": hsm, "backupTime": storage.iso_time(when), **state}]
 
 
-def _plan_prune(client, target, keep, older_than, hsm_filter):
+def _plan_prune(client, keep, older_than, hsm_filter, quiet):
     """prune: every backup folder of the container inspected, then the rules of storage.plan_prune."""
     from azext_hsmbackup import storage
 
-    backups = storage.list_backups(client, hsm_filter)
-    for backup in backups:
-        backup.update(
-            storage.inspect_folder(client, backup["folderName"], storage.parse_folder_name(backup["folderName"])[1])
-        )
+    backups = storage.list_backups(client, hsm_filter, details=True)
     skipped = [b for b in backups if not b["complete"]]
-    if skipped:
+    if skipped and not quiet:
         logger.warning(
             "Left alone, not complete backups: %s",
             "; ".join(f"{b['folderName']} ({b['problem']})" for b in skipped[:5])
@@ -600,7 +596,7 @@ def _delete_folders(cmd, target, plan, yes, what_if):
                 names = [b["folderName"] for b in planned]
                 listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
                 _confirm(f"Delete {len(names)} backup folder(s) from {target.container_uri}: {listed}?", flag="--yes")
-            still = {b["folderName"] for b in _storage_call(lambda: plan(client), target)}
+            still = {b["folderName"] for b in _storage_call(lambda: plan(client, quiet=True), target)}
             deleted = []
             for backup in planned:
                 folder = backup["folderName"]

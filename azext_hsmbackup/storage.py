@@ -115,7 +115,7 @@ def _blob_problem(blobs, when):
     earliest, latest = when - CLOCK_SKEW, when + JOB_WINDOW + CLOCK_SKEW
     stray = sum(1 for b in blobs if not (b.creation_time and earliest <= b.creation_time <= latest))
     if stray:
-        return f"{_plural(stray, 'blob')} in it were not written by a backup started at {_iso(when)}"
+        return f"{_plural(stray, 'blob')} in it were not written by a backup started at {iso_time(when)}"
     return None
 
 
@@ -153,7 +153,7 @@ def inspect_folder(client, folder, when):
     }
 
 
-def _iso(when):
+def iso_time(when):
     return when.isoformat().replace("+00:00", "Z")
 
 
@@ -161,7 +161,7 @@ def list_backups(client, hsm_name=None, details=False):
     """Backup folders in the container, newest first.
 
     One delimiter listing: the cost grows with the number of backups, not blobs. `details` adds one listing per
-    folder (blob count, size, completeness; a read of the index when the folder has one).
+    folder (blob count, size, completeness and, when not complete, the problem; a read of its index if it has one).
     """
     backups = []
     for item in client.walk_blobs(delimiter="/"):
@@ -174,14 +174,22 @@ def list_backups(client, hsm_name=None, details=False):
                 "folderName": name,
                 "folderUrl": f"{client.url.split('?')[0].rstrip('/')}/{name}",
                 "hsmName": parsed[0],
-                "backupTime": _iso(parsed[1]),
+                "backupTime": iso_time(parsed[1]),
             }
         )
     backups.sort(key=lambda b: (b["backupTime"], b["folderName"]), reverse=True)
-    if details:
-        for backup in backups:
-            state = inspect_folder(client, backup["folderName"], parse_folder_name(backup["folderName"])[1])
-            del state["problem"]
+    return inspect_all(client, backups) if details else backups
+
+
+def inspect_all(client, backups):
+    """inspect_folder for each backup in place, eight at a time: each is a round trip or two, so latency counts."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def inspect(backup):
+        return inspect_folder(client, backup["folderName"], parse_folder_name(backup["folderName"])[1])
+
+    with ThreadPoolExecutor(8) as pool:
+        for backup, state in zip(backups, pool.map(inspect, backups), strict=True):
             backup.update(state)
     return backups
 
