@@ -342,3 +342,55 @@ def test_deletion_table_shows_what_went_or_would_go():
     assert [list(r.values()) for r in deletion_table(done)] == [["Deleted", FOLDER, "myhsm", "t", 3]]
     assert [list(r.values()) for r in deletion_table(preview)] == [["Would delete", FOLDER, "myhsm", "t", 4]]
     assert deletion_table({"deleted": [], "wouldDelete": []}) == []
+
+
+# ---- the real run plans again and re-checks each folder right before deleting it ----------------------------
+
+
+class Closing(Container):
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def run_delete(monkeypatch, client, plans, what_if=False):
+    """custom._delete_folders with `client` as the container and `plans` as what each planning pass returns."""
+    from azext_hsmbackup import custom
+    from azext_hsmbackup._validators import Target
+
+    monkeypatch.setattr(custom, "_container", lambda cmd, target, permissions: (client, None))
+    passes = iter(plans)
+
+    def plan(_client, quiet=False):
+        return next(passes)
+
+    target = Target(None, None, "https://acct.blob.core.windows.net/bkp", "sas", "sig=x")
+    return custom._delete_folders(None, target, plan, True, what_if)
+
+
+def planned(folder, hsm="myhsm"):
+    return {"folderName": folder, "hsmName": hsm, "backupTime": "t", "blobCount": 1}
+
+
+OTHER = "mhsm-myhsm-2026010112000060"
+
+
+def test_what_if_shows_the_plan_and_deletes_nothing(monkeypatch):
+    client = Closing(blob(f"{FOLDER}/a"))
+    out = run_delete(monkeypatch, client, [[planned(FOLDER)]], what_if=True)
+    assert [f["folderName"] for f in out["wouldDelete"]] == [FOLDER] and out["deleted"] == []
+    assert client.deleted == []
+
+
+def test_a_folder_no_longer_planned_after_the_prompt_is_left_alone(monkeypatch):
+    client = Closing(blob(f"{FOLDER}/a"), blob(f"{OTHER}/a", created=STAMP + timedelta(seconds=10)))
+    out = run_delete(monkeypatch, client, [[planned(FOLDER), planned(OTHER)], [planned(OTHER)]])
+    assert [f["folderName"] for f in out["deleted"]] == [OTHER] and client.deleted == [f"{OTHER}/a"]
+
+
+def test_a_folder_that_changed_after_planning_is_left_alone(monkeypatch):
+    client = Closing(blob(f"{FOLDER}/a"), blob(f"{FOLDER}/added-later.txt", created=STAMP + timedelta(days=9)))
+    out = run_delete(monkeypatch, client, [[planned(FOLDER)], [planned(FOLDER)]])
+    assert out["deleted"] == [] and client.deleted == []
