@@ -111,11 +111,11 @@ def _blob_problem(blobs, when):
         return "it holds no blobs"
     empty = sum(1 for b in blobs if not b.size)
     if empty:
-        return f"{_plural(empty, 'blob')} in it are empty"
+        return f"it has {_plural(empty, 'empty blob')}"
     earliest, latest = when - CLOCK_SKEW, when + JOB_WINDOW + CLOCK_SKEW
     stray = sum(1 for b in blobs if not (b.creation_time and earliest <= b.creation_time <= latest))
     if stray:
-        return f"{_plural(stray, 'blob')} in it were not written by a backup started at {iso_time(when)}"
+        return f"it has {_plural(stray, 'blob')} not written by a backup started at {iso_time(when)}"
     return None
 
 
@@ -127,18 +127,20 @@ def _manifest_problem(client, folder, blobs):
         return None
     if manifest.size > MANIFEST_MAX_BYTES:
         return f"its {MANIFEST} is too large to check"
+    from azure.core.exceptions import HttpResponseError
+
     try:
         index = json.loads(client.download_blob(manifest.name).readall())
     except ValueError:
         return None  # not an index of ours to check
-    except Exception:  # pylint: disable=broad-exception-caught
-        return f"its {MANIFEST} could not be read (a SAS needs 'r' as well)"
+    except HttpResponseError:  # e.g. a SAS with 'ld' but no 'r': unchecked is not complete
+        return f"its {MANIFEST} could not be read (a --sas-token needs 'r' too)"
     entries = index.get("keys") if isinstance(index, dict) else None
     if not isinstance(entries, list):
         return None
     wanted = {f"{folder}/{e['blob']}" for e in entries if isinstance(e, dict) and isinstance(e.get("blob"), str)}
     missing = len(wanted - names.keys())
-    return f"{_plural(missing, 'blob')} its {MANIFEST} names are missing" if missing else None
+    return f"it lacks {_plural(missing, 'blob')} its {MANIFEST} names" if missing else None
 
 
 def inspect_folder(client, folder, when):

@@ -216,7 +216,7 @@ def test_list_shows_only_backup_folders_and_calls_only_complete_ones_complete(st
     }
     assert set(listed) == {yard["a_old"], yard["a_new"], yard["b_only"], yard["a_gutted"], FAKE}
     assert {name for name, b in listed.items() if b["complete"]} == {yard["a_old"], yard["a_new"], yard["b_only"]}
-    assert listed[yard["a_gutted"]]["problem"] == "3 blobs its manifest.json names are missing"
+    assert listed[yard["a_gutted"]]["problem"] == "it lacks 3 blobs its manifest.json names"
     assert "not written by a backup started at 2026-01-01T00:00:00Z" in listed[FAKE]["problem"]
 
 

@@ -234,7 +234,7 @@ def test_a_gutted_backup_is_not_complete():
     blobs, contents = backup_blobs()
     gutted = [b for b in blobs if "/keys/" not in b.name]
     state = storage.inspect_folder(Container(*gutted, contents=contents), FOLDER, STAMP)
-    assert state["complete"] is False and state["problem"] == "2 blobs its manifest.json names are missing"
+    assert state["complete"] is False and state["problem"] == "it lacks 2 blobs its manifest.json names"
 
 
 def test_a_folder_without_an_index_is_judged_by_its_blobs_alone():
@@ -246,11 +246,14 @@ def test_a_folder_without_an_index_is_judged_by_its_blobs_alone():
     "blobs, problem",
     [
         ([], "it holds no blobs"),
-        ([blob(f"{FOLDER}/a", size=0)], "1 blob in it are empty"),
+        ([blob(f"{FOLDER}/a", size=0)], "it has 1 empty blob"),
         ([blob(f"{FOLDER}/a", created=STAMP + timedelta(days=40))], "not written by a backup started at"),
         ([blob(f"{FOLDER}/a", created=STAMP - timedelta(hours=1))], "not written by a backup started at"),
         ([blob(f"{FOLDER}/a", created=None)], "not written by a backup started at"),
-        ([blob(f"{FOLDER}/a"), blob(f"{FOLDER}/notes.txt", created=STAMP + timedelta(days=2))], "1 blob in it"),
+        (
+            [blob(f"{FOLDER}/a"), blob(f"{FOLDER}/notes.txt", created=STAMP + timedelta(days=2))],
+            "it has 1 blob not written",
+        ),
     ],
 )
 def test_a_folder_that_only_looks_like_a_backup_is_not_one(blobs, problem):
@@ -266,7 +269,9 @@ def test_within_the_job_window_and_clock_skew_is_a_backup():
 def test_an_unreadable_index_is_not_a_complete_backup():
     class Refusing(Container):
         def download_blob(self, name):
-            raise PermissionError("403")
+            from azure.core.exceptions import HttpResponseError
+
+            raise HttpResponseError("403 AuthorizationPermissionMismatch")
 
     blobs, contents = backup_blobs()
     state = storage.inspect_folder(Refusing(*blobs, contents=contents), FOLDER, STAMP)
