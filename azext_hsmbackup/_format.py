@@ -31,3 +31,22 @@ def backup_table(result):
             view.update(Blobs=row["blobCount"], Bytes=row["sizeBytes"], Complete=row["complete"])
         rows.append(view)
     return rows
+
+
+def deletion_table(result):
+    """delete and prune: one row per backup folder, saying whether it went or would go (--what-if)."""
+    rows = []
+    for action, key, count in (("Deleted", "deleted", "blobsDeleted"), ("Would delete", "wouldDelete", "blobCount")):
+        for row in result.get(key) or []:
+            rows.append(
+                OrderedDict(
+                    [
+                        ("Action", action),
+                        ("FolderName", row.get("folderName")),
+                        ("HsmName", row.get("hsmName")),
+                        ("BackupTime", row.get("backupTime")),
+                        ("Blobs", row.get(count)),
+                    ]
+                )
+            )
+    return rows

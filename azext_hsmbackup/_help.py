@@ -144,6 +144,7 @@ short-summary: Delete old backups, keeping the newest of each HSM.
 long-summary: >
     With --keep N, keeps the N newest backups of each HSM; with --older-than DAYS, deletes backups older than that;
     with both, deletes only what is beyond the N newest and older than DAYS. Asks first unless --yes is given.
+    The newest backup of each HSM is never deleted, whatever the flags; only complete backup folders are touched.
 examples:
   - name: Show which backups would go if the two newest of each HSM are kept.
     text: az hsm-backup prune --storage-account-name myaccount --storage-container-name backups --keep 2 --what-if

@@ -80,7 +80,7 @@ def load_arguments(loader, _):
         c.argument(
             "key_name",
             options_list=["--key-name", "--key"],
-            help="Restore only this key from the backup (selective key restore).",
+            help="Restore only this key from the backup (selective key restore): 1-127 letters, digits and hyphens.",
         )
     for command in ("show", "wait"):
         with loader.argument_context(f"hsm-backup {command}") as c:
@@ -98,11 +98,23 @@ def load_arguments(loader, _):
             help="Also count each backup's blobs and bytes (one more listing per backup).",
         )
     with loader.argument_context("hsm-backup delete") as c:
-        c.argument("backup_folder", options_list=["--backup-folder"], help="The folderName that create printed.")
-    with loader.argument_context("hsm-backup prune") as c:
-        c.argument("keep", options_list=["--keep"], type=int, help="Keep this many newest backups of each HSM.")
         c.argument(
-            "older_than", options_list=["--older-than"], type=float, help="Delete backups older than this many days."
+            "backup_folder",
+            options_list=["--backup-folder"],
+            help="The folderName that create printed (mhsm-<hsm name>-<yyyyMMddHHmmssff>).",
+        )
+    with loader.argument_context("hsm-backup prune") as c:
+        c.argument(
+            "keep",
+            options_list=["--keep"],
+            type=int,
+            help="Keep this many newest backups of each HSM (1-10000). The newest always stays.",
+        )
+        c.argument(
+            "older_than",
+            options_list=["--older-than"],
+            type=float,
+            help="Delete backups older than this many days (above 0, at most 36500).",
         )
         c.argument("hsm_filter", options_list=["--hsm-name"], help="Only prune the backups of this HSM.")
 

@@ -7,6 +7,7 @@ when asked, the SAS token from a hidden prompt or stdin.
 
 import ipaddress
 import json
+import math
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -308,16 +309,19 @@ def split_folder_url(url, flag="--folder-url"):
         raise InvalidArgumentValueError(
             f"{flag} carries its own SAS query string: pass the URL without '?...' and the token with --sas-token."
         )
-    return container_uri, "/".join(segments[keep:])
+    return container_uri, check_folder_name("/".join(segments[keep:]), flag=flag)
 
 
 def check_folder_name(name, flag="--backup-folder"):
-    if not name or name.startswith("/") or ".." in name.split("/") or any(c in name for c in "?#\\"):
+    """A backup folder is one top-level name of the service's form: never a path, a prefix or another folder."""
+    from azext_hsmbackup.storage import parse_folder_name
+
+    if parse_folder_name(name) is None:
         raise InvalidArgumentValueError(
-            f"{flag} {shown(name)} is not a backup folder name: give the folderName that create printed, "
-            "e.g. mhsm-myhsm-2026112812000000."
+            f"{flag} {shown(name)} is not a backup folder: give the folderName that create printed, "
+            "mhsm-<hsm name>-<yyyyMMddHHmmssff> at the top of the container, e.g. mhsm-myhsm-2026112812000000."
         )
-    return name.strip("/")
+    return name
 
 
 def resolve_folder(folder_url, backup_folder, account, container, container_uri, storage_endpoint_suffix):
@@ -539,3 +543,92 @@ def resolve_job(*, hsm_name=None, hsm_object=None, hsm_id=None, job_id=None, mhs
 
 
 validate_job = _validator(resolve_job, *HSM_ARGS, "job_id")
+
+
+# ---- Destructive commands: retention rules, key names, the HSM filter ------------------------------------------
+# (The folder checks are check_folder_name and split_folder_url above.) Each check is pure and runs before the
+# parameter set is resolved, so a bad value exits 2 before a SAS prompt and before any network call.
+
+KEEP_MAX = 10000
+OLDER_THAN_MAX_DAYS = 36500  # 100 years: far inside what date arithmetic can take
+KEY_NAME_RE = re.compile(r"[0-9a-zA-Z-]{1,127}")  # what Key Vault and Managed HSM accept as a key name
+
+
+def check_key_name(value):
+    if value is None:
+        return None
+    if not isinstance(value, str) or not KEY_NAME_RE.fullmatch(value):
+        what = "is empty" if not str(value).strip() else "is not a key name"
+        raise InvalidArgumentValueError(
+            f"--key-name {shown(value)} {what}: a key name has 1-127 letters, digits and hyphens.",
+            "Give the name of the one key to restore, or leave --key-name out for a full restore.",
+        )
+    return value
+
+
+def check_keep(value):
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= KEEP_MAX):
+        raise InvalidArgumentValueError(
+            f"--keep {shown(value)} is out of range: keep 1-{KEEP_MAX} newest backups of each HSM "
+            "(the newest is always kept)."
+        )
+    return value
+
+
+def check_older_than(value):
+    if value is not None and not (
+        isinstance(value, (int, float)) and math.isfinite(value) and 0 < value <= OLDER_THAN_MAX_DAYS
+    ):
+        raise InvalidArgumentValueError(
+            f"--older-than {shown(value)} is out of range: give a number of days above 0 and at most "
+            f"{OLDER_THAN_MAX_DAYS}, e.g. --older-than 30."
+        )
+    return value
+
+
+def check_hsm_filter(value):
+    if value is not None and not (isinstance(value, str) and HSM_NAME_RE.fullmatch(value)):
+        raise InvalidArgumentValueError(
+            f"--hsm-name {shown(value)} is not a valid Managed HSM name: use 3-24 letters, digits and single "
+            "hyphens, starting with a letter and ending with a letter or digit; leave it out for every HSM."
+        )
+    return value
+
+
+def _check_list(namespace):
+    check_hsm_filter(getattr(namespace, "hsm_filter", None))
+
+
+def _check_prune(namespace):
+    _check_list(namespace)
+    keep, older_than = check_keep(namespace.keep), check_older_than(namespace.older_than)
+    if keep is None and older_than is None:
+        raise RequiredArgumentMissingError(
+            "Say what to prune: --keep N (the N newest of each HSM stay) and/or --older-than DAYS."
+        )
+
+
+def _check_restore(namespace):
+    check_key_name(getattr(namespace, "key_name", None))
+
+
+def _checked_first(check, validate):
+    """`validate`, after `check` (pure, on the raw flags) has passed; a failed check exits 2."""
+
+    def validate_checked(cmd, namespace):
+        from azure.cli.core.azclierror import AzCLIError
+
+        from azext_hsmbackup.errors import EXIT_BAD_INPUT, ExitWith
+
+        try:
+            check(namespace)
+        except AzCLIError as error:
+            raise ExitWith(error, EXIT_BAD_INPUT) from None
+        validate(cmd, namespace)
+
+    return validate_checked
+
+
+validate_list = _checked_first(_check_list, validate_list)
+validate_prune = _checked_first(_check_prune, validate_prune)
+validate_restore = _checked_first(_check_restore, validate_restore)

@@ -1,7 +1,7 @@
 """The command table of `az hsm-backup`."""
 
 from azext_hsmbackup import _validators as v
-from azext_hsmbackup._format import backup_table, job_table
+from azext_hsmbackup._format import backup_table, deletion_table, job_table
 
 
 def load_command_table(loader, _):
@@ -11,8 +11,8 @@ def load_command_table(loader, _):
         g.custom_show_command("show", "show_job", validator=v.validate_job, table_transformer=job_table)
         g.custom_command("wait", "wait_job", validator=v.validate_job, table_transformer=job_table)
         g.custom_command("list", "list_backups", validator=v.validate_list, table_transformer=backup_table)
-        g.custom_command("delete", "delete_backup", validator=v.validate_delete)
-        g.custom_command("prune", "prune_backups", validator=v.validate_prune)
+        g.custom_command("delete", "delete_backup", validator=v.validate_delete, table_transformer=deletion_table)
+        g.custom_command("prune", "prune_backups", validator=v.validate_prune, table_transformer=deletion_table)
     with loader.command_group("hsm-backup check") as g:
         g.custom_command("backup", "check_backup", validator=v.validate_check_backup, table_transformer=job_table)
         g.custom_command("restore", "check_restore", validator=v.validate_restore, table_transformer=job_table)

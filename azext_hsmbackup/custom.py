@@ -1,7 +1,7 @@
 """Command bodies of `az hsm-backup`: call the SDK, wait the az way, shape the output."""
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from knack.log import get_logger
 
@@ -228,12 +228,26 @@ def restore_backup(  # pylint: disable=unused-argument,too-many-arguments,too-ma
     polling_interval=None,
     target=None,
 ):
-    what = f"key {key_name} of HSM {target.hsm_name}" if key_name else f"HSM {target.hsm_name}"
+    # The validator refused an empty or impossible --key-name; a key name given at all means a selective restore,
+    # so that no value of it can ever turn into a full restore.
+    selective = key_name is not None
+    if selective and not key_name.strip():  # belt and braces: the SDK takes an empty name as "every key"
+        from azure.cli.core.azclierror import InvalidArgumentValueError
+
+        from azext_hsmbackup.errors import EXIT_BAD_INPUT, ExitWith
+
+        raise ExitWith(
+            InvalidArgumentValueError(
+                "--key-name is empty: give the one key to restore, 1-127 letters, digits and hyphens."
+            ),
+            EXIT_BAD_INPUT,
+        )
+    what = f"key {key_name} of HSM {target.hsm_name}" if selective else f"HSM {target.hsm_name}"
     api_version = api_version or DEFAULT_API_VERSION
     if what_if:
         return {
             "whatIf": True,
-            "operation": "Selective key restore" if key_name else "Full restore",
+            "operation": "Selective key restore" if selective else "Full restore",
             "hsmUrl": target.hsm_url,
             "hsmName": target.hsm_name,
             "folderUrl": target.folder_url,
@@ -470,7 +484,7 @@ def list_backups(  # pylint: disable=unused-argument,too-many-arguments
     from azext_hsmbackup._secrets import secrets_redacted
 
     with secrets_redacted(target.sas_token):
-        client, minted = _container(cmd, target, "l")
+        client, minted = _container(cmd, target, "rl" if details else "l")  # r: a backup's index is read
         with secrets_redacted(minted), client:
             return _storage_call(lambda: storage.list_backups(client, hsm_filter, details), target)
 
@@ -486,7 +500,7 @@ def delete_backup(  # pylint: disable=unused-argument,too-many-arguments
     what_if=False,
     target=None,
 ):
-    return _delete_folders(cmd, target, [target.folder], yes, what_if, must_exist=True)
+    return _delete_folders(cmd, target, lambda client, quiet=False: _plan_delete(client, target), yes, what_if)
 
 
 def prune_backups(  # pylint: disable=unused-argument,too-many-arguments
@@ -502,54 +516,96 @@ def prune_backups(  # pylint: disable=unused-argument,too-many-arguments
     what_if=False,
     target=None,
 ):
-    from azure.cli.core.azclierror import RequiredArgumentMissingError
+    # --keep, --older-than and --hsm-name were checked (bounds, at least one rule) before any network call.
+    return _delete_folders(
+        cmd, target, lambda client, quiet=False: _plan_prune(client, keep, older_than, hsm_filter, quiet), yes, what_if
+    )
 
-    from azext_hsmbackup import storage
-    from azext_hsmbackup._secrets import secrets_redacted
+
+def _not_a_backup(target, folder, problem):
+    from azure.cli.core.azclierror import InvalidArgumentValueError
+
     from azext_hsmbackup.errors import EXIT_BAD_INPUT, ExitWith
 
-    if keep is None and older_than is None:
-        raise ExitWith(
-            RequiredArgumentMissingError("Say what to prune: --keep N (newest per HSM) and/or --older-than DAYS."),
-            EXIT_BAD_INPUT,
-        )
-    with secrets_redacted(target.sas_token):
-        client, minted = _container(cmd, target, "l")
-        with secrets_redacted(minted), client:
-            backups = _storage_call(lambda: storage.list_backups(client, hsm_filter), target)
-    cutoff = datetime.now(timezone.utc) - timedelta(days=older_than) if older_than is not None else None
-    doomed, seen = [], {}
-    for backup in backups:  # newest first
-        rank = seen[backup["hsmName"]] = seen.get(backup["hsmName"], 0) + 1
-        too_many = keep is not None and rank > keep
-        too_old = cutoff is not None and datetime.fromisoformat(backup["backupTime"].replace("Z", "+00:00")) < cutoff
-        if (too_many or keep is None) and (too_old or cutoff is None):
-            doomed.append(backup["folderName"])
-    return _delete_folders(cmd, target, doomed, yes, what_if, must_exist=False)
+    return ExitWith(
+        InvalidArgumentValueError(
+            f"--backup-folder {folder} in {target.container_uri} does not hold a complete backup ({problem}), so "
+            "it is left alone; nothing was deleted. If you mean to remove it, use az storage blob delete-batch."
+        ),
+        EXIT_BAD_INPUT,
+    )
 
 
-def _delete_folders(cmd, target, folders, yes, what_if, must_exist):
+def _plan_delete(client, target):
+    """delete: the one named folder, if it holds a complete backup."""
     from azure.cli.core.azclierror import ResourceNotFoundError
 
     from azext_hsmbackup import storage
-    from azext_hsmbackup._secrets import secrets_redacted
     from azext_hsmbackup.errors import EXIT_NOT_FOUND, ExitWith
 
-    plan = [{"folderName": f, "folderUrl": f"{target.container_uri}/{f}"} for f in folders]
-    if what_if or not folders:
-        return {"whatIf": bool(what_if), "deleted": [] if what_if else plan, "wouldDelete": plan if what_if else []}
-    if not yes:
-        names = ", ".join(folders[:5]) + (f" and {len(folders) - 5} more" if len(folders) > 5 else "")
-        _confirm(f"Delete {len(folders)} backup folder(s) from {target.container_uri}: {names}?", flag="--yes")
-    with secrets_redacted(target.sas_token):
-        client, minted = _container(cmd, target, "ld")
-        with secrets_redacted(minted), client:
-            for entry in plan:
-                entry["blobsDeleted"] = _storage_call(
-                    lambda f=entry["folderName"]: storage.delete_folder(client, f), target
-                )
-    if must_exist and plan[0]["blobsDeleted"] == 0:
+    hsm, when = storage.parse_folder_name(target.folder)  # the validator let only backup folder names through
+    state = storage.inspect_folder(client, target.folder, when)
+    if not state["blobCount"]:
         raise ExitWith(
-            ResourceNotFoundError(f"No backup folder {folders[0]} in {target.container_uri}."), EXIT_NOT_FOUND
+            ResourceNotFoundError(f"No backup folder {target.folder} in {target.container_uri}."), EXIT_NOT_FOUND
         )
-    return {"whatIf": False, "deleted": plan, "wouldDelete": []}
+    if not state["complete"]:
+        raise _not_a_backup(target, target.folder, state["problem"])
+    return [{"folderName": target.folder, "hsmName": hsm, "backupTime": storage.iso_time(when), **state}]
+
+
+def _plan_prune(client, keep, older_than, hsm_filter, quiet):
+    """prune: every backup folder of the container inspected, then the rules of storage.plan_prune."""
+    from azext_hsmbackup import storage
+
+    backups = storage.list_backups(client, hsm_filter, details=True)
+    skipped = [b for b in backups if not b["complete"]]
+    if skipped and not quiet:
+        logger.warning(
+            "Left alone, not complete backups: %s",
+            "; ".join(f"{b['folderName']} ({b['problem']})" for b in skipped[:5])
+            + (f"; and {len(skipped) - 5} more" if len(skipped) > 5 else ""),
+        )
+    return storage.plan_prune(backups, keep, older_than)
+
+
+def _entry(target, backup, **extra):
+    return {
+        "folderName": backup["folderName"],
+        "folderUrl": f"{target.container_uri}/{backup['folderName']}",
+        "hsmName": backup["hsmName"],
+        "backupTime": backup["backupTime"],
+        **extra,
+    }
+
+
+def _delete_folders(cmd, target, plan, yes, what_if):
+    """The one path of delete and prune: plan, show or ask, then plan again right before deleting and delete only
+    what both plans hold, each folder re-checked on the listing its blobs are deleted from."""
+    from azext_hsmbackup import storage
+    from azext_hsmbackup._secrets import secrets_redacted
+
+    with secrets_redacted(target.sas_token):
+        client, minted = _container(cmd, target, "rl" if what_if else "rld")
+        with secrets_redacted(minted), client:
+            planned = _storage_call(lambda: plan(client), target)
+            entries = [_entry(target, b, blobCount=b["blobCount"]) for b in planned]
+            if what_if or not planned:
+                return {"whatIf": bool(what_if), "deleted": [], "wouldDelete": entries if what_if else []}
+            if not yes:
+                names = [b["folderName"] for b in planned]
+                listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+                _confirm(f"Delete {len(names)} backup folder(s) from {target.container_uri}: {listed}?", flag="--yes")
+            still = {b["folderName"] for b in _storage_call(lambda: plan(client, quiet=True), target)}
+            deleted = []
+            for backup in planned:
+                folder = backup["folderName"]
+                if folder not in still:
+                    logger.warning("Left alone: %s is no longer planned for deletion (it changed meanwhile).", folder)
+                    continue
+                count, problem = _storage_call(lambda f=folder: storage.delete_folder(client, f), target)
+                if problem:
+                    logger.warning("Left alone: %s does not hold a complete backup any more (%s).", folder, problem)
+                    continue
+                deleted.append(_entry(target, backup, blobsDeleted=count))
+    return {"whatIf": False, "deleted": deleted, "wouldDelete": []}
