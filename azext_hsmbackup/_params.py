@@ -85,8 +85,11 @@ def load_arguments(loader, _):
         )
     for command in ("show", "wait"):
         with loader.argument_context(f"hsm-backup {command}") as c:
-            c.argument(
-                "job_id", options_list=["--job-id"], help="Id of the job (32 hex digits, from create or restore)."
+            c.argument(  # not required by argparse: the validator says it is missing in one line
+                "job_id",
+                options_list=["--job-id"],
+                required=False,
+                help="Id of the job (32 hex digits, from create or restore). Required.",
             )
     with loader.argument_context("hsm-backup wait") as c:
         c.argument(

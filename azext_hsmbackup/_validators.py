@@ -200,7 +200,8 @@ def split_https_url(value, flag, example):
         raise InvalidArgumentValueError(f"{flag} must not carry a user name or password: give {wanted}.")
     if not (dns_name or _is_ip_or_localhost(host)) or port == 0:
         raise InvalidArgumentValueError(f"{flag} {shown(value)} has no valid host name: give {wanted}.")
-    return parts
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")  # "host:" has no port
+    return parts._replace(netloc=netloc)
 
 
 # ---- HSM ----------------------------------------------------------------------------------------------------
@@ -515,7 +516,7 @@ def resolve_storage_auth(sas_token, use_managed_identity, mint_sas, container_ur
 
 def split_folder_url(url, flag="--folder-url"):
     """https://ACCOUNT.blob.SUFFIX/CONTAINER/FOLDER (what create prints) -> (container URI, folder)."""
-    parts = urlsplit((url or "").strip())
+    parts = split_https_url(url, flag, "https://myaccount.blob.core.windows.net/backups/mhsm-myhsm-2026112812000000")
     segments = [s for s in parts.path.split("/") if s]
     keep = 2 if _is_ip_or_localhost((parts.hostname or "").lower()) else 1
     if parts.scheme.lower() != "https" or len(segments) < keep + 1:

@@ -103,6 +103,11 @@ def normalize_sas(value, container_uri=None):
             "Pass only the token (the part after '?'), e.g. 'sv=...&sp=crdw&se=...&sig=...'.",
         )
     value = unquote_json_string(value)
+    if any(not "!" <= c <= "~" for c in value):  # a SAS is URL-encoded: printable ASCII, no blanks
+        raise InvalidArgumentValueError(
+            f"{SAS_FLAG} has spaces, control or non-ASCII characters, which a SAS token never has.",
+            "Copy the token again, or write it with `az storage container generate-sas ... -o tsv > token.txt`.",
+        )
     if value.lower().startswith(("https://", "http://")):
         value = split_sas_url(value, container_uri)
     value = value.lstrip("?")
