@@ -130,14 +130,14 @@ def _hsm_arguments(loader, scope):
         c.argument(
             "hsm_object",
             options_list=["--hsm-object"],
-            help="The HSM as printed by `az keyvault show --hsm-name NAME` (JSON inline or @file.json); "
-            "its hsmUri is used.",
+            help="The HSM as printed by `az keyvault show --hsm-name NAME`, or by PowerShell's "
+            "`Get-AzKeyVaultManagedHsm | ConvertTo-Json` (JSON inline or @file.json); its hsmUri is used.",
         )
         c.argument(
             "hsm_id",
             options_list=["--id"],
             help="URL of the HSM, e.g. https://myhsm.managedhsm.azure.net (private endpoints, other clouds), "
-            "or its resource ID.",
+            "or its resource ID: /subscriptions/ID/resourceGroups/GROUP/providers/Microsoft.KeyVault/managedHSMs/NAME.",
         )
 
 
