@@ -33,7 +33,7 @@ ACCOUNT_NAME_RE = re.compile(r"[a-z0-9]{3,24}")
 CONTAINER_NAME_RE = re.compile(r"(?=.{3,63}$)[a-z0-9](?!.*--)[a-z0-9-]*[a-z0-9]")
 DNS_LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 SUBSCRIPTION_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
-RESOURCE_GROUP_RE = re.compile(r"[-\w.()]{0,89}[-\w()]", re.ASCII)
+RESOURCE_GROUP_RE = re.compile(r"[-\w.()]{0,89}[-\w()]")  # ARM allows Unicode letters and digits too
 PROVIDER_RE = re.compile(r"[A-Za-z][A-Za-z0-9.]{0,99}")
 RESOURCE_TYPE_RE = re.compile(r"[A-Za-z][A-Za-z0-9]{0,99}")
 API_VERSION_RE = re.compile(r"7\.\d{1,2}(?:-preview\.\d{1,3})?|(\d{4})-(\d{2})-(\d{2})(?:-preview)?")

@@ -210,6 +210,7 @@ def _hsm_url(**hsm):
         HSM_ID.upper().replace("RIDHSM", "ridhsm"),
         f"/subscriptions/{SUBSCRIPTION}/resourceGroups/managedHSMs/providers/Microsoft.KeyVault/managedHSMs/ridhsm",
         f"  {HSM_ID}  ",
+        HSM_ID.replace("/rg/", "/groupe-sécurité_(prod).1/"),  # ARM allows Unicode letters in group names
     ],
 )
 def test_resource_ids_of_a_managed_hsm_resolve(rid):
@@ -228,6 +229,8 @@ def test_resource_ids_of_a_managed_hsm_resolve(rid):
         (HSM_ID + "/privateEndpointConnections/pe", "resource ID"),
         (HSM_ID.replace(SUBSCRIPTION, "x"), "resource ID"),
         (HSM_ID.replace("/resourceGroups/rg/", "/resourceGroups//"), "resource ID"),
+        (HSM_ID.replace("/rg/", "/rg./"), "resource ID"),
+        (HSM_ID.replace("/rg/", "/r\x0bg/"), "resource ID"),
         (HSM_ID.replace("/providers/", "/provider/"), "resource ID"),
         ("/" + HSM_ID, "resource ID"),
         (HSM_ID.replace("ridhsm", "ri--hsm"), "Managed HSM name"),
