@@ -8,6 +8,7 @@ the first flag. Each test counts what it reached (through spies on the checks) a
 """
 
 import argparse
+import functools
 import inspect
 import io
 import json
@@ -18,6 +19,7 @@ import unicodedata
 from collections import Counter
 from contextlib import ExitStack
 from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
 from unittest import mock
 
 import pytest
@@ -122,47 +124,46 @@ NUMBER_WORDS = st.sampled_from(
      "604801", "2147483648", "-2147483649", "½", "٣"]
 )  # fmt: skip
 HUGE = st.sampled_from(["a" * 5000, "x" * 200_000, "9" * 5000, "/" * 3000, "%" * 10000, "[" * 50_000])
-WRONG_THINGS = st.sampled_from(
-    [
-        VAULT_RID,
-        HSM_RID.replace("managedHSMs/ridhsm", "managedHSMs"),
-        HSM_RID + "/privateEndpointConnections/x",
-        HSM_RID.replace(SUB, "not-a-guid"),
-        "/subscriptions/",
-        "https://kv1.vault.azure.net",
-        "http://myhsm.managedhsm.azure.net",
-        "https://user:pw@myhsm.managedhsm.azure.net",
-        "https://myhsm.managedhsm.azure.net:99999",
-        "https://acct.file.core.windows.net/bkp",
-        f"{CONTAINER}/{FOLDER}/keys",
-        f"{CONTAINER}?sv=1&sig={SIG}",
-        "ftp://acct.blob.core.windows.net/bkp",
-        json.dumps({"type": "Microsoft.KeyVault/vaults", "name": "kv1"}),
-        json.dumps({**AZ_SHOW, "properties": {"hsmUri": 5}}),
-        json.dumps({**PS_HSM, "ResourceId": VAULT_RID}),
-        json.dumps({**PS_HSM, "VaultName": "other"}),
-        json.dumps([PS_HSM, PS_HSM]),
-        "{}",
-        "[]",
-        "null",
-        "true",
-        '"',
-        '"unterminated',
-        json.dumps("sv=1&sp=l"),
-        "sv=1&sp=crdw&se=tomorrow&sig=x",
-        SAS_EXPIRED,
-        SAS_LIST_ONLY,
-        PROMPT_FOR_SAS,
-        "-",
-        "latest",
-        "7.6-preview",
-        "2025-02-30",
-        "mhsm-x-1",
-        "../../etc",
-        "yes",
-        "None",
-    ]
-)
+WRONG_THING_VALUES = [  # valid strings that are not valid things, for one flag or another
+    VAULT_RID,
+    HSM_RID.replace("managedHSMs/ridhsm", "managedHSMs"),
+    HSM_RID + "/privateEndpointConnections/x",
+    HSM_RID.replace(SUB, "not-a-guid"),
+    "/subscriptions/",
+    "https://kv1.vault.azure.net",
+    "http://myhsm.managedhsm.azure.net",
+    "https://user:pw@myhsm.managedhsm.azure.net",
+    "https://myhsm.managedhsm.azure.net:99999",
+    "https://acct.file.core.windows.net/bkp",
+    f"{CONTAINER}/{FOLDER}/keys",
+    f"{CONTAINER}?sv=1&sig={SIG}",
+    "ftp://acct.blob.core.windows.net/bkp",
+    json.dumps({"type": "Microsoft.KeyVault/vaults", "name": "kv1"}),
+    json.dumps({**AZ_SHOW, "properties": {"hsmUri": 5}}),
+    json.dumps({**PS_HSM, "ResourceId": VAULT_RID}),
+    json.dumps({**PS_HSM, "VaultName": "other"}),
+    json.dumps([PS_HSM, PS_HSM]),
+    "{}",
+    "[]",
+    "null",
+    "true",
+    '"',
+    '"unterminated',
+    json.dumps("sv=1&sp=l"),
+    "sv=1&sp=crdw&se=tomorrow&sig=x",
+    SAS_EXPIRED,
+    SAS_LIST_ONLY,
+    PROMPT_FOR_SAS,
+    "-",
+    "latest",
+    "7.6-preview",
+    "2025-02-30",
+    "mhsm-x-1",
+    "../../etc",
+    "yes",
+    "None",
+]
+WRONG_THINGS = st.sampled_from(WRONG_THING_VALUES)
 ANY_TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=40)
 
 
@@ -190,7 +191,7 @@ PICK = {flag: st.sampled_from(valid) for flag, valid in VALID.items()}
 # ---- Commands, as az builds their namespaces -----------------------------------------------------------------
 
 COMMANDS = {
-    # command: (validator, command function, hsm side, folder)
+    # command: (its validator, its command function: az builds the namespace from the function's parameters)
     "create": (v.validate_create, custom.create_backup),
     "check backup": (v.validate_check_backup, custom.check_backup),
     "restore": (v.validate_restore, custom.restore_backup),
@@ -205,6 +206,7 @@ FLAG_ARGS = {"hsm_filter", "keep", "older_than", "key_name"}  # the rest are in 
 STORE_TRUE = {"what_if", "yes", "confirm", "skip_wait", "details", "mint_sas"}
 
 
+@functools.cache
 def arguments(command):
     """The namespace attributes az gives the validator: the command function's parameters and their defaults."""
     params = inspect.signature(COMMANDS[command][1]).parameters
@@ -275,12 +277,13 @@ def invocation(draw, command):
     return values, "+".join(label), tuple(spoiled)
 
 
+@functools.cache
 def fake_cmd(mhsm_dns, storage_endpoint):
     """Enough of az's `cmd` for a validator: a cloud with the suffixes chosen here (None: the cloud has none)."""
     cloud = Cloud(
         "Test", endpoints=CloudEndpoints(), suffixes=CloudSuffixes(mhsm_dns=mhsm_dns, storage_endpoint=storage_endpoint)
     )
-    return mock.Mock(cli_ctx=mock.Mock(cloud=cloud))
+    return SimpleNamespace(cli_ctx=SimpleNamespace(cloud=cloud))
 
 
 CLOUDS = st.sampled_from(
@@ -537,9 +540,7 @@ VALUE_CLASSES = {
     "numbers": ["0", "-0", "-1", "-0.5", "nan", "-inf", "inf", "Infinity", "1e309", "9" * 400, "0x10", "1_000"],
     "words": ["abc", "None", "yes", "true", "5s", "½", "٣"],
     "huge": ["a" * 5000, "x" * 200_000, "[" * 50_000, "%" * 10_000],
-    "wrong things": list(WRONG_THINGS.wrapped_strategy.elements)
-    if hasattr(WRONG_THINGS, "wrapped_strategy")
-    else list(WRONG_THINGS.elements),
+    "wrong things": WRONG_THING_VALUES,
 }
 OPTION = {  # the flag each attribute is typed as; an error about a value names it
     "hsm_name": "--hsm-name", "hsm_object": "--hsm-object", "hsm_id": "--id",
