@@ -6,7 +6,7 @@ from azext_hsmbackup._constants import (
     DEFAULT_POLLING_INTERVAL,
     RESTORE_SAS_PERMISSIONS,
 )
-from azext_hsmbackup._validators import PROMPT_FOR_SAS
+from azext_hsmbackup._validators import POLLING_INTERVAL_RANGE, PROMPT_FOR_SAS, TIMEOUT_RANGE
 
 HSM_COMMANDS = ("create", "restore", "check backup", "check restore", "show", "wait")
 STORAGE_COMMANDS = ("list", "delete", "prune")
@@ -20,13 +20,14 @@ def load_arguments(loader, _):
             c.argument(
                 "api_version",
                 options_list=["--api-version"],
-                help=f"Managed HSM data-plane api-version. Default: {DEFAULT_API_VERSION}.",
+                help="Managed HSM data-plane api-version (7.x, 7.x-preview.N, YYYY-MM-DD or YYYY-MM-DD-preview). "
+                f"Default: {DEFAULT_API_VERSION}.",
             )
-            c.argument(
+            c.argument(  # no `type=`: the validator checks the number and says what is wrong in one line
                 "polling_interval",
                 options_list=["--polling-interval"],
-                type=float,
-                help=f"Seconds between status checks while waiting. Default: {DEFAULT_POLLING_INTERVAL:g}; "
+                help=f"Seconds between status checks while waiting, {POLLING_INTERVAL_RANGE[0]:g} to "
+                f"{POLLING_INTERVAL_RANGE[1]:g}. Default: {DEFAULT_POLLING_INTERVAL:g}; "
                 "a Retry-After sent by the service is always honoured.",
             )
             c.ignore("target")
@@ -84,11 +85,18 @@ def load_arguments(loader, _):
         )
     for command in ("show", "wait"):
         with loader.argument_context(f"hsm-backup {command}") as c:
-            c.argument(
-                "job_id", options_list=["--job-id"], help="Id of the job (32 hex digits, from create or restore)."
+            c.argument(  # not required by argparse: the validator says it is missing in one line
+                "job_id",
+                options_list=["--job-id"],
+                required=False,
+                help="Id of the job (32 hex digits, from create or restore). Required.",
             )
     with loader.argument_context("hsm-backup wait") as c:
-        c.argument("timeout", options_list=["--timeout"], type=float, help="Give up waiting after this many seconds.")
+        c.argument(
+            "timeout",
+            options_list=["--timeout"],
+            help=f"Give up waiting after this many seconds, {TIMEOUT_RANGE[0]:g} to {TIMEOUT_RANGE[1]:g} (7 days).",
+        )
     with loader.argument_context("hsm-backup list") as c:
         c.argument("hsm_filter", options_list=["--hsm-name"], help="Only the backups of this HSM.")
         c.argument(
@@ -134,14 +142,14 @@ def _hsm_arguments(loader, scope):
         c.argument(
             "hsm_object",
             options_list=["--hsm-object"],
-            help="The HSM as printed by `az keyvault show --hsm-name NAME` (JSON inline or @file.json); "
-            "its hsmUri is used.",
+            help="The HSM as printed by `az keyvault show --hsm-name NAME`, or by PowerShell's "
+            "`Get-AzKeyVaultManagedHsm | ConvertTo-Json` (JSON inline or @file.json); its hsmUri is used.",
         )
         c.argument(
             "hsm_id",
             options_list=["--id"],
             help="URL of the HSM, e.g. https://myhsm.managedhsm.azure.net (private endpoints, other clouds), "
-            "or its resource ID.",
+            "or its resource ID: /subscriptions/ID/resourceGroups/GROUP/providers/Microsoft.KeyVault/managedHSMs/NAME.",
         )
 
 
@@ -162,8 +170,6 @@ def _storage_arguments(loader, scope):
 
 
 def _hsm_storage_auth_arguments(loader, scope, permissions):
-    from azure.cli.core.commands.parameters import get_three_state_flag
-
     with loader.argument_context(scope, arg_group="Storage Authentication") as c:
         c.argument(
             "sas_token",
@@ -174,11 +180,14 @@ def _hsm_storage_auth_arguments(loader, scope, permissions):
         )
         c.argument(
             "use_managed_identity",
-            arg_type=get_three_state_flag(),
+            # az's three-state flag, without argparse choices: the validator refuses other values in one line.
+            nargs="?",
+            const="true",
             options_list=["--use-user-managed-identity", "--use-managed-identity", "--mi"],
             help="Let the HSM reach storage with its OWN user-assigned managed identity (assigned to the HSM, "
             "with 'Storage Blob Data Contributor' on the container) instead of a SAS token. "
-            "Accepts the `--use-managed-identity true` form of `az keyvault backup start`.",
+            "Accepts the `--use-managed-identity true` form of `az keyvault backup start`. "
+            "Allowed values: true, false.",
         )
         c.argument(
             "mint_sas",

@@ -10,6 +10,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import urlsplit
 
 from azure.cli.core.azclierror import (
@@ -26,12 +27,27 @@ from azext_hsmbackup.errors import shown
 PROMPT_FOR_SAS = "\0prompt"
 STDIN_SAS = "-"
 
-HSM_NAME_RE = re.compile(r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$")
-ACCOUNT_NAME_RE = re.compile(r"^[a-z0-9]{3,24}$")
-CONTAINER_NAME_RE = re.compile(r"^(?=.{3,63}$)[a-z0-9](?!.*--)[a-z0-9-]*[a-z0-9]$")
+# Every pattern is used with fullmatch: `$` alone would let a trailing newline through into a URL.
+HSM_NAME_RE = re.compile(r"[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]")
+ACCOUNT_NAME_RE = re.compile(r"[a-z0-9]{3,24}")
+CONTAINER_NAME_RE = re.compile(r"(?=.{3,63}$)[a-z0-9](?!.*--)[a-z0-9-]*[a-z0-9]")
+DNS_LABEL_RE = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+SUBSCRIPTION_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+RESOURCE_GROUP_RE = re.compile(r"[-\w.()]{0,89}[-\w()]")  # ARM allows Unicode letters and digits too
+PROVIDER_RE = re.compile(r"[A-Za-z][A-Za-z0-9.]{0,99}")
+RESOURCE_TYPE_RE = re.compile(r"[A-Za-z][A-Za-z0-9]{0,99}")
+API_VERSION_RE = re.compile(r"7\.\d{1,2}(?:-preview\.\d{1,3})?|(\d{4})-(\d{2})-(\d{2})(?:-preview)?")
+JOB_ID_RE = re.compile(r"[0-9a-fA-F]{32}")
+
+# az keyvault show prints a few KB; a PSManagedHsm as JSON a few more.
+MAX_HSM_OBJECT_CHARS = 1_000_000
+MAX_URL_CHARS = 2048
 
 HSM_FLAGS = "--hsm-name, --hsm-object or --id"
 STORAGE_FLAGS = "--storage-container-uri, or --storage-account-name with --storage-container-name"
+HSM_RESOURCE_ID_FORM = (
+    "/subscriptions/SUBSCRIPTION-ID/resourceGroups/GROUP/providers/Microsoft.KeyVault/managedHSMs/NAME"
+)
 
 
 @dataclass(frozen=True)
@@ -54,84 +70,295 @@ class Target:
 
 
 def _given(**flags):
-    return [name for name, value in flags.items() if value not in (None, "", False)]
+    """The flags the user typed. An empty string was typed too: it is refused by the flag's own check."""
+    return [name for name, value in flags.items() if value is not None and value is not False]
+
+
+def _text(value, flag, wanted):
+    """A flag's value as az hands it over: refuse what is not text, or is empty or whitespace only."""
+    if not isinstance(value, str):
+        raise InvalidArgumentValueError(f"{flag} must be text, not {type(value).__name__}: give {wanted}.")
+    if not value.strip():
+        raise InvalidArgumentValueError(f"{flag} is empty: give {wanted}.")
+    return value
+
+
+# ---- Numbers and plain options ----------------------------------------------------------------------------
+
+_NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,4})?")
+_INTEGER_RE = re.compile(r"[+-]?\d{1,30}")
+
+
+def bounded_number(value, flag, low, high, kind=float, unit="seconds", example=None):
+    """A number flag, from az's text or a Python number: finite, of `kind` (int or float), within [low, high].
+
+    Refuses empty text, words ("abc"), NaN, infinity, booleans and values out of range with one line that names
+    the flag, the range and an example.
+    """
+    wanted = f"{'a whole number' if kind is int else 'a number'} of {unit} from {low:g} to {high:g}"
+    fix = f"give {wanted}, e.g. {flag} {example if example is not None else f'{high:g}'}."
+
+    def bad(why):
+        return InvalidArgumentValueError(f"{flag} {shown(value)} {why}: {fix}")
+
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise bad("is not a number")
+    if isinstance(value, str):
+        text = value.strip()
+        if not (_INTEGER_RE if kind is int else _NUMBER_RE).fullmatch(text):
+            raise bad("is not a whole number" if kind is int and _NUMBER_RE.fullmatch(text) else "is not a number")
+        number = int(text) if kind is int else float(text)
+        if isinstance(number, float) and math.isinf(number):  # digits beyond what a float holds
+            raise bad("is out of range")
+    else:
+        number = value
+    if isinstance(number, float) and not math.isfinite(number):
+        raise bad("is not a finite number")
+    if kind is int and number != int(number):
+        raise bad("is not a whole number")
+    if not low <= number <= high:
+        raise bad("is out of range")
+    return kind(number)
+
+
+def three_state(value, flag):
+    """`--flag`, `--flag true` or `--flag false` (case-insensitive), as az's three-state flags take them."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise InvalidArgumentValueError(
+        f"{flag} {shown(value)} is not true or false: give {flag} alone (true), {flag} true, or {flag} false."
+    )
+
+
+def check_api_version(value, flag="--api-version"):
+    """An api-version of the Managed HSM data plane, by its form: 7.x, 7.x-preview.N, YYYY-MM-DD[-preview]."""
+    if value is None:
+        return None
+    fix = "e.g. 2025-07-01, 7.6 or 7.6-preview.2; leave it out to use the tested default"
+    _text(value, flag, f"an api-version, {fix}")
+    text = value.strip()
+    match = API_VERSION_RE.fullmatch(text)
+    valid = bool(match)
+    if match and match.group(1):
+        try:
+            date(*(int(g) for g in match.groups()))
+        except ValueError:
+            valid = False
+    if not valid:
+        raise InvalidArgumentValueError(
+            f"{flag} {shown(value)} is not an api-version: use the form 7.x, 7.x-preview.N, YYYY-MM-DD or "
+            f"YYYY-MM-DD-preview, {fix}."
+        )
+    return text
+
+
+def check_job_id(value, flag="--job-id"):
+    wanted = "the 32 hex digits of the job id that create or restore printed"
+    if value is None:
+        raise RequiredArgumentMissingError(f"No {flag} given: give {wanted}.")
+    _text(value, flag, wanted)
+    if not JOB_ID_RE.fullmatch(value.strip()):
+        raise InvalidArgumentValueError(f"{flag} {shown(value)} is not a job id: give {wanted}.")
+    return value.strip().lower()
+
+
+# ---- URLs ---------------------------------------------------------------------------------------------------
+
+
+def _is_ip_or_localhost(host):
+    if host == "localhost":
+        return True
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return False
+
+
+def split_https_url(value, flag, example):
+    """urlsplit of an https URL whose host is a DNS name or an IP, without user info; raises naming `flag`."""
+    wanted = f"an https URL, e.g. {example}"
+    _text(value, flag, wanted)
+    text = value.strip()
+    if len(text) > MAX_URL_CHARS or any(not c.isprintable() or c.isspace() for c in text):
+        raise InvalidArgumentValueError(f"{flag} {shown(value)} is not a URL: give {wanted}.")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise InvalidArgumentValueError(f"{flag} {shown(value)} is not a URL: give {wanted}.") from None
+    if parts.scheme.lower() != "https" or not parts.hostname:
+        raise InvalidArgumentValueError(
+            f"{flag} must be {wanted}: the service is reached over HTTPS only and a token is never sent over "
+            "plain HTTP."
+        )
+    host = parts.hostname.lower()
+    dns_name = all(DNS_LABEL_RE.fullmatch(label) for label in host.rstrip(".").split("."))
+    if "@" in parts.netloc:  # user info may be a password: never echoed
+        raise InvalidArgumentValueError(f"{flag} must not carry a user name or password: give {wanted}.")
+    if not (dns_name or _is_ip_or_localhost(host)) or port == 0:
+        raise InvalidArgumentValueError(f"{flag} {shown(value)} has no valid host name: give {wanted}.")
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port else "")  # "host:" has no port
+    return parts._replace(netloc=netloc)
 
 
 # ---- HSM ----------------------------------------------------------------------------------------------------
 
 
 def check_hsm_name(name, flag="--hsm-name"):
-    if not HSM_NAME_RE.match(name or ""):
-        raise InvalidArgumentValueError(
-            f"{flag} {shown(name)} is not a valid Managed HSM name.",
-            "Use 3-24 letters, digits and single hyphens, starting with a letter and ending with a letter or digit.",
-        )
+    wanted = "3-24 letters, digits and single hyphens, starting with a letter and ending with a letter or digit"
+    _text(name, flag, f"the name of the Managed HSM: {wanted}")
+    if not HSM_NAME_RE.fullmatch(name):
+        raise InvalidArgumentValueError(f"{flag} {shown(name)} is not a valid Managed HSM name.", f"Use {wanted}.")
     return name
 
 
-def hsm_url_from_name(name, mhsm_dns_suffix):
-    check_hsm_name(name)
+def hsm_url_from_name(name, mhsm_dns_suffix, flag="--hsm-name"):
+    check_hsm_name(name, flag)
     if not mhsm_dns_suffix:
         raise InvalidArgumentValueError(
-            "--hsm-name cannot be turned into a URL: the current cloud defines no Managed HSM DNS suffix; "
+            f"{flag} cannot be turned into a URL: the current cloud defines no Managed HSM DNS suffix; "
             "pass the HSM URL with --id instead.",
         )
-    return f"https://{name}{mhsm_dns_suffix}"
+    return f"https://{name.lower()}{mhsm_dns_suffix}"
+
+
+def parse_resource_id(value, flag):
+    """(subscription, resource group, 'namespace/type' lower-cased, name) of an ARM resource ID.
+
+    Exact: /subscriptions/{s}/resourceGroups/{rg}/providers/{namespace}/{type}/{name}, the fixed segments in any
+    case. A resource group named like a type, or a child resource, cannot pass for something else.
+    """
+    wanted = f"a resource ID {HSM_RESOURCE_ID_FORM}, or the HSM URL, e.g. https://myhsm.managedhsm.azure.net"
+    _text(value, flag, wanted)
+    text = value.strip()
+    parts = text[1:].rstrip("/").split("/") if text.startswith("/") else []
+    shaped = (
+        len(parts) == 8
+        and [parts[0].lower(), parts[2].lower(), parts[4].lower()] == ["subscriptions", "resourcegroups", "providers"]
+        and SUBSCRIPTION_RE.fullmatch(parts[1])
+        and RESOURCE_GROUP_RE.fullmatch(parts[3])
+        and PROVIDER_RE.fullmatch(parts[5])
+        and RESOURCE_TYPE_RE.fullmatch(parts[6])
+        and parts[7]
+    )
+    if not shaped:
+        raise InvalidArgumentValueError(f"{flag} {shown(value)} is not a resource ID of a Managed HSM: give {wanted}.")
+    return parts[1], parts[3], f"{parts[5]}/{parts[6]}".lower(), parts[7]
+
+
+def hsm_url_from_resource_id(value, mhsm_dns_suffix, flag="--id"):
+    _, _, kind, name = parse_resource_id(value, flag)
+    if kind != MANAGED_HSM_RESOURCE_TYPE:
+        raise InvalidArgumentValueError(
+            f"{flag} is the resource ID of a {shown(kind)}, not of a Managed HSM (Microsoft.KeyVault/managedHSMs).",
+            "For a key vault use `az keyvault backup`; for an HSM give its resource ID or URL.",
+        )
+    return hsm_url_from_name(name, mhsm_dns_suffix, flag=f"{flag} (its HSM name)")
+
+
+def hsm_url_from_url(value, flag="--id"):
+    """The HSM URL: scheme and host (and port) are kept, any path is dropped."""
+    parts = split_https_url(value, flag, "https://myhsm.managedhsm.azure.net")
+    return f"https://{parts.netloc.lower()}"
 
 
 def hsm_url_from_id(value, mhsm_dns_suffix, flag="--id"):
     """--id takes the HSM URL (scheme and host are kept) or the HSM's ARM resource ID."""
-    value = value.strip()
-    if value.lower().startswith("/subscriptions/"):
-        parts = value.strip("/").split("/")
-        lowered = [p.lower() for p in parts]
-        if "managedhsms" not in lowered or lowered.index("managedhsms") + 1 >= len(parts):
+    _text(value, flag, "the HSM URL, e.g. https://myhsm.managedhsm.azure.net, or its resource ID")
+    if value.strip().startswith("/"):
+        return hsm_url_from_resource_id(value, mhsm_dns_suffix, flag)
+    return hsm_url_from_url(value, flag)
+
+
+def _lower_keys(value):
+    return {str(k).lower(): v for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def _object_kinds(fields, original, flag):
+    """Every resource type an HSM object states: `type`, or the type inside its resource IDs."""
+    kinds = []
+    for value in (fields.get("type"), fields.get("resourcetype"), original.get("type")):
+        if value is not None:
+            kinds.append(str(value).lower())
+    for key, value in (("id", fields.get("id")), ("ResourceId", fields.get("resourceid")), ("id", original.get("id"))):
+        if value is not None:
+            kinds.append(parse_resource_id(value, f"{flag} {key}")[2])
+    return kinds
+
+
+def _one_of(values, flag, what):
+    """The one non-empty text among several fields that must agree (PowerShell repeats Name as VaultName)."""
+    found = []
+    for value in values:
+        if value is None or value == "":
+            continue
+        if not isinstance(value, str):
+            raise InvalidArgumentValueError(f"{flag} has a {what} that is not text ({type(value).__name__}).")
+        if value.strip().lower() not in (f.strip().lower() for f in found):
+            found.append(value)
+    if len(found) > 1:
+        raise InvalidArgumentValueError(f"{flag} names two different {what}s: {shown(found[0])} and {shown(found[1])}.")
+    return found[0] if found else None
+
+
+def hsm_url_from_object(text, mhsm_dns_suffix, flag="--hsm-object"):
+    """--hsm-object takes the JSON of `az keyvault show --hsm-name X` or of a PowerShell PSManagedHsm.
+
+    PowerShell (`Get-AzKeyVaultManagedHsm | ConvertTo-Json`) writes Name, VaultName, HsmUri and ResourceId at the
+    top, no type, and the ARM resource under OriginalManagedHsm (with its own Type and Properties.HsmUri).
+    """
+    hint = "Pass the output of `az keyvault show --hsm-name NAME` (or Get-AzKeyVaultManagedHsm | ConvertTo-Json)"
+    if isinstance(text, str):
+        _text(text, flag, "the JSON of the HSM, inline or as @file.json")
+        if len(text) > MAX_HSM_OBJECT_CHARS:
             raise InvalidArgumentValueError(
-                f"{flag} is a resource ID but not of a Managed HSM (…/providers/Microsoft.KeyVault/managedHSMs/NAME).",
-                "Pass the HSM URL, e.g. https://myhsm.managedhsm.azure.net, or the HSM's resource ID.",
+                f"{flag} is {len(text)} characters long, too large for an HSM object.", hint
             )
-        return hsm_url_from_name(parts[lowered.index("managedhsms") + 1], mhsm_dns_suffix)
-    parts = urlsplit(value)
-    if parts.scheme.lower() != "https" or not parts.hostname:
-        raise InvalidArgumentValueError(
-            f"{flag} must be an https URL of the HSM, e.g. https://myhsm.managedhsm.azure.net.",
-            "The HSM only speaks HTTPS and a token is never sent over plain HTTP.",
-        )
-    return f"https://{parts.netloc.lower()}"
-
-
-def hsm_url_from_object(text, mhsm_dns_suffix):
-    """--hsm-object takes the JSON of `az keyvault show --hsm-name X` (or a PowerShell PSManagedHsm as JSON)."""
-    try:
-        obj = json.loads(text) if isinstance(text, str) else text
-    except ValueError as ex:
-        raise InvalidArgumentValueError(
-            f"--hsm-object is not valid JSON ({ex.msg} at line {ex.lineno} column {ex.colno}).",
-            "Pass the output of `az keyvault show --hsm-name NAME`, inline or as @file.json.",
-        ) from None
+        try:
+            obj = json.loads(text)
+        except ValueError as ex:
+            where = f" ({ex.msg} at line {ex.lineno} column {ex.colno})" if isinstance(ex, json.JSONDecodeError) else ""
+            raise InvalidArgumentValueError(
+                f"{flag} is not valid JSON{where}.", f"{hint}, inline or as @file.json."
+            ) from None
+        except RecursionError:
+            raise InvalidArgumentValueError(f"{flag} is JSON nested too deeply for an HSM object.", hint) from None
+    else:
+        obj = text
     if isinstance(obj, list) and len(obj) == 1:
         obj = obj[0]
     if not isinstance(obj, dict):
         raise InvalidArgumentValueError(
-            "--hsm-object must be one JSON object, as printed by `az keyvault show --hsm-name NAME`."
+            f"{flag} must be one JSON object, as printed by `az keyvault show --hsm-name NAME`."
         )
-    fields = {k.lower(): v for k, v in obj.items()}
-    properties = fields.get("properties")
-    props = {k.lower(): v for k, v in properties.items()} if isinstance(properties, dict) else {}
-    kind = str(fields.get("type") or fields.get("resourcetype") or "").lower()
-    if kind != MANAGED_HSM_RESOURCE_TYPE:
-        what = f"a {shown(fields.get('type') or fields.get('resourcetype'))}" if kind else "an object without a type"
+    fields = _lower_keys(obj)
+    original = _lower_keys(fields.get("originalmanagedhsm"))
+    kinds = _object_kinds(fields, original, flag)
+    wrong = [k for k in kinds if k != MANAGED_HSM_RESOURCE_TYPE]
+    if not kinds or wrong:
+        what = f"a {shown(wrong[0])}" if wrong else "an object without a type or resource ID"
         raise InvalidArgumentValueError(
-            f"--hsm-object is {what}, not a Managed HSM (Microsoft.KeyVault/managedHSMs).",
-            "Pass the output of `az keyvault show --hsm-name NAME`; for a key vault use `az keyvault backup`.",
+            f"{flag} is {what}, not a Managed HSM (Microsoft.KeyVault/managedHSMs).",
+            f"{hint}; for a key vault use `az keyvault backup`.",
         )
-    uri = props.get("hsmuri") or fields.get("hsmuri")
-    if uri and isinstance(uri, str):
-        return hsm_url_from_id(uri, mhsm_dns_suffix, flag="--hsm-object properties.hsmUri")
-    name = fields.get("name") or fields.get("vaultname")
-    if not name or not isinstance(name, str):
-        raise InvalidArgumentValueError("--hsm-object has neither properties.hsmUri nor a name.")
-    return hsm_url_from_name(name, mhsm_dns_suffix)
+    uri = _one_of(
+        [
+            _lower_keys(fields.get("properties")).get("hsmuri"),
+            fields.get("hsmuri"),
+            _lower_keys(original.get("properties")).get("hsmuri"),
+        ],
+        flag,
+        "hsmUri",
+    )
+    if uri is not None:
+        return hsm_url_from_url(uri, flag=f"{flag} hsmUri")
+    name = _one_of([fields.get("name"), fields.get("vaultname"), original.get("name")], flag, "name")
+    if name is None:
+        raise InvalidArgumentValueError(f"{flag} has neither an hsmUri nor a name.", f"{hint}.")
+    return hsm_url_from_name(name, mhsm_dns_suffix, flag=f"{flag} name")
 
 
 def hsm_name_from_url(url):
@@ -151,9 +378,9 @@ def resolve_hsm_url(hsm_name, hsm_object, hsm_id, mhsm_dns_suffix):
         raise MutuallyExclusiveArgumentError(
             f"{' and '.join(given)} cannot be used together: specify the HSM once, with {HSM_FLAGS}."
         )
-    if hsm_name:
+    if hsm_name is not None:
         return hsm_url_from_name(hsm_name, mhsm_dns_suffix)
-    if hsm_object:
+    if hsm_object is not None:
         return hsm_url_from_object(hsm_object, mhsm_dns_suffix)
     return hsm_url_from_id(hsm_id, mhsm_dns_suffix)
 
@@ -162,16 +389,16 @@ def resolve_hsm_url(hsm_name, hsm_object, hsm_id, mhsm_dns_suffix):
 
 
 def check_container_name(name, flag="--storage-container-name"):
-    if not CONTAINER_NAME_RE.match(name or ""):
-        raise InvalidArgumentValueError(
-            f"{flag} {shown(name)} is not a valid blob container name.",
-            "Use 3-63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit.",
-        )
+    wanted = "3-63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit"
+    _text(name, flag, f"the name of the blob container: {wanted}")
+    if not CONTAINER_NAME_RE.fullmatch(name):
+        raise InvalidArgumentValueError(f"{flag} {shown(name)} is not a valid blob container name.", f"Use {wanted}.")
     return name
 
 
 def check_account_name(name, flag="--storage-account-name"):
-    if not ACCOUNT_NAME_RE.match(name or ""):
+    _text(name, flag, "the name of the storage account: 3-24 lowercase letters and digits")
+    if not ACCOUNT_NAME_RE.fullmatch(name):
         raise InvalidArgumentValueError(
             f"{flag} {shown(name)} is not a valid storage account name.",
             "Use 3-24 lowercase letters and digits.",
@@ -190,22 +417,10 @@ def container_uri_from_names(account, container, storage_endpoint_suffix):
     return f"https://{account}.blob.{storage_endpoint_suffix}/{container}"
 
 
-def _is_ip_or_localhost(host):
-    if host == "localhost":
-        return True
-    try:
-        ipaddress.ip_address(host)
-        return True
-    except ValueError:
-        return False
-
-
 def check_container_uri(uri, flag="--storage-container-uri"):
     """An https blob container URL: https://ACCOUNT.blob.SUFFIX/CONTAINER (or path-style on an IP emulator)."""
-    parts = urlsplit(uri.strip())
     example = "e.g. https://myaccount.blob.core.windows.net/backups"
-    if parts.scheme.lower() != "https" or not parts.hostname:
-        raise InvalidArgumentValueError(f"{flag} must be an https URL of a blob container, {example}.")
+    parts = split_https_url(uri, flag, "https://myaccount.blob.core.windows.net/backups")
     if "sig=" in parts.query.lower():
         raise InvalidArgumentValueError(
             f"{flag} carries its own SAS query string.",
@@ -218,36 +433,39 @@ def check_container_uri(uri, flag="--storage-container-uri"):
     prefix = []
     if _is_ip_or_localhost(host):  # path-style: /ACCOUNT/CONTAINER (storage emulators, IP endpoints)
         prefix, segments = segments[:1], segments[1:]
+        if prefix:
+            check_account_name(prefix[0], flag=f"{flag} account")
     elif "blob" not in host.split(".")[1:]:
         raise InvalidArgumentValueError(f"{flag} must point at a blob endpoint (ACCOUNT.blob.SUFFIX), {example}.")
     if not segments:
         raise InvalidArgumentValueError(f"{flag} names no container, {example}.")
     container_url = f"https://{parts.netloc.lower()}/" + "/".join(prefix + segments[:1])
     if len(segments) > 1:
+        named = CONTAINER_NAME_RE.fullmatch(segments[0])  # only a checked name goes into the suggestion
         raise InvalidArgumentValueError(
             f"{flag} must name a container, not a folder inside it: the service names the backup folder itself.",
-            f"Use {container_url}",
+            f"Use {container_url}" if named else f"Use the container's URL, {example}.",
         )
     check_container_name(segments[0], flag=f"{flag} container")
     return container_url
 
 
 def resolve_container_uri(account, container, container_uri, storage_endpoint_suffix):
-    if container_uri and (account or container):
+    if container_uri is not None and (account is not None or container is not None):
         names = " and ".join(_given(**{"--storage-account-name": account, "--storage-container-name": container}))
         raise MutuallyExclusiveArgumentError(
             f"--storage-container-uri cannot be combined with {names}: "
             "give the container either as a URI or as account and container names."
         )
-    if container_uri:
+    if container_uri is not None:
         return check_container_uri(container_uri)
-    if account and not container:
+    if account is not None and container is None:
         raise RequiredArgumentMissingError(
             "--storage-account-name needs --storage-container-name (or --blob-container-name) too."
         )
-    if container and not account:
+    if container is not None and account is None:
         raise RequiredArgumentMissingError("--storage-container-name needs --storage-account-name too.")
-    if not account:
+    if account is None:
         raise RequiredArgumentMissingError(f"No blob container given: specify it with {STORAGE_FLAGS}.")
     return container_uri_from_names(account, container, storage_endpoint_suffix)
 
@@ -262,7 +480,9 @@ def resolve_storage_auth(sas_token, use_managed_identity, mint_sas, container_ur
 
     hsm_side: the HSM itself reaches storage (backup, restore, checks), so its managed identity is an option and one
     option is required. Otherwise (list, delete, prune) az reaches storage, as the signed-in identity by default.
+    Warnings about the SAS's lifetime matter only where the HSM runs a job with it, so only hsm_side gives them.
     """
+    use_managed_identity = three_state(use_managed_identity, "--use-user-managed-identity")
     given = _given(
         **{"--sas-token": sas_token, "--use-user-managed-identity": use_managed_identity, "--mint-sas": mint_sas}
     )
@@ -278,16 +498,17 @@ def resolve_storage_auth(sas_token, use_managed_identity, mint_sas, container_ur
                 "pass --sas-token, or leave it out to use your signed-in identity."
             )
         return MI_MODE, None, []
-    if mint_sas or (not sas_token and not hsm_side):
+    if mint_sas or (sas_token is None and not hsm_side):
         return MINT_MODE, None, []
-    if not sas_token:
+    if sas_token is None:
         raise RequiredArgumentMissingError(
             "No storage access given: pass --sas-token (e.g. --sas-token @token.txt), "
             "--use-user-managed-identity (the HSM's own user-assigned identity), or --mint-sas "
             "(a short-lived SAS minted from your signed-in identity)."
         )
     token = sas.normalize_sas(sas_token, container_uri)
-    return SAS_MODE, token, sas.check_sas(token, needed_permissions)
+    warnings = sas.check_sas(token, needed_permissions)
+    return SAS_MODE, token, warnings if hsm_side else []
 
 
 # ---- Backup folders -------------------------------------------------------------------------------------------
@@ -295,7 +516,7 @@ def resolve_storage_auth(sas_token, use_managed_identity, mint_sas, container_ur
 
 def split_folder_url(url, flag="--folder-url"):
     """https://ACCOUNT.blob.SUFFIX/CONTAINER/FOLDER (what create prints) -> (container URI, folder)."""
-    parts = urlsplit((url or "").strip())
+    parts = split_https_url(url, flag, "https://myaccount.blob.core.windows.net/backups/mhsm-myhsm-2026112812000000")
     segments = [s for s in parts.path.split("/") if s]
     keep = 2 if _is_ip_or_localhost((parts.hostname or "").lower()) else 1
     if parts.scheme.lower() != "https" or len(segments) < keep + 1:
@@ -471,8 +692,38 @@ def read_sas_token(value):
     if value == STDIN_SAS:
         import sys
 
-        return sys.stdin.readline().strip()
+        line = sys.stdin.readline().strip()
+        if not line:
+            raise InvalidArgumentValueError(
+                "--sas-token - read an empty line from stdin: pipe the token in, e.g. "
+                "`cat token.txt | az hsm-backup ... --sas-token -`, or use --sas-token @token.txt."
+            )
+        return line
     return value
+
+
+# Bounds the wait arithmetic and the service can live with: polls no faster than 10 a second and at least hourly,
+# and a wait of at most a week.
+POLLING_INTERVAL_RANGE = (0.1, 3600)
+TIMEOUT_RANGE = (1, 7 * 24 * 3600)
+
+
+def check_options(namespace):
+    """The flags outside the parameter sets, checked and normalised in place on az's namespace."""
+    if getattr(namespace, "api_version", None) is not None:
+        namespace.api_version = check_api_version(namespace.api_version)
+    if getattr(namespace, "polling_interval", None) is not None:
+        low, high = POLLING_INTERVAL_RANGE
+        namespace.polling_interval = bounded_number(
+            namespace.polling_interval, "--polling-interval", low, high, example=5
+        )
+    if getattr(namespace, "timeout", None) is not None:
+        low, high = TIMEOUT_RANGE
+        namespace.timeout = bounded_number(namespace.timeout, "--timeout", low, high, example=600)
+    if getattr(namespace, "use_managed_identity", None) is not None:
+        namespace.use_managed_identity = three_state(namespace.use_managed_identity, "--use-user-managed-identity")
+    if getattr(namespace, "job_id", None) is not None:
+        namespace.job_id = check_job_id(namespace.job_id)
 
 
 def _pick(namespace, *names):
@@ -483,14 +734,12 @@ HSM_ARGS = ("hsm_name", "hsm_object", "hsm_id")
 STORAGE_ARGS = ("storage_account_name", "storage_container_name", "storage_container_uri")
 
 
-def _suffixes(cmd, namespace):
+def _suffixes(cmd):
+    """Both cloud suffixes (None when the cloud has none); resource IDs and names both need them."""
     cloud = cmd.cli_ctx.cloud
-    named_hsm = getattr(namespace, "hsm_name", None) or getattr(namespace, "hsm_object", None)
     return {
-        "mhsm_dns_suffix": cloud_suffix(cloud, "mhsm_dns") if named_hsm else None,
-        "storage_endpoint_suffix": (
-            cloud_suffix(cloud, "storage_endpoint") if getattr(namespace, "storage_account_name", None) else None
-        ),
+        "mhsm_dns_suffix": cloud_suffix(cloud, "mhsm_dns"),
+        "storage_endpoint_suffix": cloud_suffix(cloud, "storage_endpoint"),
     }
 
 
@@ -504,11 +753,10 @@ def _validator(resolve, *arg_names, **fixed):
         from azext_hsmbackup.errors import EXIT_BAD_INPUT, ExitWith
 
         try:
+            check_options(namespace)
             if hasattr(namespace, "sas_token"):
                 namespace.sas_token = read_sas_token(namespace.sas_token)
-            if getattr(namespace, "polling_interval", None) is not None and namespace.polling_interval <= 0:
-                raise InvalidArgumentValueError("--polling-interval must be a positive number of seconds.")
-            target, warnings = resolve(**_pick(namespace, *arg_names), **_suffixes(cmd, namespace), **fixed)
+            target, warnings = resolve(**_pick(namespace, *arg_names), **_suffixes(cmd), **fixed)
         except AzCLIError as error:
             raise ExitWith(error, EXIT_BAD_INPUT) from None
         for warning in warnings:
@@ -530,15 +778,10 @@ validate_delete = _validator(
 )
 validate_prune = _validator(resolve_storage_target, *STORAGE_ARGS, "sas_token", needed_permissions="ld")
 
-JOB_ID_RE = re.compile(r"^[0-9a-fA-F]{32}$")
-
 
 def resolve_job(*, hsm_name=None, hsm_object=None, hsm_id=None, job_id=None, mhsm_dns_suffix=None, **_):
     hsm_url = resolve_hsm_url(hsm_name, hsm_object, hsm_id, mhsm_dns_suffix)
-    if not JOB_ID_RE.match(job_id or ""):
-        raise InvalidArgumentValueError(
-            f"--job-id {shown(job_id)} is not a job id: a job id has 32 hex digits, as create --no-wait prints."
-        )
+    check_job_id(job_id)
     return Target(hsm_url, hsm_name_from_url(hsm_url), None, None), []
 
 

@@ -5,10 +5,14 @@ Exit codes (also in README.md): 0 success, 1 other error, 2 bad input, 3 not fou
 error, 8 still running when --timeout ran out, 130 interrupted while waiting (the job keeps running).
 """
 
+import re
+
 from azure.cli.core import azclierror
 
 from azext_hsmbackup._constants import BACKUP_ROLES
 from azext_hsmbackup._secrets import redact
+
+_USER_INFO_RE = re.compile(r"(//)[^/@]*@")
 
 EXIT_BAD_INPUT = 2
 EXIT_NOT_FOUND = 3
@@ -49,9 +53,14 @@ class ExitWith(SystemExit):
 
 
 def shown(value, limit=60):
-    """A user's value, quoted for an error line: control characters escaped, long values cut."""
-    text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in str(value))
-    return "'" + (text if len(text) <= limit else text[: limit - 1] + "…") + "'"
+    """A user's value, quoted for an error line: secrets masked, control characters escaped, long values cut.
+
+    A SAS signature or a URL password pasted into the wrong flag is masked too.
+    """
+    raw = str(value)
+    text = _USER_INFO_RE.sub(r"\1***@", redact(raw[: 4 * limit]))  # only what can show: huge values stay cheap
+    text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+    return "'" + (text if len(text) <= limit and len(raw) <= 4 * limit else text[: limit - 1] + "…") + "'"
 
 
 def first_line(message):

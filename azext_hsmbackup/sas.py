@@ -3,6 +3,7 @@
 Pure functions: no I/O, no SDK. The token itself never goes into a message.
 """
 
+import json
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
@@ -65,9 +66,48 @@ def split_sas_url(value, container_uri):
     return parts.query
 
 
+# A SAS is a few hundred characters; a user-delegation SAS with every field well under 2 KB.
+MAX_SAS_CHARS = 16384
+
+
+def unquote_json_string(value):
+    """`az storage container generate-sas` without `-o tsv` writes the token as a JSON string: "se=...&sig=..."."""
+    if not value.startswith('"'):
+        return value
+    try:
+        text = json.loads(value)
+    except ValueError:
+        text = None
+    if not isinstance(text, str):
+        raise InvalidArgumentValueError(
+            f"{SAS_FLAG} starts with a quote but is not one complete JSON string.",
+            "Write the token with `az storage container generate-sas ... -o tsv > token.txt` and pass "
+            f"{SAS_FLAG} @token.txt.",
+        )
+    return text.strip()
+
+
 def normalize_sas(value, container_uri=None):
     """Return the token without '?', splitting a pasted SAS URL. Raise a one-line error for what is not a SAS."""
-    value = (value or "").strip()
+    if not isinstance(value, str):
+        raise InvalidArgumentValueError(f"{SAS_FLAG} must be text, not {type(value).__name__}.")
+    value = value.strip()
+    if not value:
+        raise InvalidArgumentValueError(
+            f"{SAS_FLAG} is empty.",
+            f"Pass the SAS token as {SAS_FLAG} @token.txt, {SAS_FLAG} - (stdin), or {SAS_FLAG} alone to be asked.",
+        )
+    if len(value) > MAX_SAS_CHARS:
+        raise InvalidArgumentValueError(
+            f"{SAS_FLAG} is {len(value)} characters long, too long for a SAS token.",
+            "Pass only the token (the part after '?'), e.g. 'sv=...&sp=crdw&se=...&sig=...'.",
+        )
+    value = unquote_json_string(value)
+    if any(not "!" <= c <= "~" for c in value):  # a SAS is URL-encoded: printable ASCII, no blanks
+        raise InvalidArgumentValueError(
+            f"{SAS_FLAG} has spaces, control or non-ASCII characters, which a SAS token never has.",
+            "Copy the token again, or write it with `az storage container generate-sas ... -o tsv > token.txt`.",
+        )
     if value.lower().startswith(("https://", "http://")):
         value = split_sas_url(value, container_uri)
     value = value.lstrip("?")

@@ -115,3 +115,48 @@ def test_path_style_container_uri_on_an_ip_endpoint():
         check_container_uri("https://127.0.0.1:10000/devstoreaccount1/bkp/")
         == "https://127.0.0.1:10000/devstoreaccount1/bkp"
     )
+
+
+@pytest.mark.parametrize(
+    "hsm_name, account, container, flag",
+    [
+        ("myhsm\n", "acct", "bkp", "--hsm-name"),
+        ("myhsm", "acct\n", "bkp", "--storage-account-name"),
+        ("myhsm", "acct", "bkp\n", "--storage-container-name"),
+        ("myhsm", "acct", "", "--storage-container-name"),
+        ("myhsm", " ", "bkp", "--storage-account-name"),
+    ],
+)
+def test_names_with_a_trailing_newline_or_blank_are_refused(hsm_name, account, container, flag):
+    with pytest.raises(InvalidArgumentValueError) as info:
+        resolve_target(
+            hsm_name=hsm_name,
+            storage_account_name=account,
+            storage_container_name=container,
+            use_managed_identity=True,
+            mhsm_dns_suffix=".managedhsm.azure.net",
+            storage_endpoint_suffix="core.windows.net",
+        )
+    assert info.value.error_msg.startswith(flag)
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "https://acct.blob.core.windows.net/bk\x0bp",
+        "https://acct.blob.core.windows.net/b\x0b/x",
+        "https://ac\x0bct.blob.core.windows.net/bkp",
+        "https://acct.blob.core.windows.net/bk\u2028p",
+        "https://user:pw@acct.blob.core.windows.net/bkp",
+        "https://acct.blob.core.windows.net:99999/bkp",
+        "https://127.0.0.1:10000/Dev_Account/bkp",
+        "",
+        "\t",
+    ],
+)
+def test_hostile_container_uris_give_one_printable_line(uri):
+    with pytest.raises(InvalidArgumentValueError) as info:
+        check_container_uri(uri)
+    message = " ".join([info.value.error_msg, *map(str, info.value.recommendations)])
+    assert message.startswith("--storage-container-uri") and all(c.isprintable() for c in message), message
+    assert "pw@" not in message
