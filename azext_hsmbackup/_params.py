@@ -115,13 +115,11 @@ def load_arguments(loader, _):
         c.argument(
             "keep",
             options_list=["--keep"],
-            type=int,
             help="Keep this many newest backups of each HSM (1-10000). The newest always stays.",
         )
         c.argument(
             "older_than",
             options_list=["--older-than"],
-            type=float,
             help="Delete backups older than this many days (above 0, at most 36500).",
         )
         c.argument("hsm_filter", options_list=["--hsm-name"], help="Only prune the backups of this HSM.")

@@ -810,23 +810,26 @@ def check_key_name(value):
 
 
 def check_keep(value):
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= KEEP_MAX):
-        raise InvalidArgumentValueError(
-            f"--keep {shown(value)} is out of range: keep 1-{KEEP_MAX} newest backups of each HSM "
-            "(the newest is always kept)."
-        )
-    return value
+    """--keep as az hands it over (text), or a number: a whole number of backups from 1 to KEEP_MAX."""
+    if value is None:
+        return None
+    return bounded_number(value, "--keep", 1, KEEP_MAX, kind=int, unit="newest backups of each HSM", example=7)
 
 
 def check_older_than(value):
-    if value is not None and not (
-        isinstance(value, (int, float)) and math.isfinite(value) and 0 < value <= OLDER_THAN_MAX_DAYS
-    ):
+    """--older-than as az hands it over (text), or a number: days above 0, at most OLDER_THAN_MAX_DAYS."""
+    if value is None:
+        return None
+    try:
+        days = bounded_number(value, "--older-than", 0, OLDER_THAN_MAX_DAYS, unit="days")
+    except InvalidArgumentValueError:
+        days = 0
+    if days == 0:  # zero ("older than now") is refused too: say what was meant instead of guessing
         raise InvalidArgumentValueError(
-            f"--older-than {shown(value)} is out of range: give a number of days above 0 and at most "
-            f"{OLDER_THAN_MAX_DAYS}, e.g. --older-than 30."
+            f"--older-than {shown(value)} is not a number of days above 0 and at most {OLDER_THAN_MAX_DAYS}: "
+            "give one, e.g. --older-than 30."
         )
-    return value
+    return days
 
 
 def check_hsm_filter(value):
@@ -844,8 +847,8 @@ def _check_list(namespace):
 
 def _check_prune(namespace):
     _check_list(namespace)
-    keep, older_than = check_keep(namespace.keep), check_older_than(namespace.older_than)
-    if keep is None and older_than is None:
+    namespace.keep, namespace.older_than = check_keep(namespace.keep), check_older_than(namespace.older_than)
+    if namespace.keep is None and namespace.older_than is None:
         raise RequiredArgumentMissingError(
             "Say what to prune: --keep N (the N newest of each HSM stay) and/or --older-than DAYS."
         )

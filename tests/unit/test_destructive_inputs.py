@@ -99,27 +99,58 @@ def test_folder_url_and_backup_folder_of_restore_and_delete_refuse_the_same(name
 # ---- numbers and names ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("value", [0, -1, -(10**30), 10001, 10**30, True, 1.5, "3"])
+@pytest.mark.parametrize(
+    "value", [0, -1, -(10**30), 10001, 10**30, True, 1.5, "0", "-1", "", " ", "1.5", "abc", "nan", "1e3", "10001"]
+)
 def test_keep_is_bounded(value):
-    with pytest.raises(InvalidArgumentValueError, match=r"--keep .* 1-10000"):
+    with pytest.raises(InvalidArgumentValueError, match=r"--keep .* from 1 to 10000"):
         v.check_keep(value)
 
 
-@pytest.mark.parametrize("value", [None, 1, 7, 10000])
-def test_keep_in_range_passes(value):
-    assert v.check_keep(value) == value
+@pytest.mark.parametrize(
+    ("value", "kept"), [(None, None), (1, 1), (7, 7), (10000, 10000), ("3", 3), (" 10000 ", 10000)]
+)
+def test_keep_in_range_passes(value, kept):
+    assert v.check_keep(value) == kept
 
 
-@pytest.mark.parametrize("value", [0, 0.0, -0.0, -1, -1e-9, math.nan, math.inf, -math.inf, 36500.001, 1e300, "30"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        0,
+        0.0,
+        -0.0,
+        -1,
+        -1e-9,
+        math.nan,
+        math.inf,
+        -math.inf,
+        36500.001,
+        1e300,
+        "0",
+        "-0",
+        "-1",
+        "nan",
+        "inf",
+        "-inf",
+        "1e300",
+        "1e999",
+        "",
+        " ",
+        "thirty",
+        "36500.5",
+    ],
+)
 def test_older_than_is_a_finite_positive_bounded_number_of_days(value):
     with pytest.raises(InvalidArgumentValueError, match=r"--older-than .* above 0 and at most 36500"):
         v.check_older_than(value)
 
 
-@pytest.mark.parametrize("value", [None, 1e-6, 0.5, 30, 36500])
+@pytest.mark.parametrize("value", [None, 1e-6, 0.5, 30, 36500, "30", "0.5", "36500"])
 def test_older_than_in_range_passes_and_the_date_arithmetic_holds(value):
-    assert v.check_older_than(value) == value
-    storage.plan_prune([], older_than=value)  # no OverflowError at either end
+    days = v.check_older_than(value)
+    assert days == (None if value is None else float(value))
+    storage.plan_prune([], older_than=days)  # no OverflowError at either end
 
 
 @pytest.mark.parametrize(
