@@ -76,7 +76,7 @@ class JobTracker(SansIOHTTPPolicy):
         self._not_before = None  # monotonic time before which no status request leaves
 
     def on_request(self, request):
-        if self._not_before is None or starts_a_job(request.http_request):
+        if self._not_before is None or request.http_request.method.upper() != "GET":  # only a status check waits
             return
         delay, self._not_before = self._not_before - time.monotonic(), None
         if delay > 0:
