@@ -51,6 +51,13 @@ def accepted_backups(stack, hsm):
     ]
 
 
+def job_starts(stack, hsm, since=0):
+    """Every authorised request that asks the HSM to start a job (POST/PUT), whatever it was answered: a replayed
+    start answered 409 counts too, although it starts nothing. `since`: skip that many log entries of the HSM."""
+    log = requests_to(stack, hsm)[since:]
+    return [r for r in log if r["auth_present"] and r["method"] in ("POST", "PUT")]
+
+
 def create_with_identity(stack, hsm, *extra, container_uri=None, **kwargs):
     """`az hsm-backup create` of one HSM into a container (the stack's default one) with the HSM's identity."""
     return stack.az(

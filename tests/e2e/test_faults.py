@@ -18,7 +18,7 @@ from typing import ClassVar
 
 import pytest
 
-from tests.e2e.conftest import accepted_backups, az_json, create_with_identity, requests_to
+from tests.e2e.conftest import accepted_backups, az_json, create_with_identity, job_starts, requests_to
 from tests.stack.launcher import AZ
 from tests.stack.pki import make_pki
 
@@ -41,12 +41,6 @@ def fired(stack, hsm, rule_id, times=1):
     hits = [r for r in requests_to(stack, hsm) if (r["fault"] or {}).get("id") == rule_id]
     assert rule["fired"] == times and len(hits) == times, (rule, hits)
     return hits
-
-
-def job_starts(stack, hsm, since=0):
-    """Every authorised request that asks the HSM to start a job (POST/PUT), whatever it was answered."""
-    log = requests_to(stack, hsm)[since:]
-    return [r for r in log if r["auth_present"] and r["method"] in ("POST", "PUT")]
 
 
 def answers(entries):
