@@ -10,6 +10,10 @@ DEFAULT_API_VERSION = "2025-07-01"
 # keeps it under 1 s (make bench).
 DEFAULT_POLLING_INTERVAL = 0.5
 
+# The longest Retry-After the extension waits (the 202's, a 429/503's, a status poll's). The real service asks for
+# 10 s on a 202; azure-core alone would sleep any value, so `Retry-After: 99999` from a broken server would hang.
+MAX_RETRY_AFTER_S = 30
+
 MANAGED_HSM_RESOURCE_TYPE = "microsoft.keyvault/managedhsms"
 
 # Blob SAS permission letters each operation needs (Managed HSM backup and restore documentation).

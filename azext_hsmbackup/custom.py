@@ -397,17 +397,23 @@ def show_job(cmd, job_id, hsm_name=None, hsm_object=None, hsm_id=None, api_versi
 
 
 class _JobPoller:
-    """Enough of a poller for az's LongRunningOperation: polls the job's status at most every `interval` s."""
+    """Enough of a poller for az's LongRunningOperation, with the pacing of the SDK's poller in create/restore/check.
 
-    def __init__(self, fetch, interval):
-        self.fetch, self.interval = fetch, interval
+    The first status check goes at once; each next one waits the Retry-After of the latest answer when it had one
+    (at most MAX_RETRY_AFTER_S, see _client_factory), else `interval` s. `expired()` runs on every tick.
+    """
+
+    def __init__(self, fetch, interval, tracker, expired=lambda: None):
+        self.fetch, self.interval, self.tracker, self.expired = fetch, interval, tracker, expired
         self.kind, self.job = fetch()
         self.last = time.monotonic()
 
     def done(self):
-        if self.job.get("status") == "InProgress" and time.monotonic() - self.last >= self.interval:
-            self.kind, self.job = self.fetch()
-            self.last = time.monotonic()
+        if self.job.get("status") == "InProgress":
+            self.expired()
+            if time.monotonic() - self.last >= (self.tracker.retry_after or self.interval):
+                self.kind, self.job = self.fetch()
+                self.last = time.monotonic()
         return self.job.get("status") != "InProgress"
 
     def status(self):
@@ -430,22 +436,26 @@ def wait_job(  # pylint: disable=unused-argument,too-many-arguments
 ):
     from azure.cli.core.azclierror import AzureResponseError
 
-    from azext_hsmbackup._client_factory import backup_client
+    from azext_hsmbackup._client_factory import JobTracker, backup_client
     from azext_hsmbackup.errors import EXIT_TIMEOUT, ExitWith, job_failed
 
     deadline = time.monotonic() + timeout if timeout else None
-    interval = polling_interval or DEFAULT_POLLING_INTERVAL
 
-    def fetch():
+    def expired():
         if deadline and time.monotonic() > deadline:
             raise ExitWith(
                 AzureResponseError(f"The job {job_id} is still running after {timeout:g} s; it keeps running."),
                 EXIT_TIMEOUT,
             )
-        return _fetch_job(client, target, job_id)
 
-    with backup_client(cmd.cli_ctx, target.hsm_url, api_version or DEFAULT_API_VERSION) as client:
-        poller = _JobPoller(fetch, interval)
+    tracker = JobTracker()
+    with backup_client(cmd.cli_ctx, target.hsm_url, api_version or DEFAULT_API_VERSION, tracker) as client:
+        poller = _JobPoller(
+            lambda: _fetch_job(client, target, job_id),
+            polling_interval or DEFAULT_POLLING_INTERVAL,
+            tracker,
+            expired,
+        )
         _wait(cmd, poller, job_id, target, poller.kind)
     if poller.job.get("status") != "Succeeded":
         raise job_failed(poller.job, poller.kind)

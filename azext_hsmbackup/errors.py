@@ -85,7 +85,12 @@ def job_failed(job, operation, secrets=()):
 
 def from_sdk_error(ex, hsm_url, operation, secrets=()):
     """Map an exception from the SDK or the network to ExitWith (or None if it is not ours to map)."""
-    from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
+    from azure.core.exceptions import (
+        ClientAuthenticationError,
+        HttpResponseError,
+        ServiceRequestError,
+        ServiceResponseError,
+    )
 
     if isinstance(ex, ValueError) and "challenge resource" in str(ex):
         return ExitWith(
@@ -102,7 +107,10 @@ def from_sdk_error(ex, hsm_url, operation, secrets=()):
             ),
             EXIT_BAD_INPUT,
         )
-    if isinstance(ex, ServiceRequestError):
+    lost = _lost_job_start(ex, hsm_url, operation)
+    if lost is not None:
+        return lost
+    if isinstance(ex, (ServiceRequestError, ServiceResponseError)):
         detail = redact(first_line(str(ex)), secrets)
         tls = "SSL" in detail or "certificate" in detail.lower()
         hint = (
@@ -151,6 +159,23 @@ def from_sdk_error(ex, hsm_url, operation, secrets=()):
     if status == 400:
         return ExitWith(azclierror.BadRequestError(f"The HSM rejected the request: {service_message}"), 1)
     return ExitWith(azclierror.AzureResponseError(f"{hsm_url} answered {status}: {service_message}"), 1)
+
+
+def _lost_job_start(ex, hsm_url, operation):
+    """The request that starts a job went out and its answer never came back (_client_factory.StartAnswerLost)."""
+    from azext_hsmbackup._client_factory import StartAnswerLost
+
+    if not isinstance(ex, StartAnswerLost):
+        return None
+    return ExitWith(
+        azclierror.AzureConnectionError(
+            f"The connection to {hsm_url} broke before the HSM answered the {operation} request: the {operation} "
+            "may have started. The request was not sent again, so that no second job starts.",
+            "Find out before you run it again: while that job runs, the same command gets 409 (exit 6) and starts "
+            "nothing; a finished backup shows in az hsm-backup list.",
+        ),
+        EXIT_CONNECTION,
+    )
 
 
 def from_storage_error(ex, container_uri, secrets=()):

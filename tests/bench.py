@@ -161,12 +161,13 @@ def completion_lag(stack, env, durations):
             lambda b=builtin, d=duration: run([str(AZ), *b], env)[0] - d,
             rounds,
         )
+        # The first status check waits for the 202's Retry-After (10 s): a shorter job is reported then.
         report(
             "lag",
             f"backup lag at job duration {duration:g} s",
             medians["ours"],
             medians["builtin"],
-            target="ours <= 1 s",
+            target=f"ours <= {10 - duration + 1:g} s" if duration < 10 else "ours <= 1 s",
         )
 
 
@@ -299,7 +300,9 @@ def main():
             run([str(AZ), "keyvault", "backup", "start", "-h"], env)
             startup(stack, env, no_ext_env)
             # Whole seconds (2, 30) are multiples of both poll intervals, so they flatter both; 2.5 and 31.5 do not.
-            completion_lag(stack, env, [(2, 3), (2.5, 3), (30, 1 if quick else 2), (31.5, 1 if quick else 2)])
+            # 2-9 s are shorter than the 202's Retry-After (10 s); Azure's backups of small HSMs take 8-11 s (9 s).
+            long_rounds = 1 if quick else 2
+            completion_lag(stack, env, [(2, 3), (2.5, 3), (9, 3), (30, long_rounds), (31.5, long_rounds)])
             sizes = [(200, 20, b"x" * 64), (2000, 20, b"x" * 64), (10000, 1, b"")]
             listing(stack, env, sizes[:2] if quick else sizes)
             memory(stack, env)

@@ -4,6 +4,9 @@ Proven with the real SDK (azure-keyvault-administration) and against the real re
 throwaway CA and server certificate, the emulator on a free port, Azurite (blob, in memory) on another. The SDK
 reaches the emulator by IP here, so this file - and only this file - builds the client with
 verify_challenge_resource=False; everything else reaches it by name through the stack's proxy with the check on.
+
+These tests run only the emulator (with the SDK), never the extension: they are no evidence for `az hsm-backup`,
+hence their names start with `test_emulator_`.
 """
 
 import base64
@@ -344,7 +347,7 @@ def failed_body(info):
 # ---- (1) the real SDK backs up into Azurite ---------------------------------------------------------------------
 
 
-def test_sdk_backup_writes_every_key_into_azurite(emulator, azurite):
+def test_emulator_sdk_backup_writes_every_key_into_azurite(emulator, azurite):
     container, uri = azurite.new_container()
     sas = azurite.sas(container)
     credential = FakeCredential()
@@ -380,7 +383,7 @@ def test_sdk_backup_writes_every_key_into_azurite(emulator, azurite):
         assert secret not in everything
 
 
-def test_hsm_name_comes_from_the_host_name(emulator):
+def test_emulator_hsm_name_comes_from_the_host_name(emulator):
     host = "contosohsm" + C.MHSM_DNS_SUFFIX
     body = {"storageResourceUri": "http://127.0.0.1:9/devstoreaccount1/none", "token": "sv=x&sig=y"}
     response = emulator.call("POST", "/backup", body, headers={"Host": host})
@@ -407,7 +410,7 @@ def _assert_challenge(response):
     )
 
 
-def test_401_challenge_is_exactly_the_recorded_one(emulator):
+def test_emulator_401_challenge_is_exactly_the_recorded_one(emulator):
     _assert_challenge(emulator.call("POST", "/backup", token=None, raw=b"", headers={"Content-Length": "0"}))
     _assert_challenge(emulator.call("GET", "/backup/00000000000000000000000000000000/pending", token=None))
     _assert_challenge(emulator.call("PUT", "/restore", token=None, api_version="not-a-version"))
@@ -432,12 +435,12 @@ def test_401_challenge_is_exactly_the_recorded_one(emulator):
     ],
     ids=["not-jwt", "expired", "other-hsm-audience", "other-audience", "other-tenant", "no-exp"],
 )
-def test_bad_tokens_get_the_same_challenge(emulator, token):
+def test_emulator_bad_tokens_get_the_same_challenge(emulator, token):
     _assert_challenge(emulator.call("POST", "/backup", {"storageResourceUri": "https://a.b/c", "token": "t"}, token))
     assert emulator.requests()[-1]["authorization"] == "Bearer <redacted>"
 
 
-def test_audience_with_trailing_slash_is_accepted(emulator):
+def test_emulator_audience_with_trailing_slash_is_accepted(emulator):
     response = emulator.call("GET", "/backup/0123/pending", token=make_jwt(aud=C.MHSM_RESOURCE + "/"))
     assert response.status_code == 404 and response.json()["error"]["code"] == "NotFound"
 
@@ -445,7 +448,7 @@ def test_audience_with_trailing_slash_is_accepted(emulator):
 # ---- (3) 202 and poll shapes ------------------------------------------------------------------------------------
 
 
-def test_202_and_polls_have_the_recorded_headers_keys_and_order(emulator, azurite):
+def test_emulator_202_and_polls_have_the_recorded_headers_keys_and_order(emulator, azurite):
     container, uri = azurite.new_container()
     # The real service sends no retry header on polls; a longer job so that the first poll surely sees InProgress.
     emulator.admin("PUT", "config", {"poll_retry_after_ms": None, "job_duration_s": 0.6})
@@ -498,7 +501,7 @@ def test_202_and_polls_have_the_recorded_headers_keys_and_order(emulator, azurit
         ("no-container", "InvalidQueryParameterValue", 400),
     ],
 )
-def test_storage_refusal_fails_the_job_with_the_storage_error(emulator, azurite, case, code, status):
+def test_emulator_storage_refusal_fails_the_job_with_the_storage_error(emulator, azurite, case, code, status):
     container, uri = azurite.new_container()
     sas = {
         "expired": azurite.sas(container, expiry=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)),
@@ -526,7 +529,7 @@ def test_storage_refusal_fails_the_job_with_the_storage_error(emulator, azurite,
 # ---- (5) one job at a time ----------------------------------------------------------------------------------------
 
 
-def test_conflict_while_a_backup_or_restore_runs(emulator, azurite):
+def test_emulator_conflict_while_a_backup_or_restore_runs(emulator, azurite):
     container, uri = azurite.new_container()
     sas = azurite.sas(container)
     emulator.admin("PUT", "config", {"job_duration_s": 1.0})
@@ -560,7 +563,7 @@ def test_conflict_while_a_backup_or_restore_runs(emulator, azurite):
 # ---- (6) restore brings every key back, byte for byte -----------------------------------------------------------
 
 
-def test_backup_delete_restore_round_trips_every_key(emulator, azurite):
+def test_emulator_backup_delete_restore_round_trips_every_key(emulator, azurite):
     container, uri = azurite.new_container()
     sas = azurite.sas(container)
     client = emulator.client()
@@ -579,7 +582,7 @@ def test_backup_delete_restore_round_trips_every_key(emulator, azurite):
     assert [k["name"] for k in emulator.hsm_keys()] == [k["name"] for k in before]
 
 
-def test_selective_key_restore_touches_only_that_key(emulator, azurite):
+def test_emulator_selective_key_restore_touches_only_that_key(emulator, azurite):
     container, uri = azurite.new_container()
     sas = azurite.sas(container)
     client = emulator.client()
@@ -606,7 +609,7 @@ def test_selective_key_restore_touches_only_that_key(emulator, azurite):
     assert list(body) == RESTORE_KEYS and body["statusDetails"] == "KeyNotFound"
 
 
-def test_pre_backup_and_pre_restore_check_without_writing(emulator, azurite):
+def test_emulator_pre_backup_and_pre_restore_check_without_writing(emulator, azurite):
     container, uri = azurite.new_container()
     sas = azurite.sas(container)
     client = emulator.client(api_version="7.6")
@@ -629,7 +632,7 @@ def test_pre_backup_and_pre_restore_check_without_writing(emulator, azurite):
 # ---- (7) api-versions and managed identity --------------------------------------------------------------------------
 
 
-def test_managed_identity_needs_api_version_7_5(emulator, azurite):
+def test_emulator_managed_identity_needs_api_version_7_5(emulator, azurite):
     container, uri = azurite.new_container()
     with pytest.raises(HttpResponseError) as info:
         emulator.client(api_version="7.4").begin_backup(uri, use_managed_identity=True, **POLL)
@@ -648,7 +651,7 @@ def test_managed_identity_needs_api_version_7_5(emulator, azurite):
     assert failed_body(info)["statusDetails"] == "AuthorizationPermissionMismatch"
 
 
-def test_api_versions_and_bad_requests(emulator):
+def test_emulator_api_versions_and_bad_requests(emulator):
     emulator.admin("PUT", "config", {"job_duration_s": 0.02})
     body = {"storageResourceUri": "http://127.0.0.1:9/devstoreaccount1/c", "token": "sv=1&sig=2"}
     for version in ("7.2", "7.3", "7.4", "7.5-preview.1", "7.5", "7.6-preview.2", "7.6", "2025-06-01", "2025-07-01"):
@@ -689,7 +692,7 @@ def test_api_versions_and_bad_requests(emulator):
 # ---- (8) fault knobs --------------------------------------------------------------------------------------------
 
 
-def test_503_with_retry_after_then_success(emulator, azurite):
+def test_emulator_503_with_retry_after_then_success(emulator, azurite):
     container, uri = azurite.new_container()
     rule = {
         "match": {"method": "POST", "path": "^/backup$", "authorized": True},
@@ -708,7 +711,7 @@ def test_503_with_retry_after_then_success(emulator, azurite):
     assert emulator.admin("GET", "faults")["rules"][0]["spent"] is True
 
 
-def test_429_on_a_poll_and_a_dropped_connection_are_retried(emulator, azurite):
+def test_emulator_429_on_a_poll_and_a_dropped_connection_are_retried(emulator, azurite):
     container, uri = azurite.new_container()
     rules = [
         {"match": {"method": "GET", "path": "/pending$"}, "nth": 1, "action": "drop"},
@@ -725,7 +728,7 @@ def test_429_on_a_poll_and_a_dropped_connection_are_retried(emulator, azurite):
     assert polls[-1] == (200, None)
 
 
-def test_401_mid_poll_reauthenticates_without_replaying_the_backup(emulator, azurite):
+def test_emulator_401_mid_poll_reauthenticates_without_replaying_the_backup(emulator, azurite):
     container, uri = azurite.new_container()
     emulator.admin("PUT", "config", {"job_duration_s": 0.5})
     emulator.admin("POST", "faults", {"match": {"method": "GET", "path": "/pending$"}, "nth": 2, "action": "challenge"})
@@ -739,7 +742,32 @@ def test_401_mid_poll_reauthenticates_without_replaying_the_backup(emulator, azu
     assert len(credential.tokens) >= 2
 
 
-def test_delay_and_forced_failure(emulator, azurite):
+@pytest.mark.parametrize("action", ["drop", "drop-after"])
+def test_emulator_drop_closes_without_an_answer_and_drop_after_starts_the_job_first(emulator, azurite, action):
+    container, uri = azurite.new_container()
+    emulator.admin("POST", "faults", {"match": {"method": "POST", "path": "^/backup$"}, "action": action})
+    with pytest.raises(requests.exceptions.ConnectionError):
+        emulator.call("POST", "/backup", {"storageResourceUri": uri, "token": azurite.sas(container)})
+    (logged,) = emulator.requests()
+    jobs = emulator.admin("GET", "jobs")["jobs"]
+    assert logged["fault"]["action"] == action
+    if action == "drop":
+        assert logged["status"] is None and jobs == []
+    else:  # handled, then the answer was lost: the log keeps what would have been sent
+        assert logged["status"] == 202 and [j["jobId"] for j in jobs] == [logged["job_id"]]
+
+
+def test_emulator_defaults_survive_a_reset(emulator):
+    emulator.admin("PUT", "defaults", {"retry_after_202": 1})
+    try:
+        emulator.admin("PUT", "config", {"retry_after_202": 5})
+        emulator.admin("POST", "reset")
+        assert emulator.admin("GET", "config")["retry_after_202"] == 1
+    finally:
+        emulator.admin("PUT", "defaults", {"retry_after_202": 10})
+
+
+def test_emulator_delay_and_forced_failure(emulator, azurite):
     container, uri = azurite.new_container()
     emulator.admin("POST", "faults", {"match": {"method": "GET"}, "delay_s": 0.4})
     forced = {"code": "HsmUnavailable", "message": "The HSM pool is being updated."}
@@ -810,7 +838,7 @@ REPLAYS = {
 
 
 @pytest.mark.parametrize("name", sorted(REPLAYS))
-def test_replaying_a_recording_gives_the_recorded_answers(emulator, azurite, name):
+def test_emulator_replaying_a_recording_gives_the_recorded_answers(emulator, azurite, name):
     recording = _recording(name)
     if recording is None:
         pytest.skip(f"{RECORDINGS / name} is not here")

@@ -1,4 +1,8 @@
-"""The local stack behaves like Azure: the SDK, the built-in az command and storage all work against it unchanged."""
+"""The local stack behaves like Azure: the SDK, the built-in az command and storage all work against it unchanged.
+
+These tests run only the stack (with the SDK and the built-in `az keyvault`), never the extension: they show that
+the stand-in is faithful and are no evidence for `az hsm-backup`. Hence their names start with `test_stack_`.
+"""
 
 import json
 import time
@@ -57,7 +61,7 @@ def _fresh_challenge_cache():
     HttpChallengeCache.clear()
 
 
-def test_sdk_backup_with_challenge_verification_on(stack, hsm):
+def test_stack_sdk_backup_with_challenge_verification_on(stack, hsm):
     credential = SigninCredential(stack)
     client = sdk_client(stack, hsm, credential)
     assert client._client._config.authentication_policy._verify_challenge_resource is True
@@ -68,7 +72,7 @@ def test_sdk_backup_with_challenge_verification_on(stack, hsm):
     assert credential.scopes == [C.MHSM_RESOURCE + "/.default"]  # the scope came from the HSM's challenge
 
 
-def test_builtin_az_keyvault_backup_start_lands_in_azurite(stack, hsm):
+def test_stack_builtin_az_keyvault_backup_start_lands_in_azurite(stack, hsm):
     result = stack.az(
         "keyvault",
         "backup",
@@ -90,7 +94,7 @@ def test_builtin_az_keyvault_backup_start_lands_in_azurite(stack, hsm):
 
 
 @pytest.mark.parametrize("kind", ["expired", "read-only"])
-def test_storage_refusal_fails_the_job_with_the_storage_error(stack, hsm, kind):
+def test_stack_storage_refusal_fails_the_job_with_the_storage_error(stack, hsm, kind):
     if kind == "expired":
         sas, code = stack.mint_sas(expiry=datetime.now(timezone.utc) - timedelta(minutes=5)), "AuthenticationFailed"
     else:
@@ -104,9 +108,9 @@ def test_storage_refusal_fails_the_job_with_the_storage_error(stack, hsm, kind):
     assert body["azureStorageBlobContainerUri"] is None and body["endTime"]
 
 
-def test_backup_then_restore_round_trips_every_key_byte_for_byte(stack, hsm):
+def test_stack_backup_then_restore_round_trips_every_key_byte_for_byte(stack, hsm):
     before = stack.emulator("GET", f"hsms/{hsm}/keys")
-    assert before, "the emulator's HSM should start with keys"
+    assert len(key_names(before)) == 3, "the emulator's HSM starts with its 3 seed keys"
     client = sdk_client(stack, hsm)
     sas = stack.mint_sas()
     folder_url = client.begin_backup(stack.container_uri(), sas_token=sas, _polling_interval=0.2).result().folder_url

@@ -1,6 +1,8 @@
 """The test-only admin API under /_emulator/ (no auth, not fault-matched, not in the request log).
 
 GET    /_emulator/config                    the config            PUT /_emulator/config   merge keys, 400 if bad
+PUT    /_emulator/defaults                  merge keys into the config AND into what reset restores (a test session's
+                                            own defaults, e.g. short jobs)
 GET    /_emulator/hsms                      {"hsms": [names]}
 GET    /_emulator/hsms/{name}/keys          {"hsm", "keys": [records]}   (creates the HSM on first use)
 PUT    /_emulator/hsms/{name}/keys          replace: body {"keys": [records]} or [records]
@@ -51,6 +53,8 @@ def _route(emulator, method, parts, body):
         return 200, emulator.config
     if route == ("PUT", "config"):
         return 200, emulator.update_config(body)
+    if route == ("PUT", "defaults"):
+        return 200, emulator.update_defaults(body)
     if route == ("POST", "reset"):
         emulator.reset()
         return 200, {"reset": True}

@@ -6,12 +6,14 @@ A rule (POST /_emulator/faults with {"rules": [rule, ...]}, a list, or one rule)
      "nth": 1,            # first matching request (1-based, counted per rule) on which the rule fires
      "times": 1,          # how many times it fires, then it is spent (null: unlimited)
      "delay_s": 0,        # sleep this long before the first byte (alone: then answer normally)
-     "action": "respond", # respond | challenge | drop | pass  (default: respond if "response" is given, else pass)
+     "action": "respond", # respond | challenge | drop | drop-after | pass  (default: respond if "response", else pass)
      "response": {"status": 503, "headers": {"Retry-After": "1"}, "body": {"error": {...}}}}
 
 - respond: send `response` (status, headers, JSON body; no body when "body" is absent or null);
 - challenge: the 401 bearer challenge, exactly as for a missing token (a token "expired" mid-poll);
-- drop: close the connection without any response;
+- drop: close the connection without any response (the request is never handled: no job starts);
+- drop-after: handle the request as usual (a job may start), then close the connection without the answer, as when
+  the answer is lost on its way back;
 - pass: nothing besides the delay.
 
 `match` fields are all optional: method (case-insensitive, "*" for any), path (regex, searched in the normalized
@@ -23,7 +25,7 @@ Rules are tried in the order they were added; every matching rule counts the req
 import re
 import threading
 
-ACTIONS = ("respond", "challenge", "drop", "pass")
+ACTIONS = ("respond", "challenge", "drop", "drop-after", "pass")
 
 
 class FaultRule:
@@ -58,7 +60,9 @@ class FaultRule:
         if self.action not in ACTIONS:
             raise ValueError(f"action must be one of {', '.join(ACTIONS)}")
         if self.action == "pass" and not self.delay_s:
-            raise ValueError('a rule needs an action ("respond" with "response", "challenge", "drop") or delay_s')
+            raise ValueError(
+                'a rule needs an action ("respond" with "response", "challenge", "drop", "drop-after") or delay_s'
+            )
         self.response = spec.get("response") or {}
         if self.action == "respond":
             status = self.response.get("status")

@@ -60,6 +60,13 @@ class Emulator:
             self.config = cfg.merge(self.config, update)
             return self.config
 
+    def update_defaults(self, update):
+        """Merge keys into the config and into the config that reset restores."""
+        with self._config_lock:
+            self.startup_config = cfg.merge(self.startup_config, update)
+            self.config = cfg.merge(self.config, update)
+            return self.config
+
     def take_forced_failure(self):
         with self._config_lock:
             forced = self.config.get("force_fail_next_job")
@@ -238,4 +245,7 @@ class Handler(JsonHandler):
             message = mask_text(f"{type(exc).__name__}: {exc}")
             reply = operations.Reply(500, {"error": {"code": "InternalError", "message": message}})
         record["status"], record["job_id"] = reply.status, reply.job_id
+        if rule is not None and rule.action == "drop-after":
+            self._drop()  # handled (a job may have started), but the answer never leaves
+            return
         self._send_reply(reply, started)

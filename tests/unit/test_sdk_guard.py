@@ -22,3 +22,18 @@ def test_the_pinned_host_sdk_passes():
     from azure.keyvault.administration._version import VERSION
 
     check_sdk_version(VERSION)
+
+
+@pytest.mark.parametrize("version", ["4.7.1", "4.8.0b1"])
+def test_backup_client_refuses_such_an_sdk_before_it_signs_in_or_connects(monkeypatch, version):
+    """The guard is wired where every HSM client is built: removing the call there fails this test."""
+    import azure.keyvault.administration._version as sdk_version
+
+    from azext_hsmbackup._client_factory import backup_client
+    from azext_hsmbackup.errors import ExitWith
+
+    monkeypatch.setattr(sdk_version, "VERSION", version)
+    with pytest.raises(ExitWith) as info:
+        backup_client(None, "https://myhsm.managedhsm.azure.net", "7.6")  # no CLI context: nothing past the guard
+    assert info.value.code == 1
+    assert version in info.value.error.error_msg and "4.7.2" in info.value.error.error_msg

@@ -1,0 +1,309 @@
+"""How the extension's Managed HSM client paces and repeats requests, through the real SDK and azure-core pipeline.
+
+The client is the SDK's KeyVaultBackupClient with the policies `backup_client` gives it (`pipeline_kwargs`); only
+the network is scripted (a requests adapter) and the transport's sleep is recorded instead of slept, so these tests
+take no time although they pin waits of up to 30 s.
+"""
+
+import io
+import json
+from http.client import RemoteDisconnected
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from azure.core.credentials import AccessToken
+from azure.core.exceptions import HttpResponseError
+from azure.core.pipeline.policies import RetryPolicy
+from azure.core.pipeline.transport import RequestsTransport
+from urllib3.exceptions import ProtocolError
+
+from azext_hsmbackup._client_factory import (
+    JobTracker,
+    StartAnswerLost,
+    pipeline_kwargs,
+    retry_after_seconds,
+)
+from azext_hsmbackup._constants import MAX_RETRY_AFTER_S
+
+HSM = "https://myhsm.managedhsm.azure.net"
+CONTAINER = "https://account.blob.core.windows.net/backups"
+JOB = "0123456789abcdef0123456789abcdef"
+CHALLENGE = 'Bearer authorization="https://login.microsoftonline.com/tenant", resource="https://managedhsm.azure.net"'
+
+
+def job(status="InProgress"):
+    return {
+        "status": status,
+        "statusDetails": None,
+        "error": None,
+        "startTime": 1764700000,
+        "endTime": None if status == "InProgress" else 1764700010,
+        "jobId": JOB,
+        "azureStorageBlobContainerUri": None if status == "InProgress" else CONTAINER + "/mhsm-myhsm-2025120300000000",
+    }
+
+
+def challenge():
+    return 401, {"WWW-Authenticate": CHALLENGE}, None
+
+
+def accepted(family="backup", **headers):
+    return 202, {"azure-asyncoperation": f"{HSM}/{family}/{JOB}/pending", **headers}, job()
+
+
+def status(state="InProgress", **headers):
+    return 200, headers, job(state)
+
+
+def lost_answer():
+    return requests.exceptions.ConnectionError(
+        ProtocolError("Connection aborted.", RemoteDisconnected("Remote end closed connection without response"))
+    )
+
+
+class Script(requests.adapters.BaseAdapter):
+    """Answers each request with the next scripted (status, headers, body) or raises the scripted error."""
+
+    def __init__(self, steps):
+        super().__init__()
+        self.steps, self.sent = list(steps), []
+
+    def send(self, request, **kwargs):
+        self.sent.append((request.method, urlsplit(request.url).path, "Authorization" in request.headers))
+        step = self.steps.pop(0)
+        if isinstance(step, Exception):
+            raise step
+        code, headers, body = step
+        content = b"" if body is None else json.dumps(body).encode()
+        response = requests.Response()
+        response.status_code, response.url, response.request = code, request.url, request
+        response.headers = requests.structures.CaseInsensitiveDict(
+            {"Content-Type": "application/json; charset=utf-8", "Content-Length": str(len(content)), **headers}
+        )
+        response.raw = io.BytesIO(content)
+        return response
+
+    def close(self):
+        pass
+
+
+class RecordingTransport(RequestsTransport):
+    def __init__(self, script):
+        session = requests.Session()
+        session.mount("https://", script)
+        super().__init__(session=session, session_owner=False)
+        self.slept = []
+
+    def sleep(self, duration):
+        self.slept.append(duration)
+
+
+class Credential:
+    def get_token(self, *scopes, **kwargs):
+        return AccessToken("a.b.c", 4102444800)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_challenge_cache():
+    from azure.keyvault.administration._internal import HttpChallengeCache
+
+    HttpChallengeCache.clear()
+
+
+def client(steps, retry_policy=None, tracker=None):
+    """(KeyVaultBackupClient as backup_client builds it, its script, its transport)."""
+    from azure.keyvault.administration import KeyVaultBackupClient
+
+    script = Script(steps)
+    transport = RecordingTransport(script)
+    kwargs = pipeline_kwargs(tracker or JobTracker())
+    if retry_policy is not None:
+        kwargs["retry_policy"] = retry_policy
+    sdk = KeyVaultBackupClient(
+        HSM, Credential(), api_version="7.6", verify_challenge_resource=True, transport=transport, **kwargs
+    )
+    return sdk, script, transport
+
+
+def backup(sdk):
+    return sdk.begin_backup(CONTAINER, use_managed_identity=True, _polling_interval=0.5).result()
+
+
+def restore(sdk):
+    folder = CONTAINER + "/mhsm-myhsm-2025120300000000"
+    return sdk.begin_restore(folder, use_managed_identity=True, _polling_interval=0.5).result()
+
+
+# ---- the Retry-After of the 202 --------------------------------------------------------------------------------
+
+
+def test_the_first_status_check_waits_for_the_202s_retry_after():
+    sdk, script, transport = client([challenge(), accepted(**{"Retry-After": "10"}), status("Succeeded")])
+    assert backup(sdk).folder_url.endswith("/mhsm-myhsm-2025120300000000")
+    assert script.sent == [
+        ("POST", "/backup", False),
+        ("POST", "/backup", True),
+        ("GET", f"/backup/{JOB}/pending", True),
+    ]
+    assert transport.slept == pytest.approx([10], abs=0.5)  # the SDK alone polls at once
+
+
+def test_without_a_retry_after_the_first_status_check_goes_at_once():
+    sdk, _, transport = client([challenge(), accepted(), status(), status("Succeeded")])
+    backup(sdk)
+    assert transport.slept == [0.5]  # only the polling interval between the two polls
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"Retry-After": "99999"}, [MAX_RETRY_AFTER_S]),
+        ({"Retry-After": "inf"}, [MAX_RETRY_AFTER_S]),
+        ({"Retry-After": "1e400"}, [MAX_RETRY_AFTER_S]),
+        ({"Retry-After": "Fri, 31 Dec 2100 23:59:59 GMT"}, [MAX_RETRY_AFTER_S]),
+        ({"retry-after-ms": "99999000"}, [MAX_RETRY_AFTER_S]),
+        ({"Retry-After": "nan"}, []),
+        ({"Retry-After": "soon"}, []),
+        ({"Retry-After": "-5"}, []),
+        ({"Retry-After": "0"}, []),
+    ],
+)
+def test_an_absurd_or_unreadable_retry_after_on_the_202_is_bounded(headers, expected):
+    sdk, _, transport = client([challenge(), accepted(**headers), status("Succeeded")])
+    backup(sdk)
+    assert transport.slept == pytest.approx(expected, abs=0.5)
+
+
+def test_the_202s_retry_after_paces_a_restore_too():
+    sdk, script, transport = client([challenge(), accepted("restore", **{"Retry-After": "10"}), status("Succeeded")])
+    restore(sdk)
+    assert [s[0] for s in script.sent] == ["PUT", "PUT", "GET"] and transport.slept == pytest.approx([10], abs=0.5)
+
+
+# ---- the Retry-After of a status poll and of a 429/503 -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"Retry-After": "3"}, [3]),
+        ({"retry-after-ms": "1500"}, [1.5]),
+        ({"Retry-After": "99999"}, [MAX_RETRY_AFTER_S]),
+        ({"x-ms-retry-after-ms": "99999999"}, [MAX_RETRY_AFTER_S]),
+        ({"Retry-After": "soon"}, [0.5]),  # azure-core alone raises on it; dropped, the polling interval counts
+    ],
+)
+def test_a_polls_retry_after_sets_the_next_gap_within_the_bound(headers, expected):
+    sdk, _, transport = client([challenge(), accepted(), status(**headers), status("Succeeded")])
+    backup(sdk)
+    assert transport.slept == expected
+
+
+@pytest.mark.parametrize("code", [429, 503])
+def test_a_refused_job_start_is_sent_again_after_a_bounded_retry_after(code):
+    refused = (code, {"Retry-After": "99999"}, {"error": {"code": "Throttled", "message": "Later."}})
+    sdk, script, transport = client([challenge(), refused, accepted(), status("Succeeded")])
+    backup(sdk)
+    assert [s[:2] for s in script.sent].count(("POST", "/backup")) == 3  # probe, refused, accepted
+    assert transport.slept == [MAX_RETRY_AFTER_S]
+
+
+# ---- a job start is never sent twice once it may have reached the HSM ---------------------------------------------
+
+
+@pytest.mark.parametrize("operation", [backup, restore])
+def test_a_job_start_whose_answer_was_lost_is_not_sent_again(operation):
+    sdk, script, _ = client([challenge(), lost_answer()])
+    with pytest.raises(StartAnswerLost):
+        operation(sdk)
+    assert [s[2] for s in script.sent] == [False, True]  # the probe, then the one start
+
+
+def test_azure_core_alone_would_send_a_restore_again_after_a_lost_answer():
+    """Why JobStartRetryPolicy exists: azure-core treats PUT as idempotent; for the HSM it starts a second job."""
+    sdk, script, _ = client([challenge(), lost_answer(), accepted("restore"), status("Succeeded")], RetryPolicy())
+    restore(sdk)
+    assert [s[:2] for s in script.sent].count(("PUT", "/restore")) == 3  # probe, lost, sent again
+
+
+@pytest.mark.parametrize("code", [500, 504])
+def test_a_job_start_answered_500_or_504_is_not_sent_again(code):
+    failed = (code, {}, {"error": {"code": "InternalError", "message": "Something broke."}})
+    sdk, script, _ = client([challenge(), failed])
+    with pytest.raises(HttpResponseError) as info:
+        backup(sdk)
+    assert info.value.status_code == code and len(script.sent) == 2
+
+
+def test_a_status_poll_whose_answer_was_lost_is_sent_again():
+    sdk, script, _ = client([challenge(), accepted(), lost_answer(), status("Succeeded")])
+    backup(sdk)
+    assert [s[0] for s in script.sent] == ["POST", "POST", "GET", "GET"]
+
+
+# ---- the parser itself -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({}, None),
+        ({"Retry-After": "10"}, 10),
+        ({"Retry-After": " 7 "}, 7),
+        ({"Retry-After": "2", "retry-after-ms": "9000"}, 2),  # azure-core's order
+        ({"retry-after-ms": "250"}, 0.25),
+        ({"x-ms-retry-after-ms": "1500"}, 1.5),
+        ({"Retry-After": "31"}, MAX_RETRY_AFTER_S),
+        ({"Retry-After": "Mon, 01 Jan 2001 00:00:00 GMT"}, None),  # in the past
+        ({"Retry-After": ""}, None),
+        ({"retry-after-ms": "soon"}, None),
+    ],
+)
+def test_retry_after_seconds(headers, expected):
+    assert retry_after_seconds(requests.structures.CaseInsensitiveDict(headers)) == expected
+
+
+# ---- wait: the same pacing in the extension's own poller ----------------------------------------------------------
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def poller(monkeypatch, answers, interval=0.5):
+    """A _JobPoller over scripted (status, Retry-After seconds or None) answers, on a clock the test moves."""
+    from azext_hsmbackup import custom
+
+    clock, tracker, fetched, ticks = Clock(), JobTracker(), [], []
+    monkeypatch.setattr(custom.time, "monotonic", clock)
+
+    def fetch():
+        state, tracker.retry_after = answers[len(fetched)]
+        fetched.append(clock.now)
+        return "backup", {"jobId": JOB, "status": state}
+
+    return custom._JobPoller(fetch, interval, tracker, lambda: ticks.append(clock.now)), clock, fetched, ticks
+
+
+def test_wait_checks_again_after_the_polls_retry_after(monkeypatch):
+    job_poller, clock, fetched, ticks = poller(
+        monkeypatch, [("InProgress", 3), ("InProgress", None), ("Succeeded", None)]
+    )
+    for _ in range(60):  # az's progress loop calls done() every 100 ms
+        if job_poller.done():
+            break
+        clock.now += 0.1
+    assert [round(t - fetched[0], 1) for t in fetched] == [0, 3.0, 3.5]  # Retry-After 3, then the 0.5 s interval
+    assert job_poller.result()["status"] == "Succeeded" and len(ticks) == 36  # --timeout checked on every tick
+
+
+def test_wait_honours_a_retry_after_shorter_than_the_interval(monkeypatch):
+    job_poller, clock, fetched, _ = poller(monkeypatch, [("InProgress", 1), ("Succeeded", None)], interval=5)
+    while not job_poller.done():
+        clock.now += 0.1
+    assert round(fetched[1] - fetched[0], 1) == 1.0  # the service's pace, as the SDK's poller does in create
