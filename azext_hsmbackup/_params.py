@@ -4,6 +4,7 @@ from azext_hsmbackup._constants import (
     BACKUP_SAS_PERMISSIONS,
     DEFAULT_API_VERSION,
     DEFAULT_POLLING_INTERVAL,
+    MAX_RETRY_AFTER_S,
     RESTORE_SAS_PERMISSIONS,
 )
 from azext_hsmbackup._validators import POLLING_INTERVAL_RANGE, PROMPT_FOR_SAS, TIMEOUT_RANGE
@@ -28,7 +29,7 @@ def load_arguments(loader, _):
                 options_list=["--polling-interval"],
                 help=f"Seconds between status checks while waiting, {POLLING_INTERVAL_RANGE[0]:g} to "
                 f"{POLLING_INTERVAL_RANGE[1]:g}. Default: {DEFAULT_POLLING_INTERVAL:g}; "
-                "a Retry-After sent by the service is always honoured.",
+                f"a Retry-After sent by the service is honoured, up to {MAX_RETRY_AFTER_S} s.",
             )
             c.ignore("target")
     for command, permissions in (

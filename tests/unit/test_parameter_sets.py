@@ -120,7 +120,7 @@ def test_managed_identity_false_is_not_a_storage_auth(value):
         resolve_target(
             hsm_name="myhsm",
             storage_container_uri=VALUES["storage_container_uri"],
-            use_managed_identity=value == "true",
+            use_managed_identity=three_state(value, "--use-user-managed-identity"),
             **SUFFIXES,
         )
 
