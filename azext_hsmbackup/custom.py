@@ -40,21 +40,47 @@ def _show_command(target, job_id):
     return f"az hsm-backup show --id {target.hsm_url} --job-id {job_id}"
 
 
-def _confirm(question, flag="--confirm"):
-    from azure.cli.core.azclierror import ManualInterrupt, ValidationError
+def _confirm(question, flag="--confirm", cli_ctx=None):
+    """Ask as az does: core.disable_confirm_prompt (AZURE_CORE_DISABLE_CONFIRM_PROMPT) answers yes for the user.
+
+    "n" is an answer, not a mistake: exit 10 (cancelled). No terminal to ask on is a script mistake: exit 2.
+    """
+    from azure.cli.core.azclierror import InvalidArgumentValueError, UnclassifiedUserFault, ValidationError
     from knack.prompting import NoTTYException, prompt_y_n
 
-    from azext_hsmbackup.errors import EXIT_BAD_INPUT, ExitWith
+    from azext_hsmbackup._stop import stops_with
+    from azext_hsmbackup.errors import EXIT_BAD_INPUT, EXIT_CANCELLED, ExitWith
 
     try:
-        answer = prompt_y_n(question)
+        config = cli_ctx.config if cli_ctx is not None else _az_config()
+        if config.getboolean("core", "disable_confirm_prompt", fallback=False):
+            return
+    except ValueError:
+        raise ExitWith(
+            InvalidArgumentValueError(
+                "AZURE_CORE_DISABLE_CONFIRM_PROMPT (az config core.disable_confirm_prompt) is not a boolean: "
+                "set it to true or false."
+            ),
+            EXIT_BAD_INPUT,
+        ) from None
+    try:
+        with stops_with(lambda: "Stopped at the question: nothing was done."):
+            answer = prompt_y_n(question)
     except NoTTYException:
         hint = "run without --confirm in scripts" if flag == "--confirm" else "pass --yes in scripts"
         raise ExitWith(
             ValidationError(f"{question} No terminal to ask on: {hint}, or preview with --what-if."), EXIT_BAD_INPUT
         ) from None
     if not answer:
-        raise ExitWith(ManualInterrupt("Nothing was done: not confirmed."), EXIT_BAD_INPUT)
+        raise ExitWith(UnclassifiedUserFault("Cancelled at the question: nothing was done."), EXIT_CANCELLED)
+
+
+def _az_config():
+    """az's own configuration (config file and AZURE_* variables), for a caller that has no cli_ctx at hand."""
+    from azure.cli.core._config import ENV_VAR_PREFIX, GLOBAL_CONFIG_DIR
+    from knack.config import CLIConfig
+
+    return CLIConfig(config_dir=GLOBAL_CONFIG_DIR, config_env_var_prefix=ENV_VAR_PREFIX)
 
 
 def _sdk_call(call, target, operation, secrets=()):
@@ -71,36 +97,60 @@ def _sdk_call(call, target, operation, secrets=()):
 
 
 def _wait(cmd, poller, job_id, target, operation):
-    """Wait with az's progress indicator (it honours --only-show-errors and core.disable_progress_bar)."""
+    """Wait with az's progress indicator (it honours --only-show-errors and core.disable_progress_bar).
+
+    Ctrl+C or SIGTERM stops waiting, not the job: the line names the job and how to check on it.
+    """
     from azure.cli.core.commands import LongRunningOperation
 
-    from azext_hsmbackup.errors import EXIT_INTERRUPTED
+    from azext_hsmbackup._stop import stops_with
 
-    try:
-        return LongRunningOperation(cmd.cli_ctx, start_msg="", finish_msg="", poller_done_interval_ms=100)(poller)
-    except KeyboardInterrupt:
-        job_id = job_id() if callable(job_id) else job_id
-        logger.warning(
-            "Stopped waiting. The %s job %s keeps running on the HSM; check on it with: %s",
-            operation,
-            job_id,
-            _show_command(target, job_id),
+    def stopped():
+        current = job_id() if callable(job_id) else job_id
+        return (
+            f"Stopped waiting. The {operation} job {current} keeps running on the HSM; check on it with: "
+            f"{_show_command(target, current)}"
         )
-        raise SystemExit(EXIT_INTERRUPTED) from None
+
+    with stops_with(stopped):
+        return LongRunningOperation(cmd.cli_ctx, start_msg="", finish_msg="", poller_done_interval_ms=100)(poller)
+
+
+def _stopped_starting(target, operation, job_id, may_have_started):
+    """The line for a stop while a job was being started: its id, or whether one may have started and how to see."""
+    if job_id:
+        return (
+            f"Stopped. The {operation} job {job_id} keeps running on the HSM; check on it with: "
+            f"{_show_command(target, job_id)}"
+        )
+    if not may_have_started:
+        return f"Stopped before the {operation} request was sent to {target.hsm_url}: no job was started."
+    line = (
+        f"Stopped before {target.hsm_url} answered the {operation} request: a {operation} job may have started, "
+        "and while one runs the HSM refuses another backup or restore (exit 6)."
+    )
+    if operation == "backup":
+        line += (
+            " Its folder shows up in: az hsm-backup list "
+            f"--storage-container-uri {target.container_uri} --hsm-name {target.hsm_name}"
+        )
+    return line
 
 
 def _storage_secret(cmd, target, permissions):
     """The SAS the HSM gets: the given one, or one minted now from the signed-in identity (--mint-sas)."""
     from azext_hsmbackup import storage
+    from azext_hsmbackup._stop import stops_with
 
     if target.storage_auth != "mintedSas":
         return target.sas_token
-    return _storage_call(
-        lambda: storage.mint_user_delegation_sas(
-            cmd.cli_ctx, target.container_uri, permissions, storage.JOB_SAS_LIFETIME
-        ),
-        target,
-    )
+    with stops_with(lambda: f"Stopped before anything was sent to {target.hsm_url}: no job was started."):
+        return _storage_call(
+            lambda: storage.mint_user_delegation_sas(
+                cmd.cli_ctx, target.container_uri, permissions, storage.JOB_SAS_LIFETIME
+            ),
+            target,
+        )
 
 
 def _storage_call(call, target):
@@ -120,35 +170,46 @@ def _auth_kwargs(target, sas_token):
 
 
 def _run_job(cmd, target, operation, start, skip_wait, polling_interval, api_version, sas_token):
-    """Start a backup/restore/check through the SDK, then wait for it (or not); returns the last job document."""
+    """Start a backup/restore/check through the SDK, then wait for it (or not); returns the last job document.
+
+    A stop (Ctrl+C, SIGTERM) at any moment says what runs on; nothing here ever sends the start request twice.
+    """
     from azext_hsmbackup._client_factory import JobTracker, backup_client
     from azext_hsmbackup._secrets import secrets_redacted
+    from azext_hsmbackup._stop import StartWatch, stops_with
 
-    tracker = JobTracker()
-    client = backup_client(cmd.cli_ctx, target.hsm_url, api_version or DEFAULT_API_VERSION, tracker)
-    with secrets_redacted(target.sas_token, sas_token), client:
-        poller = _sdk_call(
-            lambda: start(
-                client,
-                _polling_interval=polling_interval or DEFAULT_POLLING_INTERVAL,
-                **_auth_kwargs(target, sas_token),
-            ),
-            target,
-            operation,
-            [sas_token],
-        )
-        if skip_wait:
-            job_id = tracker.job.get("jobId")
-            logger.warning(
-                "The %s job %s started. Check on it with: %s", operation, job_id, _show_command(target, job_id)
+    tracker, watch = JobTracker(), StartWatch()
+
+    def stopped():
+        return _stopped_starting(target, operation, tracker.job.get("jobId"), watch.may_have_started)
+
+    with secrets_redacted(target.sas_token, sas_token), stops_with(stopped):
+        client = backup_client(cmd.cli_ctx, target.hsm_url, api_version or DEFAULT_API_VERSION, tracker)
+        with client:
+            watch.called = True
+            poller = _sdk_call(
+                lambda: start(
+                    client,
+                    _polling_interval=polling_interval or DEFAULT_POLLING_INTERVAL,
+                    **watch.hooks(),
+                    **_auth_kwargs(target, sas_token),
+                ),
+                target,
+                operation,
+                [sas_token],
             )
-            return tracker.job, poller
-        _sdk_call(
-            lambda: _wait(cmd, poller, lambda: tracker.job.get("jobId"), target, operation),
-            target,
-            operation,
-            [sas_token],
-        )
+            if skip_wait:
+                job_id = tracker.job.get("jobId")
+                logger.warning(
+                    "The %s job %s started. Check on it with: %s", operation, job_id, _show_command(target, job_id)
+                )
+                return tracker.job, poller
+            _sdk_call(
+                lambda: _wait(cmd, poller, lambda: tracker.job.get("jobId"), target, operation),
+                target,
+                operation,
+                [sas_token],
+            )
     return tracker.job, poller
 
 
@@ -186,7 +247,10 @@ def create_backup(  # pylint: disable=unused-argument,too-many-arguments,too-man
             "message": f"What if: Performing a full backup of HSM {target.hsm_name} into {target.container_uri}.",
         }
     if confirm:
-        _confirm(f"Perform a full backup of HSM {target.hsm_name} and store it in {target.container_uri}?")
+        _confirm(
+            f"Perform a full backup of HSM {target.hsm_name} and store it in {target.container_uri}?",
+            cli_ctx=cmd.cli_ctx,
+        )
     secret = _storage_secret(cmd, target, BACKUP_SAS_PERMISSIONS)
     job, poller = _run_job(
         cmd,
@@ -369,15 +433,34 @@ def _fetch_job(client, target, job_id):
 
 
 def _job_view(kind, job, target):
+    """A job as show and wait print it, with the service's reason when it failed."""
     out = job_output(job, target)
     del out["storageContainerUri"]
-    return {"operation": kind, **out}
+    return {"operation": kind, **out, "error": _job_error(job)}
+
+
+def _job_error(job):
+    from azext_hsmbackup._secrets import redact
+    from azext_hsmbackup.errors import code_text, first_line
+
+    error = job.get("error")
+    if not error and job.get("status") in (None, "InProgress", "Succeeded"):
+        return None
+    error = error or {}
+    return {
+        "code": code_text(error.get("code") or job.get("statusDetails") or job.get("status")),
+        "message": redact(first_line(error.get("message"))) or None,
+    }
 
 
 def show_job(cmd, job_id, hsm_name=None, hsm_object=None, hsm_id=None, api_version=None, target=None):  # pylint: disable=unused-argument
     from azext_hsmbackup._client_factory import backup_client
+    from azext_hsmbackup._stop import stops_with
 
-    with backup_client(cmd.cli_ctx, target.hsm_url, api_version or DEFAULT_API_VERSION) as client:
+    with (
+        stops_with(lambda: f"Stopped before {target.hsm_url} answered; nothing was changed."),
+        backup_client(cmd.cli_ctx, target.hsm_url, api_version or DEFAULT_API_VERSION) as client,
+    ):
         kind, job = _fetch_job(client, target, job_id)
     return _job_view(kind, job, target)
 
@@ -434,7 +517,7 @@ def wait_job(  # pylint: disable=unused-argument,too-many-arguments
         poller = _JobPoller(fetch, interval)
         _wait(cmd, poller, job_id, target, poller.kind)
     if poller.job.get("status") != "Succeeded":
-        raise job_failed(poller.job, poller.kind)
+        raise job_failed(poller.job, poller.kind, hsm_url=target.hsm_url)
     return _job_view(poller.kind, poller.job, target)
 
 
