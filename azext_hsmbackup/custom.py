@@ -1,6 +1,7 @@
 """Command bodies of `az hsm-backup`: call the SDK, wait the az way, shape the output."""
 
 import time
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 from knack.log import get_logger
@@ -112,8 +113,24 @@ def _wait(cmd, poller, job_id, target, operation):
             f"{_show_command(target, current)}"
         )
 
-    with stops_with(stopped):
+    with stops_with(stopped), _without_azs_cancel_line():
         return LongRunningOperation(cmd.cli_ctx, start_msg="", finish_msg="", poller_done_interval_ms=100)(poller)
+
+
+@contextmanager
+def _without_azs_cancel_line():
+    """az logs "Long-running operation wait cancelled." on Ctrl+C; our one line says more (which job, what next)."""
+    import logging
+
+    def not_the_cancel_line(record):
+        return not str(record.msg).startswith("Long-running operation wait cancelled")
+
+    az_logger = logging.getLogger("cli.azure.cli.core.commands")
+    az_logger.addFilter(not_the_cancel_line)
+    try:
+        yield
+    finally:
+        az_logger.removeFilter(not_the_cancel_line)
 
 
 def _stopped_starting(target, operation, job_id, may_have_started):
