@@ -205,4 +205,4 @@ def from_storage_error(ex, container_uri, secrets=()):
             EXIT_NOT_FOUND,
         )
     message = redact(first_line(getattr(ex, "message", None) or str(ex)), secrets)
-    return ExitWith(azclierror.AzureResponseError(f"{container_uri} answered {status} ({code}): {message}"), 1)
+    return ExitWith(azclierror.AzureResponseError(f"{container_uri} answered {status} {code}: {message}"), 1)
