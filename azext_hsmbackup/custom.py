@@ -157,29 +157,37 @@ def _stopped_starting(target, operation, job_id, may_have_started):
 def _storage_secret(cmd, target, permissions):
     """The SAS the HSM gets: the given one, or one minted now from the signed-in identity (--mint-sas)."""
     from azext_hsmbackup import storage
-    from azext_hsmbackup._stop import stops_with
 
     if target.storage_auth != "mintedSas":
         return target.sas_token
-    with stops_with(lambda: f"Stopped before anything was sent to {target.hsm_url}: no job was started."):
-        return _storage_call(
-            lambda: storage.mint_user_delegation_sas(
-                cmd.cli_ctx, target.container_uri, permissions, storage.JOB_SAS_LIFETIME
-            ),
-            target,
-        )
+    return _storage_call(
+        lambda: storage.mint_user_delegation_sas(
+            cmd.cli_ctx, target.container_uri, permissions, storage.JOB_SAS_LIFETIME
+        ),
+        target,
+        stopped=lambda: f"Stopped before anything was sent to {target.hsm_url}: no job was started.",
+    )
 
 
-def _storage_call(call, target):
+def _storage_call(call, target, stopped=None):
+    """A call to blob storage: its errors as one line and exit code; Ctrl+C / SIGTERM as 130 / 143 with a line."""
+    from azext_hsmbackup._stop import stops_with
     from azext_hsmbackup.errors import from_storage_error
 
-    try:
-        return call()
-    except Exception as ex:  # pylint: disable=broad-exception-caught
-        mapped = from_storage_error(ex, target.container_uri, secrets=[target.sas_token])
-        if mapped is None:
-            raise
-        raise mapped from None
+    def stopped_here():
+        return (
+            f"Stopped while working on {target.container_uri}; what storage had already done stays done "
+            "(a delete may have removed part of a folder)."
+        )
+
+    with stops_with(stopped or stopped_here):
+        try:
+            return call()
+        except Exception as ex:  # pylint: disable=broad-exception-caught
+            mapped = from_storage_error(ex, target.container_uri, secrets=[target.sas_token])
+            if mapped is None:
+                raise
+            raise mapped from None
 
 
 def _auth_kwargs(target, sas_token):
