@@ -445,15 +445,17 @@ def _fetch_job(client, target, job_id):
     from azure.cli.core.azclierror import ResourceNotFoundError
     from azure.core.rest import HttpRequest
 
+    from azext_hsmbackup._stop import stops_with
     from azext_hsmbackup.errors import EXIT_NOT_FOUND, ExitWith
 
-    for kind in ("backup", "restore"):
-        request = HttpRequest("GET", f"/{kind}/{job_id}/pending")
-        response = _sdk_call(lambda r=request: client.send_request(r), target, "status")
-        if response.status_code == 404:
-            continue
-        _sdk_call(response.raise_for_status, target, "status")
-        return kind, response.json()
+    with stops_with(lambda: _stopped_on_job(target, job_id)):  # show, and wait's first look and each poll
+        for kind in ("backup", "restore"):
+            request = HttpRequest("GET", f"/{kind}/{job_id}/pending")
+            response = _sdk_call(lambda r=request: client.send_request(r), target, "status")
+            if response.status_code == 404:
+                continue
+            _sdk_call(response.raise_for_status, target, "status")
+            return kind, response.json()
     raise ExitWith(ResourceNotFoundError(f"No backup or restore job {job_id} on {target.hsm_url}."), EXIT_NOT_FOUND)
 
 
@@ -483,11 +485,15 @@ def show_job(cmd, job_id, hsm_name=None, hsm_object=None, hsm_id=None, api_versi
     from azext_hsmbackup._stop import stops_with
 
     with (
-        stops_with(lambda: f"Stopped before {target.hsm_url} answered; nothing was changed."),
+        stops_with(lambda: _stopped_on_job(target, job_id)),
         backup_client(cmd.cli_ctx, target.hsm_url, api_version or DEFAULT_API_VERSION) as client,
     ):
         kind, job = _fetch_job(client, target, job_id)
     return _job_view(kind, job, target)
+
+
+def _stopped_on_job(target, job_id):
+    return f"Stopped; the job {job_id} is not affected. Check on it with: {_show_command(target, job_id)}"
 
 
 class _JobPoller:

@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -51,10 +52,10 @@ def tunnels_to(stack, hsm):
 
 def command(stack, hsm, operation, folder_url=None):
     if operation == "create":
-        tail = ["create", "--storage-container-uri", stack.container_uri()]
-    else:
-        tail = ["restore", "--folder-url", folder_url, "--yes"]
-    return [str(AZ), "hsm-backup", *tail, "--hsm-name", hsm, "--mi", "--only-show-errors"]
+        tail = ["create", "--storage-container-uri", stack.container_uri(), "--mi"]
+    else:  # with a SAS token, which the stop line must not show
+        tail = ["restore", "--folder-url", folder_url, "--yes", "--sas-token", f"@{stack.state['sas_file']}"]
+    return [str(AZ), "hsm-backup", *tail, "--hsm-name", hsm, "--only-show-errors"]
 
 
 def arrange(stack, hsm, operation, moment):
@@ -109,6 +110,7 @@ def test_a_stop_at_any_moment_says_what_runs_on_and_starts_no_second_job(stack, 
 
     assert process.returncode == EXIT[sig], stderr
     assert stdout == "" and "Traceback" not in stderr
+    assert "sig=" not in stderr and Path(stack.state["sas_file"]).read_text().strip() not in stderr
     errors = [line for line in stderr.splitlines() if line.startswith("ERROR:")]
     assert len(errors) == 1 and errors[0].startswith("ERROR: Stopped"), stderr  # shown under --only-show-errors
     new_jobs = [j for j in stack.emulator("GET", "jobs")["jobs"] if j["hsm"] == hsm and j["jobId"] not in before_jobs]
@@ -128,3 +130,30 @@ def test_a_stop_at_any_moment_says_what_runs_on_and_starts_no_second_job(stack, 
     else:
         assert f"az hsm-backup show --id {stack.hsm_url(hsm)} --job-id {job_id}" in stderr, stderr
         assert new_jobs[0]["status"] in ("InProgress", "Succeeded")  # stopping the wait never cancels the job
+
+
+@pytest.mark.parametrize("sig", list(EXIT), ids=lambda v: v.name)
+def test_stopping_wait_names_the_job_which_runs_on(stack, hsm, sig):
+    stack.emulator("PUT", "config", {"job_duration_s": 8})
+    job_id = az_json(create_with_identity(stack, hsm, "--no-wait"))["jobId"]
+    polls = len([r for r in requests_to(stack, hsm) if r["method"] == "GET"])
+    process = subprocess.Popen(
+        [str(AZ), "hsm-backup", "wait", "--hsm-name", hsm, "--job-id", job_id, "--only-show-errors"],
+        env=stack.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: len([r for r in requests_to(stack, hsm) if r["method"] == "GET"]) > polls + 1)
+        process.send_signal(sig)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    errors = [line for line in stderr.splitlines() if line.startswith("ERROR:")]
+    assert process.returncode == EXIT[sig] and stdout == "" and len(errors) == 1, stderr
+    assert f"az hsm-backup show --id {stack.hsm_url(hsm)} --job-id {job_id}" in errors[0]
+    jobs = {j["jobId"]: j for j in stack.emulator("GET", "jobs")["jobs"]}
+    assert jobs[job_id]["status"] == "InProgress"  # stopping wait stops only the waiting
