@@ -60,9 +60,14 @@ class StartWatch:
         self.real_request_sent = False
         self.answered = False
 
-    def hooks(self):
-        """Per-call keyword arguments for the SDK's start call (they also reach its polls, which is harmless)."""
-        return {"raw_request_hook": self._on_request, "raw_response_hook": self._on_response}
+    def watching(self, start):
+        """The SDK start call `start(client, **kwargs)`, watched through per-call hooks (they also see its polls)."""
+
+        def watched(client, **kwargs):
+            self.called = True
+            return start(client, raw_request_hook=self._on_request, raw_response_hook=self._on_response, **kwargs)
+
+        return watched
 
     def _on_request(self, pipeline_request):
         request = pipeline_request.http_request

@@ -204,37 +204,38 @@ def _run_job(cmd, target, operation, start, skip_wait, polling_interval, api_ver
     from azext_hsmbackup._stop import StartWatch, stops_with
 
     tracker, watch = JobTracker(), StartWatch()
+    start = watch.watching(start)
 
     def stopped():
         return _stopped_starting(target, operation, tracker.job.get("jobId"), watch.may_have_started)
 
-    with secrets_redacted(target.sas_token, sas_token), stops_with(stopped):
-        client = backup_client(cmd.cli_ctx, target.hsm_url, api_version or DEFAULT_API_VERSION, tracker)
-        with client:
-            watch.called = True
-            poller = _sdk_call(
-                lambda: start(
-                    client,
-                    _polling_interval=polling_interval or DEFAULT_POLLING_INTERVAL,
-                    **watch.hooks(),
-                    **_auth_kwargs(target, sas_token),
-                ),
-                target,
-                operation,
-                [sas_token],
+    with (
+        secrets_redacted(target.sas_token, sas_token),
+        stops_with(stopped),
+        backup_client(cmd.cli_ctx, target.hsm_url, api_version or DEFAULT_API_VERSION, tracker) as client,
+    ):
+        poller = _sdk_call(
+            lambda: start(
+                client,
+                _polling_interval=polling_interval or DEFAULT_POLLING_INTERVAL,
+                **_auth_kwargs(target, sas_token),
+            ),
+            target,
+            operation,
+            [sas_token],
+        )
+        if skip_wait:
+            job_id = tracker.job.get("jobId")
+            logger.warning(
+                "The %s job %s started. Check on it with: %s", operation, job_id, _show_command(target, job_id)
             )
-            if skip_wait:
-                job_id = tracker.job.get("jobId")
-                logger.warning(
-                    "The %s job %s started. Check on it with: %s", operation, job_id, _show_command(target, job_id)
-                )
-                return tracker.job, poller
-            _sdk_call(
-                lambda: _wait(cmd, poller, lambda: tracker.job.get("jobId"), target, operation),
-                target,
-                operation,
-                [sas_token],
-            )
+            return tracker.job, poller
+        _sdk_call(
+            lambda: _wait(cmd, poller, lambda: tracker.job.get("jobId"), target, operation),
+            target,
+            operation,
+            [sas_token],
+        )
     return tracker.job, poller
 
 

@@ -35,17 +35,22 @@ class _Request:
 
 
 def test_start_watch_tells_the_challenge_probe_from_the_start_request():
+    seen = []
+
+    def start(client, **kwargs):  # what the SDK's pipeline does with the per-call hooks
+        seen.append(kwargs["_polling_interval"])
+        kwargs["raw_request_hook"](_Request({"Content-Length": "0"}))  # the bodiless, token-less challenge probe
+        assert not watch.may_have_started
+        kwargs["raw_response_hook"](object())  # its 401: the token and the real request come next
+        assert watch.may_have_started
+
     watch = StartWatch()
-    hooks = watch.hooks()
     assert not watch.may_have_started
-    watch.called = True
-    hooks["raw_request_hook"](_Request({"Content-Length": "0"}))  # the SDK's bodiless, token-less probe
-    assert not watch.may_have_started
-    hooks["raw_response_hook"](object())  # its 401: the token and the real request come next
-    assert watch.may_have_started
-    direct = StartWatch()
-    direct.called = True
-    direct.hooks()["raw_request_hook"](_Request({"Authorization": "Bearer x"}, b"{}"))  # no probe (cached)
+    watch.watching(start)("client", _polling_interval=1)
+    assert seen == [1] and watch.called
+
+    direct = StartWatch()  # no probe (a cached challenge): the first request carries the body and the token
+    direct.watching(lambda client, **kw: kw["raw_request_hook"](_Request({"Authorization": "Bearer x"}, b"{}")))(None)
     assert direct.may_have_started
 
 
