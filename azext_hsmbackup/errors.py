@@ -6,6 +6,8 @@ error, 8 still running when --timeout ran out, 10 cancelled at the prompt (nothi
 143 stopped by SIGTERM (a job already started keeps running; the error line names it).
 """
 
+import re
+
 from azure.cli.core import azclierror
 
 from azext_hsmbackup._constants import BACKUP_ROLES
@@ -145,8 +147,8 @@ def from_sdk_error(ex, hsm_url, operation, secrets=()):
         return ExitWith(
             azclierror.UnauthorizedError(
                 f"{hsm_url} refused the signed-in identity's token (401).",
-                f"Sign in to the HSM's tenant (az login --tenant TENANT_ID); the identity needs the {roles} "
-                "local role.",
+                f"The identity needs the {roles} local role; or sign in to the HSM's tenant: "
+                f"az login --tenant {_challenge_tenant(ex) or 'TENANT_ID'}",
             ),
             EXIT_UNAUTHORIZED,
         )
@@ -174,6 +176,14 @@ def from_sdk_error(ex, hsm_url, operation, secrets=()):
     if status == 400:
         return ExitWith(azclierror.BadRequestError(f"{hsm_url} rejected the {operation} request (400): {words}"), 1)
     return ExitWith(azclierror.AzureResponseError(f"{hsm_url} answered {status} to the {operation}: {words}"), 1)
+
+
+def _challenge_tenant(ex):
+    """The tenant the HSM's 401 challenge names (authorization="https://login.../<tenant>"), if it names one."""
+    response = getattr(ex, "response", None)
+    challenge = (response.headers.get("WWW-Authenticate") or "") if response is not None else ""
+    match = re.search(r'authorization(?:_uri)?="?https://[^/"\s]+/([0-9A-Za-z.-]+)', challenge)
+    return match.group(1) if match else None
 
 
 def from_storage_error(ex, container_uri, secrets=()):

@@ -56,6 +56,7 @@ def test_shown_quotes_and_escapes_user_values():
 HSM = "https://contoso.managedhsm.azure.net"
 CONTAINER = "https://contosoblobs.blob.core.windows.net/backups"
 CHALLENGE = 'Bearer authorization="https://login.microsoftonline.com/tenant", resource="https://managedhsm.azure.net"'
+CHALLENGE_HEADER = {"WWW-Authenticate": CHALLENGE}
 CONFLICT = "Another backup operation is in progress. Retry after the backup operation (Activity ID: 4f1c)"
 
 
@@ -97,7 +98,7 @@ def transport(adapter):
     return RequestsTransport(session=session, session_owner=False)
 
 
-def hsm_error(status, body):
+def hsm_error(status, body, headers=None):
     """What begin_backup raises when the HSM answers the start request with `status` and `body`."""
     from azure.core.credentials import AccessToken
     from azure.keyvault.administration import KeyVaultBackupClient
@@ -108,7 +109,9 @@ def hsm_error(status, body):
             return AccessToken("token", 2_000_000_000)
 
     HttpChallengeCache.clear()
-    client = KeyVaultBackupClient(HSM, Credential(), api_version="7.6", transport=transport(Canned(status, body)))
+    client = KeyVaultBackupClient(
+        HSM, Credential(), api_version="7.6", transport=transport(Canned(status, body, headers))
+    )
     with pytest.raises(Exception) as info:
         client.begin_backup(CONTAINER, sas_token="sv=2024&sig=SECRET")
     return info.value
@@ -189,3 +192,10 @@ def test_code_text_is_the_enum_value():
     from azure.storage.blob import StorageErrorCode
 
     assert code_text(StorageErrorCode.AUTHORIZATION_FAILURE) == "AuthorizationFailure" and code_text(None) is None
+
+
+def test_a_refused_token_ends_with_the_login_command_for_the_hsms_tenant():
+    ex = hsm_error(401, {"error": {"code": "Unauthorized", "message": "AKV10032: Invalid issuer."}}, CHALLENGE_HEADER)
+    mapped = from_sdk_error(ex, HSM, "backup")
+    assert mapped.code == EXIT_UNAUTHORIZED and one_line(mapped).endswith("az login --tenant tenant")
+    assert HSM in one_line(mapped)
