@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from azext_hsmbackup._help import helps
-from tests.e2e.conftest import az_json, create_with_identity
+from tests.e2e.conftest import TEST_EMULATOR_CONFIG, az_json, create_with_identity
 from tests.e2e.test_create import hsm_object_file
 from tests.stack import constants as C
 from tests.stack.launcher import VENV_BIN
@@ -45,6 +45,8 @@ def test_every_command_has_at_least_two_examples():
 @pytest.fixture(scope="module")
 def world(stack, tmp_path_factory):
     """A container with one real backup of the example HSM, a SAS file for it and the HSM's `az keyvault show`."""
+    stack.emulator("POST", "reset")  # made before any test's own reset: no fault or slow job left by another file
+    stack.emulator("PUT", "config", TEST_EMULATOR_CONFIG)
     stack.create_container(CONTAINER)
     home = tmp_path_factory.mktemp("help-examples")
     (home / "sas.txt").write_text(stack.mint_sas(CONTAINER) + "\n")
