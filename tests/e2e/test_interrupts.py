@@ -68,12 +68,13 @@ def arrange(stack, hsm, operation, moment):
     if moment == "in flight":  # the authorized start request is held: the HSM has it but has not answered
         fault(stack, match={"method": method, "path": path, "authorized": True}, delay_s=HOLD_S, action="pass")
         return lambda: start_requests(stack, hsm, operation, authorized=False)
-    stack.emulator("PUT", "config", {"job_duration_s": 8})
+    stack.emulator("PUT", "config", {"job_duration_s": 20})
     if moment == "after the 202":  # the first status poll is held: the job runs, nothing polled yet
         fault(stack, match={"method": "GET", "path": POLL[operation]}, delay_s=HOLD_S, action="pass")
         return lambda: start_requests(stack, hsm, operation, authorized=True)
     polls = re.compile(POLL[operation])
-    return lambda: len([r for r in requests_to(stack, hsm) if polls.search(r["path"]) and r["status"] == 200]) >= 2
+    # while waiting: a status poll has come back (a long job: even a first poll put off by Retry-After finds it running)
+    return lambda: len([r for r in requests_to(stack, hsm) if polls.search(r["path"]) and r["status"] == 200]) >= 1
 
 
 CASES = [
@@ -134,7 +135,7 @@ def test_a_stop_at_any_moment_says_what_runs_on_and_starts_no_second_job(stack, 
 
 @pytest.mark.parametrize("sig", list(EXIT), ids=lambda v: v.name)
 def test_stopping_wait_names_the_job_which_runs_on(stack, hsm, sig):
-    stack.emulator("PUT", "config", {"job_duration_s": 8})
+    stack.emulator("PUT", "config", {"job_duration_s": 20})
     job_id = az_json(create_with_identity(stack, hsm, "--no-wait"))["jobId"]
     polls = len([r for r in requests_to(stack, hsm) if r["method"] == "GET"])
     process = subprocess.Popen(
