@@ -131,3 +131,12 @@ def test_a_disable_confirm_prompt_that_is_not_a_boolean_is_bad_input(stack, hsm)
     errors = [line for line in result.stderr.splitlines() if line.strip()]
     assert result.returncode == 2 and len(errors) == 1 and "AZURE_CORE_DISABLE_CONFIRM_PROMPT" in errors[0]
     assert restores_sent(stack, hsm) == []
+
+
+def test_no_at_the_delete_question_is_cancelled_and_keeps_every_blob(stack, hsm):
+    folder = az_json(create_with_identity(stack, hsm))["folderName"]
+    blobs = stack.list_blobs()
+    args = ["hsm-backup", "delete", "--storage-container-uri", stack.container_uri(), "--backup-folder", folder]
+    code, screen = at_terminal(stack, args, [(r"Delete .*\? \(y/n\)", "n")])
+    assert code == 10 and "Cancelled at the question: nothing was done." in screen and "Traceback" not in screen
+    assert stack.list_blobs() == blobs
