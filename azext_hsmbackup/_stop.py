@@ -53,6 +53,8 @@ class StartWatch:
 
     In a new process the SDK first sends the Key Vault challenge probe, with no body and no token: it cannot start a
     job. Once anything else has gone out, or any answer has come back, a job may have started.
+    A stop is acted on at once, never held until the HSM answers: that would send a start request (a restore!) the
+    user had stopped before it went out.
     """
 
     def __init__(self):
