@@ -6,6 +6,7 @@ from collections import OrderedDict
 def job_table(result):
     """One row per job: the columns a person scans for, in the order they read them."""
     rows = result if isinstance(result, list) else [result]
+    failed = any(row.get("error") for row in rows)  # show/wait: the service's reason, only when a job failed
     return [
         OrderedDict(
             [
@@ -14,6 +15,7 @@ def job_table(result):
                 ("JobId", row.get("jobId")),
                 ("StartTime", row.get("startTime")),
                 ("EndTime", row.get("endTime")),
+                *([("Error", (row.get("error") or {}).get("code"))] if failed else []),
             ]
         )
         for row in rows

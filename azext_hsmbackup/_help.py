@@ -27,7 +27,9 @@ long-summary: >
 
     The signed-in identity needs the Managed HSM local role "Managed HSM Backup" or "Managed HSM Administrator".
     Exit codes: 0 done, 2 bad input, 3 not found, 4 the job failed, 5 not authorized, 6 another backup or restore
-    is running, 7 the HSM cannot be reached, 130 stopped waiting (the job keeps running).
+    is running, 7 the HSM cannot be reached, 10 "n" at the --confirm question, 130 Ctrl+C, 143 SIGTERM. A job
+    that has started keeps running when you stop the command: the error line names it (or says that one may have
+    started and where to look).
 examples:
   - name: Back up an HSM to a container URL with a SAS token read from a file (Backup-AzKeyVault example 1).
     text: >
@@ -41,15 +43,14 @@ examples:
     text: >
         az hsm-backup create --hsm-name myhsm --storage-account-name myaccount --storage-container-name backups
         --use-user-managed-identity
-  - name: Back up the HSM object that `az keyvault show` printed, and print only the folder URL.
+  - name: Back up the HSM object that `az keyvault show --hsm-name myhsm > hsm.json` saved; print the folder URL.
     text: >
-        az keyvault show --hsm-name myhsm > hsm.json &&
         az hsm-backup create --hsm-object @hsm.json --storage-account-name myaccount
         --storage-container-name backups --sas-token @sas.txt --query folderUrl -o tsv
   - name: Back up an HSM by URL (private endpoint, other cloud), passing the SAS token on stdin.
     text: >
-        pass show backup-sas | az hsm-backup create --id https://myhsm.managedhsm.azure.net
-        --storage-container-uri https://myaccount.blob.core.windows.net/backups --sas-token -
+        az hsm-backup create --id https://myhsm.managedhsm.azure.net
+        --storage-container-uri https://myaccount.blob.core.windows.net/backups --sas-token - < sas.txt
   - name: Run an existing `az keyvault backup start` script unchanged except for the command name.
     text: >
         az hsm-backup create --hsm-name myhsm --storage-account-name myaccount --blob-container-name backups
@@ -71,7 +72,9 @@ long-summary: >
     Mirrors Restore-AzKeyVault. Give the backup as --folder-url (the folderUrl that create printed, so one command
     feeds the other) or as --backup-folder with the container flags. The HSM reads the backup with a SAS token
     (permissions 'rl'), its own user-assigned managed identity, or a SAS minted from your identity (--mint-sas).
-    Asks before it starts unless --yes is given; --what-if shows what it would do.
+    Asks before it starts unless --yes is given or az's confirmation prompts are off (az config set
+    core.disable_confirm_prompt=true, or AZURE_CORE_DISABLE_CONFIRM_PROMPT=true); with no terminal to ask on it
+    refuses (exit 2), and "n" cancels (exit 10). --what-if shows what it would do.
 examples:
   - name: Restore from the folder URL that create printed, with the HSM's managed identity.
     text: >
@@ -95,16 +98,23 @@ examples:
 helps["hsm-backup show"] = """
 type: command
 short-summary: Show the status of a backup or restore job.
+long-summary: A job that failed carries the service's reason in `error` (code and message), and in `-o table`.
 examples:
   - name: Check on a backup started with --no-wait.
     text: az hsm-backup show --hsm-name myhsm --job-id 0123456789abcdef0123456789abcdef
+  - name: The line that a stopped command printed, as a table (with the reason if the job failed).
+    text: az hsm-backup show --id https://myhsm.managedhsm.azure.net --job-id 0123456789abcdef0123456789abcdef -o table
 """
 
 helps["hsm-backup wait"] = """
 type: command
 short-summary: Wait until a backup or restore job ends; exits non-zero if it failed.
-long-summary: Exit codes 4 (the job failed), 8 (still running when --timeout ran out), 130 (interrupted).
+long-summary: >
+    Exit codes 4 (the job failed), 8 (still running when --timeout ran out), 130 / 143 (Ctrl+C / SIGTERM: the
+    job keeps running).
 examples:
+  - name: Wait for a job by the HSM's URL, as the line of a stopped command names it.
+    text: az hsm-backup wait --id https://myhsm.managedhsm.azure.net --job-id 0123456789abcdef0123456789abcdef
   - name: Start a backup, do other work, then wait for it for at most ten minutes.
     text: >
         job=$(az hsm-backup create --hsm-name myhsm --storage-account-name myaccount --storage-container-name backups
@@ -136,6 +146,10 @@ examples:
     text: >
         az hsm-backup delete --storage-account-name myaccount --storage-container-name backups
         --backup-folder mhsm-myhsm-2026112812000000 --yes
+  - name: Show what would be deleted, with a SAS token (permissions 'ld') read from a file.
+    text: >
+        az hsm-backup delete --storage-container-uri https://myaccount.blob.core.windows.net/backups
+        --backup-folder mhsm-myhsm-2026112812000000 --sas-token @sas.txt --what-if
 """
 
 helps["hsm-backup prune"] = """
@@ -167,6 +181,10 @@ examples:
     text: >
         az hsm-backup check backup --hsm-name myhsm --storage-account-name myaccount
         --storage-container-name backups --use-user-managed-identity
+  - name: Check that a SAS token read from a file lets the HSM write a backup.
+    text: >
+        az hsm-backup check backup --id https://myhsm.managedhsm.azure.net
+        --storage-container-uri https://myaccount.blob.core.windows.net/backups --sas-token @sas.txt
 """
 
 helps["hsm-backup check restore"] = """
@@ -177,4 +195,8 @@ examples:
     text: >
         az hsm-backup check restore --hsm-name myhsm --folder-url
         https://myaccount.blob.core.windows.net/backups/mhsm-myhsm-2026112812000000 --sas-token @sas.txt
+  - name: Check a restore from a backup folder by name, with the HSM's managed identity.
+    text: >
+        az hsm-backup check restore --hsm-name myhsm --storage-account-name myaccount
+        --storage-container-name backups --backup-folder mhsm-myhsm-2026112812000000 --mi
 """

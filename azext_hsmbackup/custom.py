@@ -1,6 +1,7 @@
 """Command bodies of `az hsm-backup`: call the SDK, wait the az way, shape the output."""
 
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from knack.log import get_logger
@@ -40,21 +41,47 @@ def _show_command(target, job_id):
     return f"az hsm-backup show --id {target.hsm_url} --job-id {job_id}"
 
 
-def _confirm(question, flag="--confirm"):
-    from azure.cli.core.azclierror import ManualInterrupt, ValidationError
+def _confirm(question, flag="--confirm", cli_ctx=None):
+    """Ask as az does: core.disable_confirm_prompt (AZURE_CORE_DISABLE_CONFIRM_PROMPT) answers yes for the user.
+
+    "n" is an answer, not a mistake: exit 10 (cancelled). No terminal to ask on is a script mistake: exit 2.
+    """
+    from azure.cli.core.azclierror import InvalidArgumentValueError, UnclassifiedUserFault, ValidationError
     from knack.prompting import NoTTYException, prompt_y_n
 
-    from azext_hsmbackup.errors import EXIT_BAD_INPUT, ExitWith
+    from azext_hsmbackup._stop import stops_with
+    from azext_hsmbackup.errors import EXIT_BAD_INPUT, EXIT_CANCELLED, ExitWith
 
     try:
-        answer = prompt_y_n(question)
+        config = cli_ctx.config if cli_ctx is not None else _az_config()
+        if config.getboolean("core", "disable_confirm_prompt", fallback=False):
+            return
+    except ValueError:
+        raise ExitWith(
+            InvalidArgumentValueError(
+                "AZURE_CORE_DISABLE_CONFIRM_PROMPT (az config core.disable_confirm_prompt) is not a boolean: "
+                "set it to true or false."
+            ),
+            EXIT_BAD_INPUT,
+        ) from None
+    try:
+        with stops_with(lambda: "Stopped at the question: nothing was done."):
+            answer = prompt_y_n(question)
     except NoTTYException:
         hint = "run without --confirm in scripts" if flag == "--confirm" else "pass --yes in scripts"
         raise ExitWith(
             ValidationError(f"{question} No terminal to ask on: {hint}, or preview with --what-if."), EXIT_BAD_INPUT
         ) from None
     if not answer:
-        raise ExitWith(ManualInterrupt("Nothing was done: not confirmed."), EXIT_BAD_INPUT)
+        raise ExitWith(UnclassifiedUserFault("Cancelled at the question: nothing was done."), EXIT_CANCELLED)
+
+
+def _az_config():
+    """az's own configuration (config file and AZURE_* variables), for a caller that has no cli_ctx at hand."""
+    from azure.cli.core._config import ENV_VAR_PREFIX, GLOBAL_CONFIG_DIR
+    from knack.config import CLIConfig
+
+    return CLIConfig(config_dir=GLOBAL_CONFIG_DIR, config_env_var_prefix=ENV_VAR_PREFIX)
 
 
 def _sdk_call(call, target, operation, secrets=()):
@@ -71,22 +98,60 @@ def _sdk_call(call, target, operation, secrets=()):
 
 
 def _wait(cmd, poller, job_id, target, operation):
-    """Wait with az's progress indicator (it honours --only-show-errors and core.disable_progress_bar)."""
+    """Wait with az's progress indicator (it honours --only-show-errors and core.disable_progress_bar).
+
+    Ctrl+C or SIGTERM stops waiting, not the job: the line names the job and how to check on it.
+    """
     from azure.cli.core.commands import LongRunningOperation
 
-    from azext_hsmbackup.errors import EXIT_INTERRUPTED
+    from azext_hsmbackup._stop import stops_with
 
-    try:
-        return LongRunningOperation(cmd.cli_ctx, start_msg="", finish_msg="", poller_done_interval_ms=100)(poller)
-    except KeyboardInterrupt:
-        job_id = job_id() if callable(job_id) else job_id
-        logger.warning(
-            "Stopped waiting. The %s job %s keeps running on the HSM; check on it with: %s",
-            operation,
-            job_id,
-            _show_command(target, job_id),
+    def stopped():
+        current = job_id() if callable(job_id) else job_id
+        return (
+            f"Stopped waiting. The {operation} job {current} keeps running on the HSM; check on it with: "
+            f"{_show_command(target, current)}"
         )
-        raise SystemExit(EXIT_INTERRUPTED) from None
+
+    with stops_with(stopped), _without_azs_cancel_line():
+        return LongRunningOperation(cmd.cli_ctx, start_msg="", finish_msg="", poller_done_interval_ms=100)(poller)
+
+
+@contextmanager
+def _without_azs_cancel_line():
+    """az logs "Long-running operation wait cancelled." on Ctrl+C; our one line says more (which job, what next)."""
+    import logging
+
+    def not_the_cancel_line(record):
+        return not str(record.msg).startswith("Long-running operation wait cancelled")
+
+    az_logger = logging.getLogger("cli.azure.cli.core.commands")
+    az_logger.addFilter(not_the_cancel_line)
+    try:
+        yield
+    finally:
+        az_logger.removeFilter(not_the_cancel_line)
+
+
+def _stopped_starting(target, operation, job_id, may_have_started):
+    """The line for a stop while a job was being started: its id, or whether one may have started and how to see."""
+    if job_id:
+        return (
+            f"Stopped. The {operation} job {job_id} keeps running on the HSM; check on it with: "
+            f"{_show_command(target, job_id)}"
+        )
+    if not may_have_started:
+        return f"Stopped before the {operation} request was sent to {target.hsm_url}: no job was started."
+    line = (
+        f"Stopped before {target.hsm_url} answered the {operation} request: a {operation} job may have started, "
+        "and while one runs the HSM refuses another backup or restore (exit 6)."
+    )
+    if operation == "backup":
+        line += (
+            " Its folder shows up in: az hsm-backup list "
+            f"--storage-container-uri {target.container_uri} --hsm-name {target.hsm_name}"
+        )
+    return line
 
 
 def _storage_secret(cmd, target, permissions):
@@ -100,19 +165,29 @@ def _storage_secret(cmd, target, permissions):
             cmd.cli_ctx, target.container_uri, permissions, storage.JOB_SAS_LIFETIME
         ),
         target,
+        stopped=lambda: f"Stopped before anything was sent to {target.hsm_url}: no job was started.",
     )
 
 
-def _storage_call(call, target):
+def _storage_call(call, target, stopped=None):
+    """A call to blob storage: its errors as one line and exit code; Ctrl+C / SIGTERM as 130 / 143 with a line."""
+    from azext_hsmbackup._stop import stops_with
     from azext_hsmbackup.errors import from_storage_error
 
-    try:
-        return call()
-    except Exception as ex:  # pylint: disable=broad-exception-caught
-        mapped = from_storage_error(ex, target.container_uri, secrets=[target.sas_token])
-        if mapped is None:
-            raise
-        raise mapped from None
+    def stopped_here():
+        return (
+            f"Stopped while working on {target.container_uri}; what storage had already done stays done "
+            "(a delete may have removed part of a folder)."
+        )
+
+    with stops_with(stopped or stopped_here):
+        try:
+            return call()
+        except Exception as ex:  # pylint: disable=broad-exception-caught
+            mapped = from_storage_error(ex, target.container_uri, secrets=[target.sas_token])
+            if mapped is None:
+                raise
+            raise mapped from None
 
 
 def _auth_kwargs(target, sas_token):
@@ -120,13 +195,25 @@ def _auth_kwargs(target, sas_token):
 
 
 def _run_job(cmd, target, operation, start, skip_wait, polling_interval, api_version, sas_token):
-    """Start a backup/restore/check through the SDK, then wait for it (or not); returns the last job document."""
+    """Start a backup/restore/check through the SDK, then wait for it (or not); returns the last job document.
+
+    A stop (Ctrl+C, SIGTERM) at any moment says what runs on; nothing here ever sends the start request twice.
+    """
     from azext_hsmbackup._client_factory import JobTracker, backup_client
     from azext_hsmbackup._secrets import secrets_redacted
+    from azext_hsmbackup._stop import StartWatch, stops_with
 
-    tracker = JobTracker()
-    client = backup_client(cmd.cli_ctx, target.hsm_url, api_version or DEFAULT_API_VERSION, tracker)
-    with secrets_redacted(target.sas_token, sas_token), client:
+    tracker, watch = JobTracker(), StartWatch()
+    start = watch.watching(start)
+
+    def stopped():
+        return _stopped_starting(target, operation, tracker.job.get("jobId"), watch.may_have_started)
+
+    with (
+        secrets_redacted(target.sas_token, sas_token),
+        stops_with(stopped),
+        backup_client(cmd.cli_ctx, target.hsm_url, api_version or DEFAULT_API_VERSION, tracker) as client,
+    ):
         poller = _sdk_call(
             lambda: start(
                 client,
@@ -186,7 +273,10 @@ def create_backup(  # pylint: disable=unused-argument,too-many-arguments,too-man
             "message": f"What if: Performing a full backup of HSM {target.hsm_name} into {target.container_uri}.",
         }
     if confirm:
-        _confirm(f"Perform a full backup of HSM {target.hsm_name} and store it in {target.container_uri}?")
+        _confirm(
+            f"Perform a full backup of HSM {target.hsm_name} and store it in {target.container_uri}?",
+            cli_ctx=cmd.cli_ctx,
+        )
     secret = _storage_secret(cmd, target, BACKUP_SAS_PERMISSIONS)
     job, poller = _run_job(
         cmd,
@@ -370,30 +460,55 @@ def _fetch_job(client, target, job_id):
     from azure.cli.core.azclierror import ResourceNotFoundError
     from azure.core.rest import HttpRequest
 
+    from azext_hsmbackup._stop import stops_with
     from azext_hsmbackup.errors import EXIT_NOT_FOUND, ExitWith
 
-    for kind in ("backup", "restore"):
-        request = HttpRequest("GET", f"/{kind}/{job_id}/pending")
-        response = _sdk_call(lambda r=request: client.send_request(r), target, "status")
-        if response.status_code == 404:
-            continue
-        _sdk_call(response.raise_for_status, target, "status")
-        return kind, response.json()
+    with stops_with(lambda: _stopped_on_job(target, job_id)):  # show, and wait's first look and each poll
+        for kind in ("backup", "restore"):
+            request = HttpRequest("GET", f"/{kind}/{job_id}/pending")
+            response = _sdk_call(lambda r=request: client.send_request(r), target, "status")
+            if response.status_code == 404:
+                continue
+            _sdk_call(response.raise_for_status, target, "status")
+            return kind, response.json()
     raise ExitWith(ResourceNotFoundError(f"No backup or restore job {job_id} on {target.hsm_url}."), EXIT_NOT_FOUND)
 
 
 def _job_view(kind, job, target):
+    """A job as show and wait print it, with the service's reason when it failed."""
     out = job_output(job, target)
     del out["storageContainerUri"]
-    return {"operation": kind, **out}
+    return {"operation": kind, **out, "error": _job_error(job)}
+
+
+def _job_error(job):
+    from azext_hsmbackup._secrets import redact
+    from azext_hsmbackup.errors import code_text, first_line
+
+    error = job.get("error")
+    if not error and job.get("status") in (None, "InProgress", "Succeeded"):
+        return None
+    error = error or {}
+    return {
+        "code": code_text(error.get("code") or job.get("statusDetails") or job.get("status")),
+        "message": redact(first_line(error.get("message"))) or None,
+    }
 
 
 def show_job(cmd, job_id, hsm_name=None, hsm_object=None, hsm_id=None, api_version=None, target=None):  # pylint: disable=unused-argument
     from azext_hsmbackup._client_factory import backup_client
+    from azext_hsmbackup._stop import stops_with
 
-    with backup_client(cmd.cli_ctx, target.hsm_url, api_version or DEFAULT_API_VERSION) as client:
+    with (
+        stops_with(lambda: _stopped_on_job(target, job_id)),
+        backup_client(cmd.cli_ctx, target.hsm_url, api_version or DEFAULT_API_VERSION) as client,
+    ):
         kind, job = _fetch_job(client, target, job_id)
     return _job_view(kind, job, target)
+
+
+def _stopped_on_job(target, job_id):
+    return f"Stopped; the job {job_id} is not affected. Check on it with: {_show_command(target, job_id)}"
 
 
 class _JobPoller:
@@ -444,7 +559,10 @@ def wait_job(  # pylint: disable=unused-argument,too-many-arguments
     def expired():
         if deadline and time.monotonic() > deadline:
             raise ExitWith(
-                AzureResponseError(f"The job {job_id} is still running after {timeout:g} s; it keeps running."),
+                AzureResponseError(
+                    f"The job {job_id} is still running after {timeout:g} s; it keeps running.",
+                    f"Check on it with: {_show_command(target, job_id)}",
+                ),
                 EXIT_TIMEOUT,
             )
 
@@ -458,7 +576,7 @@ def wait_job(  # pylint: disable=unused-argument,too-many-arguments
         )
         _wait(cmd, poller, job_id, target, poller.kind)
     if poller.job.get("status") != "Succeeded":
-        raise job_failed(poller.job, poller.kind)
+        raise job_failed(poller.job, poller.kind, hsm_url=target.hsm_url)
     return _job_view(poller.kind, poller.job, target)
 
 

@@ -2,7 +2,8 @@
 
 Exit codes (also in README.md): 0 success, 1 other error, 2 bad input, 3 not found, 4 the job failed,
 5 not authorized (401/403), 6 another backup or restore is running (409), 7 HSM or storage unreachable or a TLS
-error, 8 still running when --timeout ran out, 130 interrupted while waiting (the job keeps running).
+error, 8 still running when --timeout ran out, 10 cancelled at the prompt (nothing was done), 130 stopped by Ctrl+C,
+143 stopped by SIGTERM (a job already started keeps running; the error line names it).
 """
 
 import re
@@ -21,7 +22,9 @@ EXIT_UNAUTHORIZED = 5
 EXIT_CONFLICT = 6
 EXIT_CONNECTION = 7
 EXIT_TIMEOUT = 8
-EXIT_INTERRUPTED = 130
+EXIT_CANCELLED = 10  # free in az (0-3, 130) and here; a "no" at the prompt is an answer, not bad input
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells and az report for Ctrl+C
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 # Hints for the storage errors a job most often ends with.
 _STORAGE_HINTS = {
@@ -72,19 +75,45 @@ def first_line(message):
     return " ".join(text.split())
 
 
-def job_failed(job, operation, secrets=()):
+def code_text(code):
+    """An error code as people read it: the value of an enum (StorageErrorCode.AUTHORIZATION_FAILURE), not its name."""
+    return str(getattr(code, "value", code)) if code is not None else None
+
+
+def service_words(ex, secrets=()):
+    """What the service said, once: "(Code) message".
+
+    azure-core's str() of an error with a JSON body says it twice ("(Code) text\nCode: Code\nMessage: text");
+    its parsed `error` holds each part once.
+    """
+    error = getattr(ex, "error", None)
+    code, message = code_text(getattr(error, "code", None)), getattr(error, "message", None)
+    if not message:
+        message = getattr(ex, "message", None) or str(ex)
+        message = message.split("\nCode:", 1)[0]
+    message = redact(first_line(message), secrets)
+    if code and message.startswith(f"({code})"):
+        return message
+    return f"({code}) {message}" if code else message
+
+
+def job_failed(job, operation, secrets=(), hsm_url=None):
     error = job.get("error") or {}
-    code = error.get("code") or job.get("statusDetails") or job.get("status") or "Failed"
+    code = code_text(error.get("code") or job.get("statusDetails") or job.get("status") or "Failed")
     message = redact(first_line(error.get("message")), secrets) or "The service gave no reason."
+    where = f" on {hsm_url}" if hsm_url else ""
     failure = azclierror.AzureResponseError(
-        f"The {operation} job {job.get('jobId')} failed: ({code}) {message}",
+        f"The {operation} job {job.get('jobId')}{where} failed: ({code}) {message}",
         _STORAGE_HINTS.get(code),
     )
     return ExitWith(failure, EXIT_JOB_FAILED)
 
 
 def from_sdk_error(ex, hsm_url, operation, secrets=()):
-    """Map an exception from the SDK or the network to ExitWith (or None if it is not ours to map)."""
+    """Map an exception from the SDK or the network to ExitWith (or None if it is not ours to map).
+
+    Each line names the HSM's URL and the service's words once, and ends with the next step.
+    """
     from azure.core.exceptions import (
         ClientAuthenticationError,
         HttpResponseError,
@@ -124,24 +153,25 @@ def from_sdk_error(ex, hsm_url, operation, secrets=()):
     status = getattr(ex, "status_code", None)
     if status == 200 and ex.response is not None:  # a job that ended Failed/Canceled is a 200 poll
         try:
-            return job_failed(ex.response.json(), operation, secrets)
+            return job_failed(ex.response.json(), operation, secrets, hsm_url)
         except ValueError:
             pass
-    service_message = redact(first_line(getattr(ex, "message", None) or str(ex)), secrets)
+    words = service_words(ex, secrets)
     roles = " or ".join(BACKUP_ROLES)
     if isinstance(ex, ClientAuthenticationError) or status == 401:
         return ExitWith(
             azclierror.UnauthorizedError(
                 f"{hsm_url} refused the signed-in identity's token (401).",
-                f"Sign in to the HSM's tenant (az login --tenant ...); the identity needs the {roles} local role.",
+                f"The identity needs the {roles} local role; or sign in to the HSM's tenant: "
+                f"az login --tenant {_challenge_tenant(ex) or 'TENANT_ID'}",
             ),
             EXIT_UNAUTHORIZED,
         )
     if status == 403:
         return ExitWith(
             azclierror.ForbiddenError(
-                f"The signed-in identity may not run a {operation} on {hsm_url} (403): {service_message}",
-                f"Assign it the {roles} local role: az keyvault role assignment create --hsm-name NAME "
+                f"The signed-in identity may not run a {operation} on {hsm_url} (403): {words}",
+                f"Assign it the {roles} local role: az keyvault role assignment create --id {hsm_url} "
                 '--role "Managed HSM Backup" --assignee OBJECT_ID --scope /',
             ),
             EXIT_UNAUTHORIZED,
@@ -149,16 +179,26 @@ def from_sdk_error(ex, hsm_url, operation, secrets=()):
     if status == 409:
         return ExitWith(
             azclierror.AzureResponseError(
-                f"Another backup or restore is already running on {hsm_url} (409): {service_message}",
-                "Wait for it to finish (az hsm-backup show --job-id ...), then run the command again.",
+                f"Another backup or restore is already running on {hsm_url} (409): {words}",
+                "Run this command again once that job has ended.",
             ),
             EXIT_CONFLICT,
         )
     if status == 404:
-        return ExitWith(azclierror.ResourceNotFoundError(f"{service_message}"), EXIT_NOT_FOUND)
+        return ExitWith(
+            azclierror.ResourceNotFoundError(f"{hsm_url} answered 404 to the {operation}: {words}"), EXIT_NOT_FOUND
+        )
     if status == 400:
-        return ExitWith(azclierror.BadRequestError(f"The HSM rejected the request: {service_message}"), 1)
-    return ExitWith(azclierror.AzureResponseError(f"{hsm_url} answered {status}: {service_message}"), 1)
+        return ExitWith(azclierror.BadRequestError(f"{hsm_url} rejected the {operation} request (400): {words}"), 1)
+    return ExitWith(azclierror.AzureResponseError(f"{hsm_url} answered {status} to the {operation}: {words}"), 1)
+
+
+def _challenge_tenant(ex):
+    """The tenant the HSM's 401 challenge names (authorization="https://login.../<tenant>"), if it names one."""
+    response = getattr(ex, "response", None)
+    challenge = (response.headers.get("WWW-Authenticate") or "") if response is not None else ""
+    match = re.search(r'authorization(?:_uri)?="?https://[^/"\s]+/([0-9A-Za-z.-]+)', challenge)
+    return match.group(1) if match else None
 
 
 def _lost_job_start(ex, hsm_url, operation):
@@ -187,7 +227,7 @@ def from_storage_error(ex, container_uri, secrets=()):
         return ExitWith(azclierror.AzureConnectionError(f"Cannot reach {container_uri}: {detail}"), EXIT_CONNECTION)
     if not isinstance(ex, HttpResponseError):
         return None
-    code = getattr(ex, "error_code", None) or ex.reason
+    code = code_text(getattr(ex, "error_code", None)) or ex.reason
     status = ex.status_code
     if status in (401, 403) or isinstance(ex, ClientAuthenticationError):
         return ExitWith(
@@ -207,4 +247,4 @@ def from_storage_error(ex, container_uri, secrets=()):
             EXIT_NOT_FOUND,
         )
     message = redact(first_line(getattr(ex, "message", None) or str(ex)), secrets)
-    return ExitWith(azclierror.AzureResponseError(f"Storage answered {status}: {message}"), 1)
+    return ExitWith(azclierror.AzureResponseError(f"{container_uri} answered {status} {code}: {message}"), 1)

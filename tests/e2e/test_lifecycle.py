@@ -115,6 +115,8 @@ def test_wait_times_out_with_exit_8_and_reports_failed_jobs_with_exit_4(stack, h
     started = backup(stack, hsm, stack.container_uri(), "--no-wait")
     timed_out = stack.az("hsm-backup", "wait", "--hsm-name", hsm, "--job-id", started["jobId"], "--timeout", "1")
     assert timed_out.returncode == 8 and started["jobId"] in timed_out.stderr
+    assert f"az hsm-backup show --id https://{hsm}" in timed_out.stderr  # the next command, complete
+    assert len(timed_out.stderr.strip().splitlines()) == 1
     stack.emulator("POST", "reset")
     stack.emulator(
         "PUT",

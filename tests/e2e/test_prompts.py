@@ -5,19 +5,22 @@ import os
 import pty
 import re
 import select
+import signal
 import subprocess
 import time
 
-from tests.e2e.conftest import requests_to
+import pytest
+
+from tests.e2e.conftest import az_json, create_with_identity, requests_to
 from tests.stack.launcher import AZ
 
 
-def at_terminal(stack, args, answers, timeout=60):
-    """Run az on a pseudo-terminal; answer each (prompt regex, text) in turn. Returns (exit code, screen text)."""
+def at_terminal(stack, args, answers, timeout=60, **env):
+    """Run az on a pseudo-terminal; answer each (prompt regex, text or SIGINT) in turn. Returns (code, screen)."""
     master, slave = pty.openpty()
     process = subprocess.Popen(
         [str(AZ), *args],
-        env=stack.env(AZURE_CORE_OUTPUT="json"),
+        env=stack.env(AZURE_CORE_OUTPUT="json", **env),
         stdin=slave,
         stdout=slave,
         stderr=slave,
@@ -37,7 +40,12 @@ def at_terminal(stack, args, answers, timeout=60):
                 break
             screen += chunk
         if pending and re.search(pending[0][0], screen.decode(errors="replace")):
-            os.write(master, pending.pop(0)[1].encode() + b"\r")
+            answer = pending.pop(0)[1]
+            if answer == signal.SIGINT:  # what the terminal sends az for a typed Ctrl+C
+                time.sleep(0.5)  # as a person would: a signal before readline waits is only seen at the next key
+                process.send_signal(answer)
+            else:
+                os.write(master, answer.encode() + b"\r")
         if process.poll() is not None and not ready:
             break
     code = process.wait(timeout=10)
@@ -69,7 +77,66 @@ def test_confirm_yes_starts_and_no_does_not(stack, hsm):
         "--confirm",
     ]
     code, screen = at_terminal(stack, args, [(r"Perform a full backup of HSM .* and store it in .*\?", "n")])
-    assert code == 2 and "not confirmed" in screen
+    assert code == 10 and "Cancelled at the question: nothing was done." in screen  # README: 10 cancelled
     assert requests_to(stack, hsm) == []
     code, screen = at_terminal(stack, args, [(r"Perform a full backup of HSM .* and store it in .*\?", "y")])
     assert code == 0 and '"Succeeded"' in screen
+
+
+def restore_args(hsm, folder_url, *extra):
+    return ["hsm-backup", "restore", "--hsm-name", hsm, "--folder-url", folder_url, "--mi", *extra]
+
+
+def restores_sent(stack, hsm):
+    return [r for r in requests_to(stack, hsm) if r["method"] == "PUT" and r["auth_present"]]
+
+
+def test_no_at_the_restore_question_is_cancelled_exit_10_and_ctrl_c_is_130(stack, hsm):
+    folder_url = az_json(create_with_identity(stack, hsm))["folderUrl"]
+    question = r"Restore HSM .* from .*\? This overwrites what the HSM holds\."
+    code, screen = at_terminal(stack, restore_args(hsm, folder_url), [(question, "n")])
+    assert code == 10 and "Cancelled at the question: nothing was done." in screen and "Traceback" not in screen
+    code, screen = at_terminal(stack, restore_args(hsm, folder_url), [(question, signal.SIGINT)])
+    assert code == 130 and "Stopped at the question: nothing was done." in screen and "Traceback" not in screen
+    assert restores_sent(stack, hsm) == []
+    code, screen = at_terminal(stack, restore_args(hsm, folder_url), [(question, "y")])
+    assert code == 0 and '"Succeeded"' in screen and len(restores_sent(stack, hsm)) == 1
+
+
+@pytest.mark.parametrize("how", ["environment", "az config"])
+def test_disable_confirm_prompt_answers_yes_as_in_az(stack, hsm, how):
+    """core.disable_confirm_prompt, from AZURE_CORE_DISABLE_CONFIRM_PROMPT or `az config set`, works like --yes."""
+    folder_url = az_json(create_with_identity(stack, hsm))["folderUrl"]
+    folder = folder_url.rsplit("/", 1)[1]
+    if how == "environment":
+        config_dir, env = None, stack.env(AZURE_CORE_DISABLE_CONFIRM_PROMPT="true")
+    else:
+        config_dir, env = stack.fresh_config_dir(f"noprompt-{hsm}"), None
+        stack.az("config", "set", "core.disable_confirm_prompt=true", config_dir=config_dir, check=True)
+    restored = stack.az(*restore_args(hsm, folder_url), config_dir=config_dir, env=env)  # no --yes, no terminal
+    assert az_json(restored)["status"] == "Succeeded" and len(restores_sent(stack, hsm)) == 1
+    create = ["--hsm-name", hsm, "--storage-container-uri", stack.container_uri(), "--mi", "--confirm"]
+    assert az_json(stack.az("hsm-backup", "create", *create, config_dir=config_dir, env=env))["status"] == "Succeeded"
+    storage = ["--storage-container-uri", stack.container_uri()]
+    deleted = stack.az("hsm-backup", "delete", *storage, "--backup-folder", folder, config_dir=config_dir, env=env)
+    assert [d["folderName"] for d in az_json(deleted)["deleted"]] == [folder]
+    assert stack.list_blobs(prefix=folder + "/") == []
+
+
+def test_a_disable_confirm_prompt_that_is_not_a_boolean_is_bad_input(stack, hsm):
+    result = stack.az(
+        *restore_args(hsm, stack.container_uri() + "/mhsm-x-2026010100000000"),
+        env=stack.env(AZURE_CORE_DISABLE_CONFIRM_PROMPT="sometimes"),
+    )
+    errors = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 2 and len(errors) == 1 and "AZURE_CORE_DISABLE_CONFIRM_PROMPT" in errors[0]
+    assert restores_sent(stack, hsm) == []
+
+
+def test_no_at_the_delete_question_is_cancelled_and_keeps_every_blob(stack, hsm):
+    folder = az_json(create_with_identity(stack, hsm))["folderName"]
+    blobs = stack.list_blobs()
+    args = ["hsm-backup", "delete", "--storage-container-uri", stack.container_uri(), "--backup-folder", folder]
+    code, screen = at_terminal(stack, args, [(r"Delete .*\? \(y/n\)", "n")])
+    assert code == 10 and "Cancelled at the question: nothing was done." in screen and "Traceback" not in screen
+    assert stack.list_blobs() == blobs

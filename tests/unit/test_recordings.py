@@ -141,7 +141,9 @@ def test_real_failed_job_is_one_line_with_the_service_code_and_exit_4():
     mapped = from_sdk_error(info.value, hsm, "backup", secrets=["sv=x&sig=SECRET"])
     assert mapped.code == EXIT_JOB_FAILED
     message = mapped_message(mapped)
-    assert message.startswith("The backup job 06be028e4eb64c6686ebebd6c018dc84 failed: (InvalidQueryParameterValue)")
+    assert message.startswith(
+        f"The backup job 06be028e4eb64c6686ebebd6c018dc84 on {hsm} failed: (InvalidQueryParameterValue)"
+    )
     assert "Value for one of the query parameters specified in the request URI is invalid." in message
     assert "\n" not in message and "<?xml" not in message and "RequestId" not in message
     assert tracker.job["status"] == "Failed"
