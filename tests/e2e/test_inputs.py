@@ -31,7 +31,7 @@ def write(stack, name, text):
 HSM = ["--hsm-name", "{hsm}"]
 TO = ["--storage-container-uri", "{uri}"]
 MI = ["--mi"]
-F = "mhsm-h-2026010100000000"
+F = "mhsm-myhsm-2026010100000000"
 BLOB = f"https://{C.STORAGE_ACCOUNT}.blob.{C.STORAGE_ENDPOINT_SUFFIX}"
 CASES = [
     # --hsm-name

@@ -299,7 +299,7 @@ def test_folder_flags_are_one_parameter_set(stack, hsm, command):
         "--hsm-name",
         hsm,
         "--folder-url",
-        stack.container_uri() + "/mhsm-x-2026010100000000",
+        stack.container_uri() + "/mhsm-xhsm-2026010100000000",
         "--storage-account-name",
         "devstoreaccount1",
         "--mi",

@@ -125,7 +125,7 @@ def test_disable_confirm_prompt_answers_yes_as_in_az(stack, hsm, how):
 
 def test_a_disable_confirm_prompt_that_is_not_a_boolean_is_bad_input(stack, hsm):
     result = stack.az(
-        *restore_args(hsm, stack.container_uri() + "/mhsm-x-2026010100000000"),
+        *restore_args(hsm, stack.container_uri() + "/mhsm-xhsm-2026010100000000"),
         env=stack.env(AZURE_CORE_DISABLE_CONFIRM_PROMPT="sometimes"),
     )
     errors = [line for line in result.stderr.splitlines() if line.strip()]
