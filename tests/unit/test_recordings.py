@@ -14,7 +14,7 @@ import urllib3
 from azure.core.credentials import AccessToken
 from azure.core.pipeline.transport import RequestsTransport
 
-from azext_hsmbackup._client_factory import JobTracker
+from azext_hsmbackup._client_factory import JobTracker, pipeline_kwargs
 from azext_hsmbackup._validators import Target
 from azext_hsmbackup.custom import job_output
 from azext_hsmbackup.errors import EXIT_JOB_FAILED, from_sdk_error
@@ -67,6 +67,17 @@ class Replay(requests.adapters.BaseAdapter):
         pass
 
 
+class ReplayTransport(RequestsTransport):
+    """Sleeps are recorded, not slept: the pacing the real headers ask for is asserted, and costs no time."""
+
+    def __init__(self, session):
+        super().__init__(session=session, session_owner=False)
+        self.sleeps = []
+
+    def sleep(self, duration):
+        self.sleeps.append(duration)
+
+
 class Credential:
     def __init__(self):
         self.scopes = []
@@ -88,14 +99,16 @@ def client_for(recording, api_version):
     session.mount("https://", replay)
     tracker = JobTracker()
     credential = Credential()
+    transport = ReplayTransport(session)
     client = KeyVaultBackupClient(
         f"https://{host}",
         credential,
         api_version=api_version,
         verify_challenge_resource=True,
-        transport=RequestsTransport(session=session, session_owner=False),
-        per_call_policies=[tracker],
+        transport=transport,
+        **pipeline_kwargs(tracker),  # the extension's own policies: 202 pacing, Retry-After cap, no resent start
     )
+    replay.transport = transport
     return client, tracker, replay, credential, f"https://{host}"
 
 
@@ -117,6 +130,8 @@ def test_sas_backup_and_restore_at_7_5():
     client.begin_restore(folder_url, sas_token="fake-sas", _polling_interval=0).result()
     assert tracker.job["jobId"] == "dc1547b8ddba45bca3eb33dba3bde178" and tracker.job["status"] == "Succeeded"
     assert not replay.entries
+    # Each of the two 202s said Retry-After: 10; the first status check of each job waited for it.
+    assert [round(s) for s in replay.transport.sleeps if s > 1] == [10, 10]
 
 
 def test_managed_identity_prebackup_backup_at_7_6():
