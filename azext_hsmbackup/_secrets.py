@@ -39,7 +39,7 @@ def secret_forms(secret):
         plains = {seed, unquote(seed), unquote_plus(seed)}
         plains |= {p.replace("+", " ") for p in plains} | {p.replace(" ", "+") for p in plains}
         for plain in plains:
-            forms |= {plain, plain.replace("+", "%2B"), quote(plain, safe=""), quote_plus(plain, safe="")}
+            forms |= {plain, plain.replace("+", "%2B"), quote(plain, safe=""), quote_plus(plain)}
     return forms
 
 

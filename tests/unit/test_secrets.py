@@ -397,3 +397,34 @@ def test_an_exception_inside_the_block_still_uninstalls(library_logger):
     with pytest.raises(RuntimeError), secrets_redacted(SAS):
         raise RuntimeError("boom")
     assert logging.getLogRecordFactory() is factory
+
+
+# ---- spellings a mutation run showed untested ------------------------------------------------------------------
+
+
+def test_only_question_marks_are_stripped_from_the_front():
+    assert redact("key XAbc123", ["XAbc123"]) == f"key {MASK}"
+
+
+def test_a_secret_is_always_masked_as_given_even_with_both_plus_and_space():
+    assert redact("abc+def ghi", ["abc+def ghi"]) == MASK
+
+
+def test_a_secret_given_with_a_space_is_masked_with_a_plus_where_nothing_else_is_encoded():
+    assert redact("ab+cd/ef==", ["ab cd/ef=="]) == MASK
+
+
+def test_a_secret_with_a_space_and_a_slash_is_masked_fully_percent_encoded():
+    assert redact("ab%20cd%2Fef12", ["ab cd/ef12"]) == MASK
+
+
+def test_the_longest_form_wins_whatever_the_case_of_the_shorter_one():
+    assert redact("ABCDEF", ["abcd", "ABCDEF"]) == MASK
+
+
+def test_the_factory_passes_keyword_arguments_through():
+    with secrets_redacted(SAS):
+        record = logging.getLogRecordFactory()(
+            "n", logging.INFO, "p", 1, "m", (), None, func="caller", sinfo=f"Stack {SIG}"
+        )
+    assert record.funcName == "caller" and record.stack_info == f"Stack {MASK}"
