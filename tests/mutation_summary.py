@@ -6,7 +6,6 @@ Reads mutmut's own result files (mutants/<path>.meta). Exit 1 when a module kill
 """
 
 import json
-import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
@@ -21,11 +20,12 @@ def results(module):
     return json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
 
 
-def diff(mutant):
-    shown = subprocess.run(
-        [sys.executable, "-m", "mutmut", "show", mutant], capture_output=True, text=True, check=False
-    ).stdout
-    return [line for line in shown.splitlines() if line[:2] in ("- ", "+ ")]
+def diff(mutant, module):
+    """The changed lines of one mutant (what `mutmut show` prints, without starting a process per mutant)."""
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+
+    text = get_diff_for_mutant(mutant, path=Path("azext_hsmbackup") / f"{module}.py")
+    return [line for line in text.splitlines() if line[:2] in ("- ", "+ ")]
 
 
 def main(modules):
@@ -45,10 +45,10 @@ def main(modules):
         survivors[module] = sorted(name for name, code in codes.items() if code not in KILLED)
         if rate < TARGET:
             failed.append(module)
-    for names in survivors.values():
+    for module, names in survivors.items():
         for name in names:
             print(f"\n{name}")
-            for line in diff(name):
+            for line in diff(name, module):
                 print(f"    {line}")
     if failed:
         print(f"\nBelow the {TARGET:.0%} target: {', '.join(failed)}", file=sys.stderr)

@@ -234,3 +234,82 @@ def test_first_line_cuts_each_dump_marker_and_joins_whitespace():
     assert first_line("A.<?xml version='1.0'?><Error/>") == "A."
     assert first_line("A.\nRequestId:1") == "A."
     assert first_line(None) == "" and first_line("  ") == ""
+
+
+# ---- what a mutation run showed still untested ------------------------------------------------------------------
+
+DECODED_SIG = unquote(SIG)  # a signature echoed alone: no `sig=` before it, only the registered secret masks it
+
+
+@pytest.mark.parametrize("status", [403, 409, 404, 400, 500])
+def test_a_signature_echoed_alone_by_the_hsm_is_masked(status):
+    text = line(from_sdk_error(http_error(status, message=f"Refused {DECODED_SIG} here."), HSM, "x", secrets=[SAS]))
+    assert "Refused *** here." in text
+
+
+@pytest.mark.parametrize(
+    "ex", [http_error(500, message=f"Refused {DECODED_SIG} here."), ServiceRequestError(f"Refused {DECODED_SIG} here.")]
+)
+def test_a_signature_echoed_alone_by_storage_is_masked(ex):
+    assert "Refused *** here." in line(from_storage_error(ex, CONTAINER, secrets=[SAS]))
+
+
+def test_an_unreachable_hsm_echoing_the_signature_alone_is_masked():
+    assert "Refused *** here." in line(
+        from_sdk_error(ServiceRequestError(f"Refused {DECODED_SIG} here."), HSM, "x", secrets=[SAS])
+    )
+
+
+def test_a_failed_job_in_a_200_poll_masks_a_signature_echoed_alone_and_names_the_operation():
+    body = {"jobId": "j1", "status": "Failed", "error": {"code": "X", "message": f"Refused {DECODED_SIG} here."}}
+    text = line(from_sdk_error(http_error(200, body=body), HSM, "restore", secrets=[SAS]))
+    assert "Refused *** here." in text and "restore job j1" in text
+
+
+def _with_words(ex, words="The service's own words."):
+    ex.message = words  # azure-core keeps the service's words here; str(ex) may say more or less
+    return ex
+
+
+@pytest.mark.parametrize("status", [403, 409, 404, 400, 500])
+def test_the_hsm_line_uses_the_services_words_not_the_exception_text(status):
+    ex = _with_words(http_error(status, message="exception text"))
+    assert "The service's own words." in line(from_sdk_error(ex, HSM, "backup"))
+
+
+def test_the_storage_line_uses_the_services_words_not_the_exception_text():
+    ex = _with_words(http_error(500, message="exception text"))
+    assert "The service's own words." in line(from_storage_error(ex, CONTAINER))
+
+
+@pytest.mark.parametrize(("status", "code"), [(409, EXIT_CONFLICT), (403, EXIT_UNAUTHORIZED), (400, 1)])
+def test_an_error_body_on_a_status_other_than_200_is_not_read_as_a_job(status, code):
+    body = {"error": {"code": "Conflict", "message": "Another job."}, "status": "Failed", "jobId": "j9"}
+    assert from_sdk_error(http_error(status, body=body), HSM, "backup").code == code
+
+
+def test_a_409_and_a_challenge_for_another_resource_end_with_a_next_step():
+    assert not line(from_sdk_error(http_error(409), HSM, "backup")).endswith("The service said no.")
+    challenge = line(from_sdk_error(ValueError("challenge resource mismatch"), HSM, "backup"))
+    assert "--hsm-name" in challenge and "--id" in challenge
+
+
+def test_a_401_names_both_roles_that_may_run_a_backup():
+    assert '"Managed HSM Backup" or "Managed HSM Administrator"' in line(from_sdk_error(http_error(401), HSM, "x"))
+
+
+def test_an_ssl_failure_without_the_word_certificate_gets_the_tls_hint():
+    assert "REQUESTS_CA_BUNDLE" in line(from_sdk_error(ServiceRequestError("SSL handshake failed"), HSM, "x"))
+
+
+def test_first_line_cuts_at_the_first_marker():
+    assert first_line("A.\nRequestId:1\nB.\nRequestId:2") == "A."
+
+
+def test_shown_keeps_printable_characters_as_they_are():
+    assert shown("é\\x") == "'é\\x'"
+
+
+def test_exit_with_joins_several_fixes_with_a_space():
+    mapped = ExitWith(azclierror.InvalidArgumentValueError("Wrong.", ["Do this.", "Or that."]), 2)
+    assert mapped.error.error_msg == "Wrong. Do this. Or that."
