@@ -3,6 +3,8 @@ them held only by the Hypothesis property test, which it leaves out): what is re
 which flag the line names; what is accepted, and what it resolves to. Wording beyond the flag is left free."""
 
 import io
+import json
+import re
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
@@ -15,12 +17,16 @@ from azure.cli.core.azclierror import (
 
 from azext_hsmbackup._validators import (
     check_folder_name,
+    hsm_url_from_id,
+    hsm_url_from_object,
     read_sas_token,
     resolve_job,
     resolve_restore_target,
+    resolve_storage_auth,
     resolve_storage_target,
     split_folder_url,
     validate_job,
+    validate_list,
     validate_restore,
 )
 from azext_hsmbackup.errors import ExitWith
@@ -291,3 +297,219 @@ def test_a_sas_given_bare_is_asked_for(monkeypatch):
 
 def test_any_other_value_is_the_token_itself():
     assert read_sas_token("sp=l&sig=x") == "sp=l&sig=x" and read_sas_token(None) is None
+
+
+# ---- flags named as the user types them, the HSM object, the resource ID, the container URL ----------------------
+
+
+def names(flag, text):
+    """`flag` appears as a whole flag (not glued to other characters) in `text`."""
+    return re.search(rf"(?<![\w-]){re.escape(flag)}(?![\w-])", text) is not None
+
+
+def storage_auth(**kwargs):
+    base = {"sas_token": None, "use_managed_identity": None, "mint_sas": None}
+    return resolve_storage_auth(**{**base, **kwargs}, container_uri=CONTAINER, needed_permissions="l")
+
+
+@pytest.mark.parametrize(
+    ("given", "flags"),
+    [
+        ({"sas_token": "sig=abcd", "use_managed_identity": True}, ["--sas-token", "--use-user-managed-identity"]),
+        ({"sas_token": "sig=abcd", "mint_sas": True}, ["--sas-token", "--mint-sas"]),
+        ({"use_managed_identity": True, "mint_sas": True}, ["--use-user-managed-identity", "--mint-sas"]),
+    ],
+)
+def test_two_storage_access_forms_are_refused_naming_both(given, flags):
+    message = refused(MutuallyExclusiveArgumentError, storage_auth, **given)
+    assert all(names(flag, message) for flag in flags) and " and " in message
+
+
+def test_no_storage_access_names_every_way_in():
+    message = refused(RequiredArgumentMissingError, storage_auth)
+    assert all(names(flag, message) for flag in ("--sas-token", "--use-user-managed-identity", "--mint-sas"))
+
+
+def test_the_hsms_identity_is_refused_where_the_command_runs_as_you():
+    message = refused(
+        InvalidArgumentValueError,
+        resolve_storage_auth,
+        None,
+        True,
+        None,
+        CONTAINER,
+        "l",
+        hsm_side=False,
+    )
+    assert names("--use-user-managed-identity", message) and names("--sas-token", message)
+
+
+def test_the_modes_each_storage_form_resolves_to():
+    assert storage_auth(use_managed_identity=True) == ("managedIdentity", None, [])
+    assert storage_auth(mint_sas=True) == ("mintedSas", None, [])
+    assert storage_auth(sas_token="?sp=l&sig=abcd")[:2] == ("sas", "sp=l&sig=abcd")
+
+
+@pytest.mark.parametrize(
+    ("given", "flags"),
+    [
+        ({"storage_account_name": "acct", "storage_container_uri": CONTAINER}, ["--storage-account-name"]),
+        ({"storage_container_name": "backups", "storage_container_uri": CONTAINER}, ["--storage-container-name"]),
+    ],
+)
+def test_a_container_uri_with_names_is_refused_naming_them(given, flags):
+    message = refused(MutuallyExclusiveArgumentError, resolve_storage_target, **given)
+    assert names("--storage-container-uri", message) and all(names(f, message) for f in flags)
+
+
+@pytest.mark.parametrize(
+    ("given", "flag"),
+    [
+        ({"storage_account_name": "acct"}, "--storage-container-name"),
+        ({"storage_container_name": "c1x"}, "--storage-account-name"),
+    ],
+)
+def test_half_a_container_name_pair_names_the_missing_half(given, flag):
+    message = refused(RequiredArgumentMissingError, resolve_storage_target, **given, storage_endpoint_suffix=STORAGE)
+    assert names(flag, message)
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [({"storage_account_name": "acct", "storage_container_name": "backups"}, "--storage-account-name")],
+)
+def test_a_folder_url_with_two_container_flags_names_them_joined(extra, named):
+    message = refused(MutuallyExclusiveArgumentError, restore, folder_url=f"{CONTAINER}/{FOLDER}", **extra)
+    assert names(named, message) and names("--storage-container-name", message) and " and " in message
+
+
+def test_folder_flags_are_named_whole():
+    assert names(
+        "--folder-url",
+        refused(MutuallyExclusiveArgumentError, restore, folder_url=f"{CONTAINER}/{FOLDER}", backup_folder=FOLDER),
+    )
+    message = refused(RequiredArgumentMissingError, restore)
+    assert names("--folder-url", message) and names("--backup-folder", message)
+    bad = refused(InvalidArgumentValueError, restore, folder_url=f"{CONTAINER}/{FOLDER}?sig=abc")
+    assert names("--folder-url", bad)
+
+
+def test_an_http_url_given_to_backup_folder_is_read_as_a_folder_url():
+    message = refused(
+        InvalidArgumentValueError, restore, backup_folder=f"http://acct.blob.core.windows.net/backups/{FOLDER}"
+    )
+    assert message.startswith("--backup-folder ") and "https" in message
+
+
+HSM_OBJECT = {
+    "type": "Microsoft.KeyVault/managedHSMs",
+    "name": "myhsm",
+    "properties": {"hsmUri": "https://MyHsm.managedhsm.azure.net/"},
+}
+
+
+def test_an_hsm_object_gives_its_uri():
+    assert hsm_url_from_object(json.dumps(HSM_OBJECT), MHSM) == "https://myhsm.managedhsm.azure.net"
+    assert hsm_url_from_object(json.dumps([HSM_OBJECT]), MHSM) == "https://myhsm.managedhsm.azure.net"
+
+
+def test_an_hsm_object_with_the_uri_at_the_top_and_any_case_of_keys():
+    obj = {"ResourceType": "Microsoft.KeyVault/managedHSMs", "HsmUri": "https://other.managedhsm.azure.net"}
+    assert hsm_url_from_object(json.dumps(obj), MHSM) == "https://other.managedhsm.azure.net"
+    upper = {"TYPE": "microsoft.keyvault/managedhsms", "PROPERTIES": {"HSMURI": "https://up.managedhsm.azure.net"}}
+    assert hsm_url_from_object(json.dumps(upper), MHSM) == "https://up.managedhsm.azure.net"
+
+
+@pytest.mark.parametrize("key", ["name", "VaultName"])
+def test_an_hsm_object_without_a_uri_gives_the_url_of_its_name(key):
+    obj = {"type": "Microsoft.KeyVault/managedHSMs", key: "named1", "properties": {"hsmUri": None}}
+    assert hsm_url_from_object(json.dumps(obj), MHSM) == "https://named1.managedhsm.azure.net"
+
+
+def test_an_hsm_object_that_is_already_parsed_is_read_as_it_is():
+    assert hsm_url_from_object(HSM_OBJECT, MHSM) == "https://myhsm.managedhsm.azure.net"
+
+
+@pytest.mark.parametrize(
+    ("obj", "said"),
+    [
+        ({"type": "Microsoft.KeyVault/vaults", "name": "v"}, "'Microsoft.KeyVault/vaults'"),
+        ({"resourceType": "Microsoft.Storage/x", "name": "v"}, "'Microsoft.Storage/x'"),
+        ({"name": "v"}, "without a type"),
+        ([HSM_OBJECT, HSM_OBJECT], "one JSON object"),
+        ({"type": "Microsoft.KeyVault/managedHSMs", "properties": {"hsmUri": 5}}, "neither"),
+        ({"type": "Microsoft.KeyVault/managedHSMs", "name": 7}, "neither"),
+    ],
+    ids=["key vault", "resource type", "no type", "two objects", "uri not text", "name not text"],
+)
+def test_an_hsm_object_that_is_not_one_managed_hsm_is_refused_saying_what_it_is(obj, said):
+    message = refused(InvalidArgumentValueError, hsm_url_from_object, json.dumps(obj), MHSM)
+    assert message.startswith("--hsm-object ") and said in message
+
+
+def test_an_hsm_uri_in_the_object_is_checked_under_its_own_name():
+    obj = {"type": "Microsoft.KeyVault/managedHSMs", "properties": {"hsmUri": "http://plain.example"}}
+    message = refused(InvalidArgumentValueError, hsm_url_from_object, json.dumps(obj), MHSM)
+    assert message.startswith("--hsm-object properties.hsmUri ")
+
+
+def test_an_hsm_object_that_is_no_json_says_where():
+    message = refused(InvalidArgumentValueError, hsm_url_from_object, '{"type": ', MHSM)
+    assert message.startswith("--hsm-object is not valid JSON") and "line 1 column" in message
+
+
+def test_a_resource_id_gives_the_url_of_its_hsm():
+    rid = "/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/managedHSMs/idhsm/"
+    assert hsm_url_from_id(f" {rid} ", MHSM) == "https://idhsm.managedhsm.azure.net"
+
+
+@pytest.mark.parametrize(
+    "rid",
+    [
+        "/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/vaults/v",
+        "/subscriptions/s/providers/Microsoft.KeyVault/managedHSMs",
+    ],
+    ids=["a vault", "no name"],
+)
+def test_a_resource_id_that_names_no_managed_hsm_is_refused(rid):
+    assert refused(InvalidArgumentValueError, hsm_url_from_id, rid, MHSM, "--flag-z").startswith("--flag-z ")
+
+
+@pytest.mark.parametrize("url", ["http://h.managedhsm.azure.net", "https://", "h.managedhsm.azure.net"])
+def test_an_hsm_url_must_be_https_with_a_host(url):
+    assert refused(InvalidArgumentValueError, hsm_url_from_id, url, MHSM).startswith("--id ")
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [f"{CONTAINER}#frag", f"{CONTAINER}?restype=container", f"{CONTAINER}?SIG=abc", f"{CONTAINER}/folder"],
+    ids=["fragment", "query", "sas", "folder"],
+)
+def test_a_container_uri_with_more_than_the_container_is_refused(uri):
+    message = refused(InvalidArgumentValueError, resolve_storage_target, storage_container_uri=uri)
+    assert message.startswith("--storage-container-uri ") and "abc" not in message
+
+
+def test_a_container_uri_with_a_folder_says_which_container_to_use():
+    with pytest.raises(InvalidArgumentValueError) as info:
+        resolve_storage_target(storage_container_uri=f"{CONTAINER}/folder/deeper")
+    assert info.value.recommendations == [f"Use {CONTAINER}"]
+
+
+def test_the_validator_uses_the_clouds_suffixes_only_for_names():
+    ns = namespace(hsm_object=json.dumps({**HSM_OBJECT, "properties": {}}), job_id=JOB)
+    validate_job(CMD, ns)
+    assert ns.target.hsm_url == "https://myhsm.managedhsm.azure.net", "an HSM object's name needs the cloud's suffix"
+    ids = namespace(hsm_id="https://x.managedhsm.azure.net", job_id=JOB)
+    validate_job(CMD, ids)
+    assert ids.target.hsm_url == "https://x.managedhsm.azure.net"
+
+
+def test_the_validator_passes_fixed_arguments_and_checks_the_storage_flags():
+    ns = namespace(storage_account_name="acct", storage_container_name="backups", sas_token="sp=l&sig=abcd")
+    validate_list(CMD, ns)
+    assert (ns.target.container_uri, ns.target.sas_token) == (CONTAINER, "sp=l&sig=abcd")
+    short = namespace(storage_account_name="acct", storage_container_name="backups", sas_token="sp=r&sig=abcd")
+    with pytest.raises(ExitWith) as info:
+        validate_list(CMD, short)
+    assert info.value.code == 2
