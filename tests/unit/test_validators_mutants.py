@@ -16,6 +16,10 @@ from azure.cli.core.azclierror import (
 )
 
 from azext_hsmbackup._validators import (
+    AUTH_ARGS,
+    HSM_ARGS,
+    STORAGE_ARGS,
+    _validator,
     check_folder_name,
     hsm_url_from_id,
     hsm_url_from_object,
@@ -25,9 +29,6 @@ from azext_hsmbackup._validators import (
     resolve_storage_auth,
     resolve_storage_target,
     split_folder_url,
-    validate_job,
-    validate_list,
-    validate_restore,
 )
 from azext_hsmbackup.errors import ExitWith
 
@@ -42,6 +43,22 @@ def refused(error_class, call, *args, **kwargs):
     with pytest.raises(error_class) as info:
         call(*args, **kwargs)
     return info.value.error_msg
+
+
+# The command validators are built at import time; building them again here, the same way, lets a mutation run
+# reach the body of `_validator` (a mutant of it would otherwise never be called).
+def validate_job(cmd, ns):
+    return _validator(resolve_job, *HSM_ARGS, "job_id")(cmd, ns)
+
+
+def validate_restore(cmd, ns):
+    return _validator(resolve_restore_target, *HSM_ARGS, "folder_url", "backup_folder", *STORAGE_ARGS, *AUTH_ARGS)(
+        cmd, ns
+    )
+
+
+def validate_list(cmd, ns):
+    return _validator(resolve_storage_target, *STORAGE_ARGS, "sas_token", needed_permissions="l")(cmd, ns)
 
 
 # ---- folders --------------------------------------------------------------------------------------------------
@@ -513,3 +530,57 @@ def test_the_validator_passes_fixed_arguments_and_checks_the_storage_flags():
     with pytest.raises(ExitWith) as info:
         validate_list(CMD, short)
     assert info.value.code == 2
+
+
+def test_the_validators_built_at_import_are_the_same_as_built_here():
+    from azext_hsmbackup import _validators
+
+    for real, ours in ((_validators.validate_job, validate_job), (_validators.validate_list, validate_list)):
+        a, b = (namespace(hsm_name="myhsm", job_id=JOB, storage_container_uri=CONTAINER) for _ in range(2))
+        real(CMD, a)
+        ours(CMD, b)
+        assert vars(a.target) == vars(b.target)
+
+
+def test_a_bad_input_in_the_validator_leaves_with_exit_2_naming_the_flag():
+    ns = namespace(hsm_name="myhsm", job_id=JOB, polling_interval=-5)
+    with pytest.raises(ExitWith) as info:
+        validate_job(CMD, ns)
+    assert info.value.code == 2 and info.value.error.error_msg.startswith("--polling-interval ")
+
+
+def test_a_sas_read_from_stdin_in_the_validator_is_the_token_checked(monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("sp=l&sig=abcd\n"))
+    ns = namespace(storage_container_uri=CONTAINER, sas_token="-")
+    validate_list(CMD, ns)
+    assert ns.sas_token == "sp=l&sig=abcd" and ns.target.sas_token == "sp=l&sig=abcd"
+
+
+def test_a_warning_is_logged_by_the_validators_logger(caplog):
+    soon = (datetime.now(timezone.utc) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ns = namespace(hsm_name="myhsm", folder_url=f"{CONTAINER}/{FOLDER}", backup_folder=None)
+    ns.sas_token, ns.use_managed_identity, ns.mint_sas = f"sp=rl&se={soon}&sig=x", None, None
+    validate_restore(CMD, ns)
+    assert [r.name for r in caplog.records if r.levelname == "WARNING"] == ["cli.azext_hsmbackup._validators"]
+
+
+@pytest.mark.parametrize(
+    ("given", "flags"),
+    [
+        ({"hsm_name": "myhsm", "hsm_id": "https://x.managedhsm.azure.net"}, ["--hsm-name", "--id"]),
+        ({"hsm_name": "myhsm", "hsm_object": json.dumps(HSM_OBJECT)}, ["--hsm-name", "--hsm-object"]),
+    ],
+)
+def test_two_hsm_forms_are_refused_naming_both_whole(given, flags):
+    message = refused(MutuallyExclusiveArgumentError, resolve_job, **given, job_id=JOB, mhsm_dns_suffix=MHSM)
+    assert all(names(flag, message) for flag in flags) and " and " in message
+
+
+def test_a_localhost_container_uri_is_path_style():
+    local = "https://localhost:10000/devstoreaccount1/backups"
+    assert resolve_storage_target(storage_container_uri=local)[0].container_uri == local
+
+
+def test_a_bad_job_id_is_shown_in_the_line():
+    message = refused(InvalidArgumentValueError, resolve_job, hsm_name="myhsm", job_id="nope", mhsm_dns_suffix=MHSM)
+    assert "'nope'" in message
