@@ -20,7 +20,11 @@ from azext_hsmbackup._validators import (
     HSM_ARGS,
     STORAGE_ARGS,
     _validator,
+    check_account_name,
+    check_container_name,
+    check_container_uri,
     check_folder_name,
+    check_hsm_name,
     hsm_url_from_id,
     hsm_url_from_object,
     read_sas_token,
@@ -28,6 +32,7 @@ from azext_hsmbackup._validators import (
     resolve_restore_target,
     resolve_storage_auth,
     resolve_storage_target,
+    resolve_target,
     split_folder_url,
 )
 from azext_hsmbackup.errors import ExitWith
@@ -584,3 +589,98 @@ def test_a_localhost_container_uri_is_path_style():
 def test_a_bad_job_id_is_shown_in_the_line():
     message = refused(InvalidArgumentValueError, resolve_job, hsm_name="myhsm", job_id="nope", mhsm_dns_suffix=MHSM)
     assert "'nope'" in message
+
+
+@pytest.mark.parametrize(
+    ("check", "value", "flag"),
+    [
+        (check_hsm_name, "9bad", "--hsm-name"),
+        (check_account_name, "Bad_Acct", "--storage-account-name"),
+        (check_container_name, "Bad_C", "--storage-container-name"),
+    ],
+)
+def test_a_bad_name_is_shown_and_a_fix_offered(check, value, flag):
+    with pytest.raises(InvalidArgumentValueError) as info:
+        check(value)
+    assert info.value.error_msg.startswith(f"{flag} '{value}' ") and len(info.value.recommendations) == 1
+
+
+def test_a_bad_folder_name_is_shown():
+    assert "'../x'" in refused(InvalidArgumentValueError, check_folder_name, "../x")
+
+
+@pytest.mark.parametrize(
+    ("call", "args"),
+    [
+        (hsm_url_from_id, ("/subscriptions/s/providers/Microsoft.KeyVault/vaults/v", MHSM)),
+        (hsm_url_from_id, ("http://h.example", MHSM)),
+        (hsm_url_from_object, ('{"type": "Microsoft.KeyVault/vaults"}', MHSM)),
+        (hsm_url_from_object, ("{", MHSM)),
+        (check_container_uri, (f"{CONTAINER}?sig=abc",)),
+    ],
+    ids=["not an hsm id", "http", "a vault object", "no json", "container with sas"],
+)
+def test_each_refusal_offers_a_fix(call, args):
+    with pytest.raises(InvalidArgumentValueError) as info:
+        call(*args)
+    assert len(info.value.recommendations) == 1
+
+
+@pytest.mark.parametrize(
+    "form",
+    [{"hsm_id": "https://idhsm.managedhsm.azure.net"}, {"hsm_object": json.dumps(HSM_OBJECT)}],
+    ids=["id", "object"],
+)
+def test_restore_takes_every_hsm_form(form):
+    base = {"folder_url": f"{CONTAINER}/{FOLDER}", "mint_sas": True, "mhsm_dns_suffix": MHSM}
+    assert resolve_restore_target(**base, **form)[0].hsm_url.startswith("https://")
+
+
+def test_create_can_mint_a_sas():
+    target, _ = resolve_target(hsm_name="myhsm", storage_container_uri=CONTAINER, mint_sas=True, mhsm_dns_suffix=MHSM)
+    assert target.storage_auth == "mintedSas"
+
+
+OTHER_SAS_URL = "https://acct.blob.core.windows.net/other?sp=rl&sig=abcd"
+
+
+def test_a_sas_url_for_another_container_is_refused_by_restore_and_list():
+    refused(
+        InvalidArgumentValueError, restore, folder_url=f"{CONTAINER}/{FOLDER}", mint_sas=None, sas_token=OTHER_SAS_URL
+    )
+    refused(InvalidArgumentValueError, resolve_storage_target, storage_container_uri=CONTAINER, sas_token=OTHER_SAS_URL)
+
+
+def test_list_accepts_a_list_only_sas_by_default():
+    assert resolve_storage_target(storage_container_uri=CONTAINER, sas_token="sp=l&sig=abcd")[0].storage_auth == "sas"
+
+
+def test_a_localhost_folder_url_is_path_style():
+    local = "https://localhost:10000/devstoreaccount1/backups"
+    assert split_folder_url(f"{local}/{FOLDER}") == (local, FOLDER)
+
+
+def test_a_folder_url_with_a_bad_container_names_the_flag():
+    message = refused(InvalidArgumentValueError, split_folder_url, f"https://acct.blob.core.windows.net/Bad_C/{FOLDER}")
+    assert message.startswith("--folder-url ")
+
+
+def test_a_validator_needs_only_the_arguments_of_its_command():
+    bare = SimpleNamespace(hsm_id="https://x.managedhsm.azure.net", hsm_name=None, hsm_object=None, job_id=JOB)
+    validate_job(CMD, bare)  # show/wait have no storage flags
+    assert bare.target.hsm_url == "https://x.managedhsm.azure.net"
+    listing = SimpleNamespace(
+        storage_account_name="acct", storage_container_name="backups", storage_container_uri=None, sas_token=None
+    )
+    validate_list(CMD, listing)  # list has no HSM flags
+    assert listing.target.container_uri == CONTAINER
+
+
+def test_the_delete_validator_asks_for_delete_permission():
+    validate_delete = _validator(
+        resolve_storage_target, *STORAGE_ARGS, "sas_token", "backup_folder", needed_permissions="ld"
+    )
+    ns = namespace(storage_container_uri=CONTAINER, sas_token="sp=l&sig=abcd", backup_folder=FOLDER)
+    with pytest.raises(ExitWith) as info:
+        validate_delete(CMD, ns)
+    assert info.value.code == 2 and "'d'" in info.value.error.error_msg
