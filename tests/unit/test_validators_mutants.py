@@ -25,9 +25,12 @@ from azext_hsmbackup._validators import (
     check_container_uri,
     check_folder_name,
     check_hsm_name,
+    container_uri_from_names,
+    hsm_name_from_url,
     hsm_url_from_id,
     hsm_url_from_object,
     read_sas_token,
+    resolve_container_uri,
     resolve_job,
     resolve_restore_target,
     resolve_storage_auth,
@@ -148,7 +151,7 @@ def test_restore_with_both_folder_forms_is_refused_naming_both():
 @pytest.mark.parametrize("form", ["folder_url", "backup_folder"])
 def test_a_folder_url_with_a_container_flag_is_refused_naming_both(extra, named, form):
     message = refused(MutuallyExclusiveArgumentError, restore, **{form: f"{CONTAINER}/{FOLDER}"}, **extra)
-    assert message.startswith(f"--{form.replace('_', '-')} ") and named in message
+    assert message.startswith(f"--{form.replace('_', '-')} ") and names(named, message)
 
 
 def test_restore_without_a_folder_is_refused_naming_both_forms():
@@ -307,7 +310,7 @@ def test_a_sas_given_bare_without_a_terminal_is_refused_naming_the_safe_forms(mo
 
     monkeypatch.setattr("knack.prompting.prompt_pass", no_tty)
     message = refused(RequiredArgumentMissingError, read_sas_token, PROMPT_FOR_SAS)
-    assert message.startswith("--sas-token") and "@file" in message and "--sas-token -" in message
+    assert message.startswith("--sas-token") and "@file" in message and message.endswith("--sas-token -.")
 
 
 def test_a_sas_given_bare_is_asked_for(monkeypatch):
@@ -393,7 +396,7 @@ def test_a_container_uri_with_names_is_refused_naming_them(given, flags):
 )
 def test_half_a_container_name_pair_names_the_missing_half(given, flag):
     message = refused(RequiredArgumentMissingError, resolve_storage_target, **given, storage_endpoint_suffix=STORAGE)
-    assert names(flag, message)
+    assert names(flag, message) and message.startswith(f"--storage-{next(iter(given)).split('_')[1]}-name ")
 
 
 @pytest.mark.parametrize(
@@ -457,7 +460,7 @@ def test_an_hsm_object_that_is_already_parsed_is_read_as_it_is():
     [
         ({"type": "Microsoft.KeyVault/vaults", "name": "v"}, "'Microsoft.KeyVault/vaults'"),
         ({"resourceType": "Microsoft.Storage/x", "name": "v"}, "'Microsoft.Storage/x'"),
-        ({"name": "v"}, "without a type"),
+        ({"name": "v"}, "is an object without a type,"),
         ([HSM_OBJECT, HSM_OBJECT], "one JSON object"),
         ({"type": "Microsoft.KeyVault/managedHSMs", "properties": {"hsmUri": 5}}, "neither"),
         ({"type": "Microsoft.KeyVault/managedHSMs", "name": 7}, "neither"),
@@ -578,7 +581,7 @@ def test_a_warning_is_logged_by_the_validators_logger(caplog):
 )
 def test_two_hsm_forms_are_refused_naming_both_whole(given, flags):
     message = refused(MutuallyExclusiveArgumentError, resolve_job, **given, job_id=JOB, mhsm_dns_suffix=MHSM)
-    assert all(names(flag, message) for flag in flags) and " and " in message
+    assert message.startswith(f"{flags[0]} and {flags[1]} "), "the line starts with the two flags given"
 
 
 def test_a_localhost_container_uri_is_path_style():
@@ -684,3 +687,28 @@ def test_the_delete_validator_asks_for_delete_permission():
     with pytest.raises(ExitWith) as info:
         validate_delete(CMD, ns)
     assert info.value.code == 2 and "'d'" in info.value.error.error_msg
+
+
+def test_a_uri_with_both_container_names_names_both_joined():
+    message = refused(MutuallyExclusiveArgumentError, resolve_container_uri, "acct", "backups", CONTAINER, STORAGE)
+    assert "with --storage-account-name and --storage-container-name:" in message
+
+
+def test_no_hsm_name_is_no_name():
+    refused(InvalidArgumentValueError, check_hsm_name, None)
+
+
+def test_folder_and_hsm_names_may_hold_any_letter_at_either_end():
+    assert check_folder_name("X-backup-X/") == "X-backup-X"
+    rid = "/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/managedHSMs/hsmX"
+    assert hsm_url_from_id(rid, MHSM) == "https://hsmX.managedhsm.azure.net"
+
+
+def test_a_cloud_without_a_storage_suffix_points_to_the_uri_flag():
+    message = refused(InvalidArgumentValueError, container_uri_from_names, "acct", "backups", None)
+    assert message.startswith("--storage-account-name ") and names("--storage-container-uri", message)
+
+
+def test_the_name_of_an_hsm_at_an_ip_address_is_the_address():
+    assert hsm_name_from_url("https://127.0.0.1:8443") == "127.0.0.1"
+    assert hsm_name_from_url("https://myhsm.managedhsm.azure.net") == "myhsm"
