@@ -16,11 +16,10 @@ SAS_FLAG = "--sas-token"
 
 
 class SasToken:
-    """The parsed query string of a SAS token (without a leading '?')."""
+    """The parsed query string of a SAS token (without a leading '?'); a field with no value counts as absent."""
 
     def __init__(self, text):
-        self.text = text
-        self.fields = {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
+        self.fields = {k: v[-1] for k, v in parse_qs(text).items()}
 
     @property
     def expiry(self):
@@ -111,8 +110,7 @@ def normalize_sas(value, container_uri=None):
     if value.lower().startswith(("https://", "http://")):
         value = split_sas_url(value, container_uri)
     value = value.lstrip("?")
-    token = SasToken(value)
-    if not value or "sig" not in token.fields or not token.fields["sig"]:
+    if "sig" not in SasToken(value).fields:
         raise InvalidArgumentValueError(
             f"{SAS_FLAG} is not a SAS token: it has no signature (sig=).",
             "Pass the query string of a container or account SAS, e.g. 'sv=...&sp=crdw&se=...&sig=...'.",

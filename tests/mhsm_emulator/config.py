@@ -44,6 +44,7 @@ DEFAULTS = {
     "identity_storage_accounts": {C.STORAGE_ACCOUNT: C.STORAGE_ACCOUNT_KEY},  # what the HSM's UAMI may write to
     "seed_keys": 3,  # keys a new HSM starts with
     "force_fail_next_job": None,  # {"code", "message"}: the next job started ends Failed with this error
+    "echo_sas_in_errors": False,  # a storage failure quotes the job's SAS unmasked, as storage errors can (leak tests)
 }
 
 
@@ -87,6 +88,12 @@ def _forced_failure(value, name):
     return {"code": value["code"], "message": str(value.get("message") or value["code"])}
 
 
+def _flag(value, name):
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be true or false")
+    return value
+
+
 _CHECKS = {
     "job_duration_s": _number,
     "retry_after_202": _optional_int,
@@ -97,6 +104,7 @@ _CHECKS = {
     "identity_storage_accounts": _accounts,
     "seed_keys": _count,
     "force_fail_next_job": _forced_failure,
+    "echo_sas_in_errors": _flag,
 }
 
 

@@ -154,7 +154,9 @@ def _start(emulator, request, kind, work, details):
 
 
 def _storage(emulator, uri, token, use_mi):
-    return Storage(uri, token, use_mi, emulator.config["identity_storage_accounts"])
+    storage = Storage(uri, token, use_mi, emulator.config["identity_storage_accounts"])
+    storage.echo_sas = emulator.config["echo_sas_in_errors"]
+    return storage
 
 
 def start_backup(emulator, request):

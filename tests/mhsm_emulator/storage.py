@@ -224,8 +224,16 @@ class Storage:
             url = f"{self.target.account_url}/{self.target.container}?{self.token}"
             self.client = ContainerClient.from_container_url(url, **_CLIENT_OPTIONS)
 
+    echo_sas = False  # the config knob echo_sas_in_errors
+
     def _call(self, fn, *args, **kwargs):
-        return _storage_call(self.token, fn, *args, **kwargs)
+        try:
+            return _storage_call(self.token, fn, *args, **kwargs)
+        except StorageFailure as exc:
+            if self.echo_sas and self.token:  # quote the SAS unmasked, URL-encoded and decoded, on purpose
+                url = f"{self.target.account_url}/{self.target.container}?{self.token}"
+                exc.message = f"{url} (sig={sas_field(self.token, 'sig')}) failed: {exc.message}"
+            raise
 
     def _upload(self, name, data):
         from azure.storage.blob import ContentSettings

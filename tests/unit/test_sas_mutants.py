@@ -1,0 +1,114 @@
+"""The edges of sas.py that `make mutation` showed no test held: every expiry format, the boundaries, pasted URLs,
+and the fix each refusal offers (what the user reads: the flag first, then a concrete way out)."""
+
+from datetime import datetime, timezone
+
+import pytest
+from azure.cli.core.azclierror import InvalidArgumentValueError
+
+from azext_hsmbackup.sas import check_sas, normalize_sas
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
+CONTAINER = "https://acct.blob.core.windows.net/backups"
+
+
+def refusal(call, *args, **kwargs):
+    with pytest.raises(InvalidArgumentValueError) as info:
+        call(*args, **kwargs)
+    error = info.value
+    assert error.error_msg.startswith("--sas-token"), "the flag is named first"
+    (fix,) = error.recommendations
+    return error.error_msg, fix
+
+
+# Every expiry form the service accepts, one minute after NOW and one minute before (the date-only form: a day).
+EXPIRY_FORMS = {
+    "seconds": ("2026-11-28T12:01:00Z", "2026-11-28T11:59:00Z"),
+    "minutes": ("2026-11-28T12:01Z", "2026-11-28T11:59Z"),
+    "fraction": ("2026-11-28T12:01:00.5Z", "2026-11-28T11:59:00.5Z"),
+    "date": ("2026-11-29", "2026-11-28"),
+}
+
+
+@pytest.mark.parametrize(("later", "earlier"), EXPIRY_FORMS.values(), ids=EXPIRY_FORMS.keys())
+def test_every_expiry_form_is_read_as_the_moment_it_names(later, earlier):
+    warnings = check_sas(f"sp=crdw&se={later}&sig=x", "crdw", now=NOW)
+    assert len(warnings) == 1 and "expires at" in warnings[0], "read, and less than 24 hours away"
+    message, fix = refusal(check_sas, f"sp=crdw&se={earlier}&sig=x", "crdw", now=NOW)
+    assert "expired at" in message and fix.startswith("Generate a new SAS token")
+
+
+def test_an_expiry_exactly_now_is_expired():
+    message, _ = refusal(check_sas, "sp=crdw&se=2026-11-28T12:00:00Z&sig=x", "crdw", now=NOW)
+    assert message == "--sas-token expired at 2026-11-28T12:00:00Z."
+
+
+def test_exactly_24_hours_left_is_enough_and_a_second_less_warns():
+    assert check_sas("sp=crdw&se=2026-11-29T12:00:00Z&sig=x", "crdw", now=NOW) == []
+    assert len(check_sas("sp=crdw&se=2026-11-29T11:59:59Z&sig=x", "crdw", now=NOW)) == 1
+
+
+def test_an_expiry_that_is_no_date_names_it_and_says_how_to_get_a_good_token():
+    message, fix = refusal(check_sas, "sp=crdw&se=2026-13-01&sig=x", "crdw", now=NOW)
+    assert "se='2026-13-01'" in message
+    assert fix.startswith("Generate a new SAS token") and "`az storage container generate-sas`" in fix
+
+
+def test_missing_permissions_name_what_is_granted_and_the_permissions_to_ask_for():
+    message, fix = refusal(check_sas, "sp=rl&se=2026-12-30&sig=x", "crdw", now=NOW)
+    assert "lacks the permission(s) 'cdw' (it grants 'rl')" in message
+    assert fix == "Generate a SAS with --permissions crdw."
+
+
+def test_no_permissions_field_grants_nothing():
+    message, _ = refusal(check_sas, "se=2026-12-30&sig=x", "rl", now=NOW)
+    assert "'rl' (it grants '')" in message
+
+
+def test_an_empty_stored_policy_does_not_skip_the_permission_check():
+    refusal(check_sas, "si=&sp=r&sig=x", "crdw", now=NOW)
+    assert check_sas("si=policy&sp=r&sig=x", "crdw", now=NOW) == []
+
+
+def test_an_empty_signature_is_no_signature():
+    message, fix = refusal(normalize_sas, "sv=1&sp=crdw&sig=")
+    assert "no signature (sig=)" in message and fix.startswith("Pass the query string of a container or account SAS")
+
+
+def test_only_question_marks_are_stripped_from_the_front():
+    assert normalize_sas("?XYZ=1&sig=abcd") == "XYZ=1&sig=abcd"
+    assert normalize_sas("  ??sv=1&sig=abcd \n") == "sv=1&sig=abcd"
+
+
+@pytest.mark.parametrize("scheme", ["https", "http", "HTTP"])
+def test_a_pasted_sas_url_gives_its_query(scheme):
+    local = f"{scheme}://127.0.0.1:10000/devstoreaccount1/backups"
+    assert normalize_sas(f"{local}?sv=1&sig=abc", local.lower()) == "sv=1&sig=abc"
+
+
+@pytest.mark.parametrize(
+    ("pasted", "container"),
+    [
+        (CONTAINER + "/", CONTAINER),
+        (CONTAINER, CONTAINER + "/"),
+        (CONTAINER.upper(), CONTAINER),
+        (CONTAINER.upper() + "X", CONTAINER + "x"),  # only '/' is stripped, not a letter the case fold made
+        (CONTAINER + "x", CONTAINER.upper() + "X"),
+    ],
+    ids=["pasted with slash", "container with slash", "other case", "pasted ends in X", "container ends in X"],
+)
+def test_a_pasted_sas_url_for_the_same_container_is_accepted(pasted, container):
+    assert normalize_sas(f"{pasted}?sv=1&sig=abc", container) == "sv=1&sig=abc"
+
+
+def test_a_pasted_sas_url_for_another_container_names_both():
+    message, fix = refusal(normalize_sas, "https://acct.blob.core.windows.net/other?sv=1&sig=abc", CONTAINER)
+    assert "'https://acct.blob.core.windows.net/other'" in message and CONTAINER in message
+    assert "abc" not in message
+    assert fix == "Pass only the token (the part after '?') of a SAS for the backup container."
+
+
+def test_a_pasted_url_without_a_query_says_to_pass_the_token_only():
+    message, fix = refusal(normalize_sas, CONTAINER, CONTAINER)
+    assert message == "--sas-token looks like a URL without a SAS query string."
+    assert fix == "Pass only the token (the part after '?'), e.g. --sas-token @token.txt."

@@ -1,0 +1,714 @@
+"""What the validators of restore, list/delete/prune and show/wait promise, held as behaviour (`make mutation` found
+them held only by the Hypothesis property test, which it leaves out): what is refused, with which error class, and
+which flag the line names; what is accepted, and what it resolves to. Wording beyond the flag is left free."""
+
+import io
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import pytest
+from azure.cli.core.azclierror import (
+    InvalidArgumentValueError,
+    MutuallyExclusiveArgumentError,
+    RequiredArgumentMissingError,
+)
+
+from azext_hsmbackup._validators import (
+    AUTH_ARGS,
+    HSM_ARGS,
+    STORAGE_ARGS,
+    _validator,
+    check_account_name,
+    check_container_name,
+    check_container_uri,
+    check_folder_name,
+    check_hsm_name,
+    container_uri_from_names,
+    hsm_name_from_url,
+    hsm_url_from_id,
+    hsm_url_from_object,
+    read_sas_token,
+    resolve_container_uri,
+    resolve_job,
+    resolve_restore_target,
+    resolve_storage_auth,
+    resolve_storage_target,
+    resolve_target,
+    split_folder_url,
+)
+from azext_hsmbackup.errors import ExitWith
+
+MHSM = ".managedhsm.azure.net"
+STORAGE = "core.windows.net"
+CONTAINER = "https://acct.blob.core.windows.net/backups"
+FOLDER = "mhsm-myhsm-2026112812000000"
+JOB = "0123456789abcdef0123456789ABCDEF"
+
+
+def refused(error_class, call, *args, **kwargs):
+    with pytest.raises(error_class) as info:
+        call(*args, **kwargs)
+    return info.value.error_msg
+
+
+# The command validators are built at import time; building them again here, the same way, lets a mutation run
+# reach the body of `_validator` (a mutant of it would otherwise never be called).
+def validate_job(cmd, ns):
+    return _validator(resolve_job, *HSM_ARGS, "job_id")(cmd, ns)
+
+
+def validate_restore(cmd, ns):
+    return _validator(resolve_restore_target, *HSM_ARGS, "folder_url", "backup_folder", *STORAGE_ARGS, *AUTH_ARGS)(
+        cmd, ns
+    )
+
+
+def validate_list(cmd, ns):
+    return _validator(resolve_storage_target, *STORAGE_ARGS, "sas_token", needed_permissions="l")(cmd, ns)
+
+
+# ---- folders --------------------------------------------------------------------------------------------------
+
+
+def test_a_folder_url_splits_into_container_and_folder():
+    assert split_folder_url(f" {CONTAINER}/{FOLDER} ") == (CONTAINER, FOLDER)
+    assert split_folder_url(f"{CONTAINER}/a/{FOLDER}") == (CONTAINER, f"a/{FOLDER}")
+
+
+def test_a_path_style_folder_url_keeps_the_account_in_the_container():
+    local = "https://127.0.0.1:10000/devstoreaccount1/backups"
+    assert split_folder_url(f"{local}/{FOLDER}") == (local, FOLDER)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [None, "", CONTAINER, f"http://acct.blob.core.windows.net/backups/{FOLDER}", "https://127.0.0.1:10000/acct/c"],
+    ids=["none", "empty", "no folder", "http", "path style without folder"],
+)
+def test_a_folder_url_without_a_folder_or_https_is_refused_naming_the_flag(url):
+    assert refused(InvalidArgumentValueError, split_folder_url, url, "--flag-x").startswith("--flag-x ")
+
+
+def test_a_folder_url_with_its_own_sas_is_refused():
+    message = refused(InvalidArgumentValueError, split_folder_url, f"{CONTAINER}/{FOLDER}?sv=1&SIG=abc")
+    assert message.startswith("--folder-url") and "--sas-token" in message and "abc" not in message
+
+
+@pytest.mark.parametrize("name", ["", None, "/abs", "a/../b", "..", "a?b", "a#b", "a\\b"])
+def test_a_folder_name_that_escapes_or_is_not_a_name_is_refused(name):
+    assert refused(InvalidArgumentValueError, check_folder_name, name, "--flag-y").startswith("--flag-y ")
+
+
+def test_a_folder_name_keeps_its_inner_path_and_loses_a_trailing_slash():
+    assert check_folder_name(f"a/{FOLDER}/") == f"a/{FOLDER}"
+    assert check_folder_name("a..b") == "a..b"
+
+
+# ---- restore / check restore ----------------------------------------------------------------------------------
+
+
+def restore(**kwargs):
+    base = {"hsm_name": "myhsm", "mint_sas": True, "mhsm_dns_suffix": MHSM, "storage_endpoint_suffix": STORAGE}
+    return resolve_restore_target(**{**base, **kwargs})
+
+
+def test_restore_from_a_folder_url():
+    target, warnings = restore(folder_url=f"{CONTAINER}/{FOLDER}")
+    assert (target.hsm_url, target.hsm_name, target.container_uri, target.folder) == (
+        "https://myhsm.managedhsm.azure.net",
+        "myhsm",
+        CONTAINER,
+        FOLDER,
+    )
+    assert target.storage_auth == "mintedSas" and warnings == []
+
+
+def test_restore_from_a_url_given_to_backup_folder():
+    assert restore(backup_folder=f"{CONTAINER}/{FOLDER}")[0].folder == FOLDER
+
+
+def test_restore_from_a_folder_name_and_the_container_flags():
+    target, _ = restore(backup_folder=FOLDER, storage_account_name="acct", storage_container_name="backups")
+    assert (target.container_uri, target.folder) == (CONTAINER, FOLDER)
+    assert restore(backup_folder=FOLDER, storage_container_uri=CONTAINER)[0].container_uri == CONTAINER
+
+
+def test_restore_with_both_folder_forms_is_refused_naming_both():
+    message = refused(MutuallyExclusiveArgumentError, restore, folder_url=f"{CONTAINER}/{FOLDER}", backup_folder=FOLDER)
+    assert "--folder-url" in message and "--backup-folder" in message
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        ({"storage_account_name": "acct"}, "--storage-account-name"),
+        ({"storage_container_name": "backups"}, "--storage-container-name"),
+        ({"storage_container_uri": CONTAINER}, "--storage-container-uri"),
+    ],
+)
+@pytest.mark.parametrize("form", ["folder_url", "backup_folder"])
+def test_a_folder_url_with_a_container_flag_is_refused_naming_both(extra, named, form):
+    message = refused(MutuallyExclusiveArgumentError, restore, **{form: f"{CONTAINER}/{FOLDER}"}, **extra)
+    assert message.startswith(f"--{form.replace('_', '-')} ") and names(named, message)
+
+
+def test_restore_without_a_folder_is_refused_naming_both_forms():
+    message = refused(RequiredArgumentMissingError, restore)
+    assert "--folder-url" in message and "--backup-folder" in message
+
+
+def test_restore_needs_read_and_list_on_a_given_sas():
+    target, _ = restore(folder_url=f"{CONTAINER}/{FOLDER}", mint_sas=None, sas_token="sp=rl&sig=abc")
+    assert (target.storage_auth, target.sas_token) == ("sas", "sp=rl&sig=abc")
+    message = refused(
+        InvalidArgumentValueError, restore, folder_url=f"{CONTAINER}/{FOLDER}", mint_sas=None, sas_token="sp=r&sig=x"
+    )
+    assert message.startswith("--sas-token") and "'l'" in message
+
+
+# ---- list / delete / prune ------------------------------------------------------------------------------------
+
+
+def test_storage_commands_mint_as_the_signed_in_user_by_default():
+    target, warnings = resolve_storage_target(storage_container_uri=CONTAINER)
+    assert (target.hsm_url, target.container_uri, target.storage_auth, target.folder) == (
+        None,
+        CONTAINER,
+        "mintedSas",
+        None,
+    )
+    assert warnings == []
+
+
+def test_storage_commands_check_the_sas_for_the_permissions_they_need():
+    target, _ = resolve_storage_target(
+        storage_container_uri=CONTAINER, sas_token="sp=ld&sig=x", needed_permissions="ld"
+    )
+    assert target.sas_token == "sp=ld&sig=x"
+    message = refused(
+        InvalidArgumentValueError,
+        resolve_storage_target,
+        storage_container_uri=CONTAINER,
+        sas_token="sp=l&sig=x",
+        needed_permissions="ld",
+    )
+    assert message.startswith("--sas-token") and "'d'" in message
+
+
+def test_list_needs_list_permission_by_default():
+    refused(InvalidArgumentValueError, resolve_storage_target, storage_container_uri=CONTAINER, sas_token="sp=r&sig=x")
+
+
+def test_delete_checks_the_folder_name():
+    assert resolve_storage_target(storage_container_uri=CONTAINER, backup_folder=FOLDER)[0].folder == FOLDER
+    message = refused(
+        InvalidArgumentValueError, resolve_storage_target, storage_container_uri=CONTAINER, backup_folder="../x"
+    )
+    assert message.startswith("--backup-folder")
+
+
+def test_an_empty_folder_name_given_to_delete_is_refused_not_ignored():
+    refused(InvalidArgumentValueError, resolve_storage_target, storage_container_uri=CONTAINER, backup_folder="")
+
+
+# ---- show / wait ----------------------------------------------------------------------------------------------
+
+
+def test_a_job_id_of_32_hex_digits_resolves_with_its_hsm():
+    target, warnings = resolve_job(hsm_name="myhsm", job_id=JOB, mhsm_dns_suffix=MHSM)
+    assert (target.hsm_url, target.hsm_name, target.container_uri, warnings) == (
+        "https://myhsm.managedhsm.azure.net",
+        "myhsm",
+        None,
+        [],
+    )
+
+
+@pytest.mark.parametrize("job_id", [None, "", JOB[:-1], JOB + "0", "g" * 32, f"{JOB[:16]} {JOB[16:]}"])
+def test_anything_else_as_a_job_id_is_refused_naming_the_flag(job_id):
+    message = refused(InvalidArgumentValueError, resolve_job, hsm_name="myhsm", job_id=job_id, mhsm_dns_suffix=MHSM)
+    assert message.startswith("--job-id ") and "\n" not in message
+
+
+# ---- the command-level validator ------------------------------------------------------------------------------
+
+
+class Cloud:
+    class suffixes:  # shaped like azure-cli-core's Cloud.suffixes
+        mhsm_dns = MHSM
+        storage_endpoint = STORAGE
+
+
+CMD = SimpleNamespace(cli_ctx=SimpleNamespace(cloud=Cloud))
+
+
+def namespace(**kwargs):
+    base = {name: None for name in ("hsm_name", "hsm_object", "hsm_id", "storage_account_name")}
+    base.update(storage_container_name=None, storage_container_uri=None, sas_token=None)
+    return SimpleNamespace(**{**base, **kwargs})
+
+
+def test_the_validator_resolves_the_target_with_the_clouds_suffixes():
+    ns = namespace(hsm_name="myhsm", folder_url=None, backup_folder=FOLDER, storage_account_name="acct")
+    ns.storage_container_name, ns.use_managed_identity, ns.mint_sas = "backups", True, None
+    validate_restore(CMD, ns)
+    assert (ns.target.hsm_url, ns.target.container_uri, ns.target.folder) == (
+        "https://myhsm.managedhsm.azure.net",
+        CONTAINER,
+        FOLDER,
+    )
+
+
+def test_bad_input_leaves_with_exit_2_before_any_call(caplog):
+    ns = namespace(hsm_name="myhsm", job_id="nope")
+    with pytest.raises(ExitWith) as info:
+        validate_job(CMD, ns)
+    assert info.value.code == 2 and not hasattr(ns, "target")
+    assert any(m.startswith("--job-id ") for m in caplog.messages)
+
+
+@pytest.mark.parametrize("interval", [0, -1])
+def test_a_polling_interval_that_is_not_positive_is_bad_input(interval, caplog):
+    ns = namespace(hsm_name="myhsm", job_id=JOB, polling_interval=interval)
+    with pytest.raises(ExitWith) as info:
+        validate_job(CMD, ns)
+    assert info.value.code == 2 and any(m.startswith("--polling-interval") for m in caplog.messages)
+
+
+def test_a_small_positive_polling_interval_is_accepted():
+    ns = namespace(hsm_name="myhsm", job_id=JOB, polling_interval=0.1)
+    validate_job(CMD, ns)
+    assert ns.target.hsm_name == "myhsm"
+
+
+def test_the_validators_warnings_are_logged_and_the_command_goes_on(caplog):
+    soon = (datetime.now(timezone.utc) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ns = namespace(hsm_name="myhsm", folder_url=f"{CONTAINER}/{FOLDER}", backup_folder=None)
+    ns.sas_token, ns.use_managed_identity, ns.mint_sas = f"sp=rl&se={soon}&sig=x", None, None
+    validate_restore(CMD, ns)
+    assert ns.target.sas_token == f"sp=rl&se={soon}&sig=x"
+    assert [r.levelname for r in caplog.records if r.getMessage().startswith("--sas-token expires")] == ["WARNING"]
+
+
+# ---- reading the SAS ------------------------------------------------------------------------------------------
+
+
+def test_a_sas_given_as_dash_is_read_from_stdin_stripped(monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("  sp=l&sig=x \nignored\n"))
+    assert read_sas_token("-") == "sp=l&sig=x"
+
+
+def test_a_sas_given_bare_without_a_terminal_is_refused_naming_the_safe_forms(monkeypatch):
+    from knack.prompting import NoTTYException
+
+    from azext_hsmbackup._validators import PROMPT_FOR_SAS
+
+    def no_tty(_):
+        raise NoTTYException()
+
+    monkeypatch.setattr("knack.prompting.prompt_pass", no_tty)
+    message = refused(RequiredArgumentMissingError, read_sas_token, PROMPT_FOR_SAS)
+    assert message.startswith("--sas-token") and "@file" in message and message.endswith("--sas-token -.")
+
+
+def test_a_sas_given_bare_is_asked_for(monkeypatch):
+    from azext_hsmbackup._validators import PROMPT_FOR_SAS
+
+    monkeypatch.setattr("knack.prompting.prompt_pass", lambda prompt: f"typed after {prompt!r}")
+    assert read_sas_token(PROMPT_FOR_SAS) == "typed after 'SAS token: '"
+
+
+def test_any_other_value_is_the_token_itself():
+    assert read_sas_token("sp=l&sig=x") == "sp=l&sig=x" and read_sas_token(None) is None
+
+
+# ---- flags named as the user types them, the HSM object, the resource ID, the container URL ----------------------
+
+
+def names(flag, text):
+    """`flag` appears as a whole flag (not glued to other characters) in `text`."""
+    return re.search(rf"(?<![\w-]){re.escape(flag)}(?![\w-])", text) is not None
+
+
+def storage_auth(**kwargs):
+    base = {"sas_token": None, "use_managed_identity": None, "mint_sas": None}
+    return resolve_storage_auth(**{**base, **kwargs}, container_uri=CONTAINER, needed_permissions="l")
+
+
+@pytest.mark.parametrize(
+    ("given", "flags"),
+    [
+        ({"sas_token": "sig=abcd", "use_managed_identity": True}, ["--sas-token", "--use-user-managed-identity"]),
+        ({"sas_token": "sig=abcd", "mint_sas": True}, ["--sas-token", "--mint-sas"]),
+        ({"use_managed_identity": True, "mint_sas": True}, ["--use-user-managed-identity", "--mint-sas"]),
+    ],
+)
+def test_two_storage_access_forms_are_refused_naming_both(given, flags):
+    message = refused(MutuallyExclusiveArgumentError, storage_auth, **given)
+    assert all(names(flag, message) for flag in flags) and " and " in message
+
+
+def test_no_storage_access_names_every_way_in():
+    message = refused(RequiredArgumentMissingError, storage_auth)
+    assert all(names(flag, message) for flag in ("--sas-token", "--use-user-managed-identity", "--mint-sas"))
+
+
+def test_the_hsms_identity_is_refused_where_the_command_runs_as_you():
+    message = refused(
+        InvalidArgumentValueError,
+        resolve_storage_auth,
+        None,
+        True,
+        None,
+        CONTAINER,
+        "l",
+        hsm_side=False,
+    )
+    assert names("--use-user-managed-identity", message) and names("--sas-token", message)
+
+
+def test_the_modes_each_storage_form_resolves_to():
+    assert storage_auth(use_managed_identity=True) == ("managedIdentity", None, [])
+    assert storage_auth(mint_sas=True) == ("mintedSas", None, [])
+    assert storage_auth(sas_token="?sp=l&sig=abcd")[:2] == ("sas", "sp=l&sig=abcd")
+
+
+@pytest.mark.parametrize(
+    ("given", "flags"),
+    [
+        ({"storage_account_name": "acct", "storage_container_uri": CONTAINER}, ["--storage-account-name"]),
+        ({"storage_container_name": "backups", "storage_container_uri": CONTAINER}, ["--storage-container-name"]),
+    ],
+)
+def test_a_container_uri_with_names_is_refused_naming_them(given, flags):
+    message = refused(MutuallyExclusiveArgumentError, resolve_storage_target, **given)
+    assert names("--storage-container-uri", message) and all(names(f, message) for f in flags)
+
+
+@pytest.mark.parametrize(
+    ("given", "flag"),
+    [
+        ({"storage_account_name": "acct"}, "--storage-container-name"),
+        ({"storage_container_name": "c1x"}, "--storage-account-name"),
+    ],
+)
+def test_half_a_container_name_pair_names_the_missing_half(given, flag):
+    message = refused(RequiredArgumentMissingError, resolve_storage_target, **given, storage_endpoint_suffix=STORAGE)
+    assert names(flag, message) and message.startswith(f"--storage-{next(iter(given)).split('_')[1]}-name ")
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [({"storage_account_name": "acct", "storage_container_name": "backups"}, "--storage-account-name")],
+)
+def test_a_folder_url_with_two_container_flags_names_them_joined(extra, named):
+    message = refused(MutuallyExclusiveArgumentError, restore, folder_url=f"{CONTAINER}/{FOLDER}", **extra)
+    assert names(named, message) and names("--storage-container-name", message) and " and " in message
+
+
+def test_folder_flags_are_named_whole():
+    assert names(
+        "--folder-url",
+        refused(MutuallyExclusiveArgumentError, restore, folder_url=f"{CONTAINER}/{FOLDER}", backup_folder=FOLDER),
+    )
+    message = refused(RequiredArgumentMissingError, restore)
+    assert names("--folder-url", message) and names("--backup-folder", message)
+    bad = refused(InvalidArgumentValueError, restore, folder_url=f"{CONTAINER}/{FOLDER}?sig=abc")
+    assert names("--folder-url", bad)
+
+
+def test_an_http_url_given_to_backup_folder_is_read_as_a_folder_url():
+    message = refused(
+        InvalidArgumentValueError, restore, backup_folder=f"http://acct.blob.core.windows.net/backups/{FOLDER}"
+    )
+    assert message.startswith("--backup-folder ") and "https" in message
+
+
+HSM_OBJECT = {
+    "type": "Microsoft.KeyVault/managedHSMs",
+    "name": "myhsm",
+    "properties": {"hsmUri": "https://MyHsm.managedhsm.azure.net/"},
+}
+
+
+def test_an_hsm_object_gives_its_uri():
+    assert hsm_url_from_object(json.dumps(HSM_OBJECT), MHSM) == "https://myhsm.managedhsm.azure.net"
+    assert hsm_url_from_object(json.dumps([HSM_OBJECT]), MHSM) == "https://myhsm.managedhsm.azure.net"
+
+
+def test_an_hsm_object_with_the_uri_at_the_top_and_any_case_of_keys():
+    obj = {"ResourceType": "Microsoft.KeyVault/managedHSMs", "HsmUri": "https://other.managedhsm.azure.net"}
+    assert hsm_url_from_object(json.dumps(obj), MHSM) == "https://other.managedhsm.azure.net"
+    upper = {"TYPE": "microsoft.keyvault/managedhsms", "PROPERTIES": {"HSMURI": "https://up.managedhsm.azure.net"}}
+    assert hsm_url_from_object(json.dumps(upper), MHSM) == "https://up.managedhsm.azure.net"
+
+
+@pytest.mark.parametrize("key", ["name", "VaultName"])
+def test_an_hsm_object_without_a_uri_gives_the_url_of_its_name(key):
+    obj = {"type": "Microsoft.KeyVault/managedHSMs", key: "named1", "properties": {"hsmUri": None}}
+    assert hsm_url_from_object(json.dumps(obj), MHSM) == "https://named1.managedhsm.azure.net"
+
+
+def test_an_hsm_object_that_is_already_parsed_is_read_as_it_is():
+    assert hsm_url_from_object(HSM_OBJECT, MHSM) == "https://myhsm.managedhsm.azure.net"
+
+
+@pytest.mark.parametrize(
+    ("obj", "said"),
+    [
+        ({"type": "Microsoft.KeyVault/vaults", "name": "v"}, "'Microsoft.KeyVault/vaults'"),
+        ({"resourceType": "Microsoft.Storage/x", "name": "v"}, "'Microsoft.Storage/x'"),
+        ({"name": "v"}, "is an object without a type,"),
+        ([HSM_OBJECT, HSM_OBJECT], "one JSON object"),
+        ({"type": "Microsoft.KeyVault/managedHSMs", "properties": {"hsmUri": 5}}, "neither"),
+        ({"type": "Microsoft.KeyVault/managedHSMs", "name": 7}, "neither"),
+    ],
+    ids=["key vault", "resource type", "no type", "two objects", "uri not text", "name not text"],
+)
+def test_an_hsm_object_that_is_not_one_managed_hsm_is_refused_saying_what_it_is(obj, said):
+    message = refused(InvalidArgumentValueError, hsm_url_from_object, json.dumps(obj), MHSM)
+    assert message.startswith("--hsm-object ") and said in message
+
+
+def test_an_hsm_uri_in_the_object_is_checked_under_its_own_name():
+    obj = {"type": "Microsoft.KeyVault/managedHSMs", "properties": {"hsmUri": "http://plain.example"}}
+    message = refused(InvalidArgumentValueError, hsm_url_from_object, json.dumps(obj), MHSM)
+    assert message.startswith("--hsm-object properties.hsmUri ")
+
+
+def test_an_hsm_object_that_is_no_json_says_where():
+    message = refused(InvalidArgumentValueError, hsm_url_from_object, '{"type": ', MHSM)
+    assert message.startswith("--hsm-object is not valid JSON") and "line 1 column" in message
+
+
+def test_a_resource_id_gives_the_url_of_its_hsm():
+    rid = "/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/managedHSMs/idhsm/"
+    assert hsm_url_from_id(f" {rid} ", MHSM) == "https://idhsm.managedhsm.azure.net"
+
+
+@pytest.mark.parametrize(
+    "rid",
+    [
+        "/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/vaults/v",
+        "/subscriptions/s/providers/Microsoft.KeyVault/managedHSMs",
+    ],
+    ids=["a vault", "no name"],
+)
+def test_a_resource_id_that_names_no_managed_hsm_is_refused(rid):
+    assert refused(InvalidArgumentValueError, hsm_url_from_id, rid, MHSM, "--flag-z").startswith("--flag-z ")
+
+
+@pytest.mark.parametrize("url", ["http://h.managedhsm.azure.net", "https://", "h.managedhsm.azure.net"])
+def test_an_hsm_url_must_be_https_with_a_host(url):
+    assert refused(InvalidArgumentValueError, hsm_url_from_id, url, MHSM).startswith("--id ")
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [f"{CONTAINER}#frag", f"{CONTAINER}?restype=container", f"{CONTAINER}?SIG=abc", f"{CONTAINER}/folder"],
+    ids=["fragment", "query", "sas", "folder"],
+)
+def test_a_container_uri_with_more_than_the_container_is_refused(uri):
+    message = refused(InvalidArgumentValueError, resolve_storage_target, storage_container_uri=uri)
+    assert message.startswith("--storage-container-uri ") and "abc" not in message
+
+
+def test_a_container_uri_with_a_folder_says_which_container_to_use():
+    with pytest.raises(InvalidArgumentValueError) as info:
+        resolve_storage_target(storage_container_uri=f"{CONTAINER}/folder/deeper")
+    assert info.value.recommendations == [f"Use {CONTAINER}"]
+
+
+def test_the_validator_uses_the_clouds_suffixes_only_for_names():
+    ns = namespace(hsm_object=json.dumps({**HSM_OBJECT, "properties": {}}), job_id=JOB)
+    validate_job(CMD, ns)
+    assert ns.target.hsm_url == "https://myhsm.managedhsm.azure.net", "an HSM object's name needs the cloud's suffix"
+    ids = namespace(hsm_id="https://x.managedhsm.azure.net", job_id=JOB)
+    validate_job(CMD, ids)
+    assert ids.target.hsm_url == "https://x.managedhsm.azure.net"
+
+
+def test_the_validator_passes_fixed_arguments_and_checks_the_storage_flags():
+    ns = namespace(storage_account_name="acct", storage_container_name="backups", sas_token="sp=l&sig=abcd")
+    validate_list(CMD, ns)
+    assert (ns.target.container_uri, ns.target.sas_token) == (CONTAINER, "sp=l&sig=abcd")
+    short = namespace(storage_account_name="acct", storage_container_name="backups", sas_token="sp=r&sig=abcd")
+    with pytest.raises(ExitWith) as info:
+        validate_list(CMD, short)
+    assert info.value.code == 2
+
+
+def test_the_validators_built_at_import_are_the_same_as_built_here():
+    from azext_hsmbackup import _validators
+
+    for real, ours in ((_validators.validate_job, validate_job), (_validators.validate_list, validate_list)):
+        a, b = (namespace(hsm_name="myhsm", job_id=JOB, storage_container_uri=CONTAINER) for _ in range(2))
+        real(CMD, a)
+        ours(CMD, b)
+        assert vars(a.target) == vars(b.target)
+
+
+def test_a_bad_input_in_the_validator_leaves_with_exit_2_naming_the_flag():
+    ns = namespace(hsm_name="myhsm", job_id=JOB, polling_interval=-5)
+    with pytest.raises(ExitWith) as info:
+        validate_job(CMD, ns)
+    assert info.value.code == 2 and info.value.error.error_msg.startswith("--polling-interval ")
+
+
+def test_a_sas_read_from_stdin_in_the_validator_is_the_token_checked(monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("sp=l&sig=abcd\n"))
+    ns = namespace(storage_container_uri=CONTAINER, sas_token="-")
+    validate_list(CMD, ns)
+    assert ns.sas_token == "sp=l&sig=abcd" and ns.target.sas_token == "sp=l&sig=abcd"
+
+
+def test_a_warning_is_logged_by_the_validators_logger(caplog):
+    soon = (datetime.now(timezone.utc) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ns = namespace(hsm_name="myhsm", folder_url=f"{CONTAINER}/{FOLDER}", backup_folder=None)
+    ns.sas_token, ns.use_managed_identity, ns.mint_sas = f"sp=rl&se={soon}&sig=x", None, None
+    validate_restore(CMD, ns)
+    assert [r.name for r in caplog.records if r.levelname == "WARNING"] == ["cli.azext_hsmbackup._validators"]
+
+
+@pytest.mark.parametrize(
+    ("given", "flags"),
+    [
+        ({"hsm_name": "myhsm", "hsm_id": "https://x.managedhsm.azure.net"}, ["--hsm-name", "--id"]),
+        ({"hsm_name": "myhsm", "hsm_object": json.dumps(HSM_OBJECT)}, ["--hsm-name", "--hsm-object"]),
+    ],
+)
+def test_two_hsm_forms_are_refused_naming_both_whole(given, flags):
+    message = refused(MutuallyExclusiveArgumentError, resolve_job, **given, job_id=JOB, mhsm_dns_suffix=MHSM)
+    assert message.startswith(f"{flags[0]} and {flags[1]} "), "the line starts with the two flags given"
+
+
+def test_a_localhost_container_uri_is_path_style():
+    local = "https://localhost:10000/devstoreaccount1/backups"
+    assert resolve_storage_target(storage_container_uri=local)[0].container_uri == local
+
+
+def test_a_bad_job_id_is_shown_in_the_line():
+    message = refused(InvalidArgumentValueError, resolve_job, hsm_name="myhsm", job_id="nope", mhsm_dns_suffix=MHSM)
+    assert "'nope'" in message
+
+
+@pytest.mark.parametrize(
+    ("check", "value", "flag"),
+    [
+        (check_hsm_name, "9bad", "--hsm-name"),
+        (check_account_name, "Bad_Acct", "--storage-account-name"),
+        (check_container_name, "Bad_C", "--storage-container-name"),
+    ],
+)
+def test_a_bad_name_is_shown_and_a_fix_offered(check, value, flag):
+    with pytest.raises(InvalidArgumentValueError) as info:
+        check(value)
+    assert info.value.error_msg.startswith(f"{flag} '{value}' ") and len(info.value.recommendations) == 1
+
+
+def test_a_bad_folder_name_is_shown():
+    assert "'../x'" in refused(InvalidArgumentValueError, check_folder_name, "../x")
+
+
+@pytest.mark.parametrize(
+    ("call", "args"),
+    [
+        (hsm_url_from_id, ("/subscriptions/s/providers/Microsoft.KeyVault/vaults/v", MHSM)),
+        (hsm_url_from_id, ("http://h.example", MHSM)),
+        (hsm_url_from_object, ('{"type": "Microsoft.KeyVault/vaults"}', MHSM)),
+        (hsm_url_from_object, ("{", MHSM)),
+        (check_container_uri, (f"{CONTAINER}?sig=abc",)),
+    ],
+    ids=["not an hsm id", "http", "a vault object", "no json", "container with sas"],
+)
+def test_each_refusal_offers_a_fix(call, args):
+    with pytest.raises(InvalidArgumentValueError) as info:
+        call(*args)
+    assert len(info.value.recommendations) == 1
+
+
+@pytest.mark.parametrize(
+    "form",
+    [{"hsm_id": "https://idhsm.managedhsm.azure.net"}, {"hsm_object": json.dumps(HSM_OBJECT)}],
+    ids=["id", "object"],
+)
+def test_restore_takes_every_hsm_form(form):
+    base = {"folder_url": f"{CONTAINER}/{FOLDER}", "mint_sas": True, "mhsm_dns_suffix": MHSM}
+    assert resolve_restore_target(**base, **form)[0].hsm_url.startswith("https://")
+
+
+def test_create_can_mint_a_sas():
+    target, _ = resolve_target(hsm_name="myhsm", storage_container_uri=CONTAINER, mint_sas=True, mhsm_dns_suffix=MHSM)
+    assert target.storage_auth == "mintedSas"
+
+
+OTHER_SAS_URL = "https://acct.blob.core.windows.net/other?sp=rl&sig=abcd"
+
+
+def test_a_sas_url_for_another_container_is_refused_by_restore_and_list():
+    refused(
+        InvalidArgumentValueError, restore, folder_url=f"{CONTAINER}/{FOLDER}", mint_sas=None, sas_token=OTHER_SAS_URL
+    )
+    refused(InvalidArgumentValueError, resolve_storage_target, storage_container_uri=CONTAINER, sas_token=OTHER_SAS_URL)
+
+
+def test_list_accepts_a_list_only_sas_by_default():
+    assert resolve_storage_target(storage_container_uri=CONTAINER, sas_token="sp=l&sig=abcd")[0].storage_auth == "sas"
+
+
+def test_a_localhost_folder_url_is_path_style():
+    local = "https://localhost:10000/devstoreaccount1/backups"
+    assert split_folder_url(f"{local}/{FOLDER}") == (local, FOLDER)
+
+
+def test_a_folder_url_with_a_bad_container_names_the_flag():
+    message = refused(InvalidArgumentValueError, split_folder_url, f"https://acct.blob.core.windows.net/Bad_C/{FOLDER}")
+    assert message.startswith("--folder-url ")
+
+
+def test_a_validator_needs_only_the_arguments_of_its_command():
+    bare = SimpleNamespace(hsm_id="https://x.managedhsm.azure.net", hsm_name=None, hsm_object=None, job_id=JOB)
+    validate_job(CMD, bare)  # show/wait have no storage flags
+    assert bare.target.hsm_url == "https://x.managedhsm.azure.net"
+    listing = SimpleNamespace(
+        storage_account_name="acct", storage_container_name="backups", storage_container_uri=None, sas_token=None
+    )
+    validate_list(CMD, listing)  # list has no HSM flags
+    assert listing.target.container_uri == CONTAINER
+
+
+def test_the_delete_validator_asks_for_delete_permission():
+    validate_delete = _validator(
+        resolve_storage_target, *STORAGE_ARGS, "sas_token", "backup_folder", needed_permissions="ld"
+    )
+    ns = namespace(storage_container_uri=CONTAINER, sas_token="sp=l&sig=abcd", backup_folder=FOLDER)
+    with pytest.raises(ExitWith) as info:
+        validate_delete(CMD, ns)
+    assert info.value.code == 2 and "'d'" in info.value.error.error_msg
+
+
+def test_a_uri_with_both_container_names_names_both_joined():
+    message = refused(MutuallyExclusiveArgumentError, resolve_container_uri, "acct", "backups", CONTAINER, STORAGE)
+    assert "with --storage-account-name and --storage-container-name:" in message
+
+
+def test_no_hsm_name_is_no_name():
+    refused(InvalidArgumentValueError, check_hsm_name, None)
+
+
+def test_folder_and_hsm_names_may_hold_any_letter_at_either_end():
+    assert check_folder_name("X-backup-X/") == "X-backup-X"
+    rid = "/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/managedHSMs/hsmX"
+    assert hsm_url_from_id(rid, MHSM) == "https://hsmX.managedhsm.azure.net"
+
+
+def test_a_cloud_without_a_storage_suffix_points_to_the_uri_flag():
+    message = refused(InvalidArgumentValueError, container_uri_from_names, "acct", "backups", None)
+    assert message.startswith("--storage-account-name ") and names("--storage-container-uri", message)
+
+
+def test_the_name_of_an_hsm_at_an_ip_address_is_the_address():
+    assert hsm_name_from_url("https://127.0.0.1:8443") == "127.0.0.1"
+    assert hsm_name_from_url("https://myhsm.managedhsm.azure.net") == "myhsm"
