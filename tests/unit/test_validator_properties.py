@@ -258,6 +258,9 @@ def invocation(draw, command):
     for flag in ("api_version", "polling_interval", "timeout", *FLAG_ARGS):
         if flag in args and draw(st.booleans()):
             values[flag] = draw(PICK[flag])
+    if "keep" in args and values["keep"] is None and values["older_than"] is None:  # prune needs a rule
+        rule = draw(st.sampled_from(["keep", "older_than"]))
+        values[rule] = draw(PICK[rule])
     for flag in STORE_TRUE & set(args) - {"mint_sas"}:
         values[flag] = draw(st.booleans())
     # Break the parameter-set rules now and then: a second form, or a missing one.
