@@ -45,6 +45,7 @@ STORAGE = "core.windows.net"
 CONTAINER = "https://acct.blob.core.windows.net/backups"
 FOLDER = "mhsm-myhsm-2026112812000000"
 JOB = "0123456789abcdef0123456789ABCDEF"
+SUBSCRIPTION = "00000000-1111-2222-3333-444455556666"
 
 
 def refused(error_class, call, *args, **kwargs):
@@ -74,7 +75,13 @@ def validate_list(cmd, ns):
 
 def test_a_folder_url_splits_into_container_and_folder():
     assert split_folder_url(f" {CONTAINER}/{FOLDER} ") == (CONTAINER, FOLDER)
-    assert split_folder_url(f"{CONTAINER}/a/{FOLDER}") == (CONTAINER, f"a/{FOLDER}")
+    assert split_folder_url(f"{CONTAINER}/{FOLDER}/") == (CONTAINER, FOLDER)
+
+
+def test_a_folder_url_with_the_folder_below_the_top_of_the_container_is_refused():
+    # the service writes its folders at the top of the container: a deeper path is another folder, never this one
+    message = refused(InvalidArgumentValueError, split_folder_url, f"{CONTAINER}/a/{FOLDER}")
+    assert message.startswith("--folder-url ") and f"'a/{FOLDER}'" in message
 
 
 def test_a_path_style_folder_url_keeps_the_account_in_the_container():
@@ -101,9 +108,26 @@ def test_a_folder_name_that_escapes_or_is_not_a_name_is_refused(name):
     assert refused(InvalidArgumentValueError, check_folder_name, name, "--flag-y").startswith("--flag-y ")
 
 
-def test_a_folder_name_keeps_its_inner_path_and_loses_a_trailing_slash():
-    assert check_folder_name(f"a/{FOLDER}/") == f"a/{FOLDER}"
-    assert check_folder_name("a..b") == "a..b"
+def test_a_folder_name_is_returned_as_given():
+    assert check_folder_name(FOLDER) == FOLDER
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        f"a/{FOLDER}",
+        f"{FOLDER}/",
+        f"{FOLDER}/x",
+        "mhsm-a-2026112812000000",  # an HSM name has 3-24 characters
+        "mhsm-9bc-2026112812000000",  # and starts with a letter
+        "mhsm-myhsm-2026023012000000",  # February 30th is no time
+        "mhsm-myhsm-202611281200000",  # 15 digits
+        "a..b",
+    ],
+    ids=["inner path", "trailing slash", "below", "1-letter hsm", "digit first", "no such day", "short stamp", "dots"],
+)
+def test_only_a_folder_name_of_the_services_form_is_accepted(name):
+    assert refused(InvalidArgumentValueError, check_folder_name, name).startswith("--backup-folder ")
 
 
 # ---- restore / check restore ----------------------------------------------------------------------------------
@@ -226,10 +250,15 @@ def test_a_job_id_of_32_hex_digits_resolves_with_its_hsm():
     )
 
 
-@pytest.mark.parametrize("job_id", [None, "", JOB[:-1], JOB + "0", "g" * 32, f"{JOB[:16]} {JOB[16:]}"])
+@pytest.mark.parametrize("job_id", ["", JOB[:-1], JOB + "0", "g" * 32, f"{JOB[:16]} {JOB[16:]}"])
 def test_anything_else_as_a_job_id_is_refused_naming_the_flag(job_id):
     message = refused(InvalidArgumentValueError, resolve_job, hsm_name="myhsm", job_id=job_id, mhsm_dns_suffix=MHSM)
     assert message.startswith("--job-id ") and "\n" not in message
+
+
+def test_no_job_id_is_a_missing_argument_naming_the_flag():
+    message = refused(RequiredArgumentMissingError, resolve_job, hsm_name="myhsm", job_id=None, mhsm_dns_suffix=MHSM)
+    assert names("--job-id", message)
 
 
 # ---- the command-level validator ------------------------------------------------------------------------------
@@ -458,14 +487,15 @@ def test_an_hsm_object_that_is_already_parsed_is_read_as_it_is():
 @pytest.mark.parametrize(
     ("obj", "said"),
     [
-        ({"type": "Microsoft.KeyVault/vaults", "name": "v"}, "'Microsoft.KeyVault/vaults'"),
-        ({"resourceType": "Microsoft.Storage/x", "name": "v"}, "'Microsoft.Storage/x'"),
-        ({"name": "v"}, "is an object without a type,"),
+        ({"type": "Microsoft.KeyVault/vaults", "name": "v"}, "'microsoft.keyvault/vaults'"),
+        ({"resourceType": "Microsoft.Storage/x", "name": "v"}, "'microsoft.storage/x'"),
+        ({"name": "v"}, "without a type"),
         ([HSM_OBJECT, HSM_OBJECT], "one JSON object"),
-        ({"type": "Microsoft.KeyVault/managedHSMs", "properties": {"hsmUri": 5}}, "neither"),
-        ({"type": "Microsoft.KeyVault/managedHSMs", "name": 7}, "neither"),
+        ({"type": "Microsoft.KeyVault/managedHSMs", "properties": {"hsmUri": 5}}, "hsmUri that is not text (int)"),
+        ({"type": "Microsoft.KeyVault/managedHSMs", "name": 7}, "name that is not text (int)"),
+        ({"type": "Microsoft.KeyVault/managedHSMs"}, "neither"),
     ],
-    ids=["key vault", "resource type", "no type", "two objects", "uri not text", "name not text"],
+    ids=["key vault", "resource type", "no type", "two objects", "uri not text", "name not text", "no uri nor name"],
 )
 def test_an_hsm_object_that_is_not_one_managed_hsm_is_refused_saying_what_it_is(obj, said):
     message = refused(InvalidArgumentValueError, hsm_url_from_object, json.dumps(obj), MHSM)
@@ -475,7 +505,7 @@ def test_an_hsm_object_that_is_not_one_managed_hsm_is_refused_saying_what_it_is(
 def test_an_hsm_uri_in_the_object_is_checked_under_its_own_name():
     obj = {"type": "Microsoft.KeyVault/managedHSMs", "properties": {"hsmUri": "http://plain.example"}}
     message = refused(InvalidArgumentValueError, hsm_url_from_object, json.dumps(obj), MHSM)
-    assert message.startswith("--hsm-object properties.hsmUri ")
+    assert message.startswith("--hsm-object hsmUri ") and "https" in message
 
 
 def test_an_hsm_object_that_is_no_json_says_where():
@@ -484,8 +514,24 @@ def test_an_hsm_object_that_is_no_json_says_where():
 
 
 def test_a_resource_id_gives_the_url_of_its_hsm():
-    rid = "/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/managedHSMs/idhsm/"
+    rid = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/g/providers/Microsoft.KeyVault/managedHSMs/idhsm/"
     assert hsm_url_from_id(f" {rid} ", MHSM) == "https://idhsm.managedhsm.azure.net"
+    assert hsm_url_from_id(rid.upper().replace("IDHSM", "IdHsm"), MHSM) == "https://idhsm.managedhsm.azure.net"
+
+
+@pytest.mark.parametrize(
+    "rid",
+    [
+        "/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/managedHSMs/idhsm",
+        f"/subscriptions/{SUBSCRIPTION}/resourceGroups/g/providers/Microsoft.KeyVault/managedHSMs/idhsm/keys/k",
+        f"/subscriptions/{SUBSCRIPTION}/resourceGroups/g/providers/Microsoft.KeyVault/managedHSMs",
+        f"/subscriptions/{SUBSCRIPTION}/groups/g/providers/Microsoft.KeyVault/managedHSMs/idhsm",
+    ],
+    ids=["subscription not a guid", "child resource", "no name", "not resourceGroups"],
+)
+def test_a_resource_id_must_be_exact(rid):
+    message = refused(InvalidArgumentValueError, hsm_url_from_id, rid, MHSM)
+    assert message.startswith("--id ") and "resourceGroups/GROUP/providers" in message
 
 
 @pytest.mark.parametrize(
@@ -615,18 +661,34 @@ def test_a_bad_folder_name_is_shown():
 @pytest.mark.parametrize(
     ("call", "args"),
     [
-        (hsm_url_from_id, ("/subscriptions/s/providers/Microsoft.KeyVault/vaults/v", MHSM)),
-        (hsm_url_from_id, ("http://h.example", MHSM)),
+        (
+            hsm_url_from_id,
+            (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/g/providers/Microsoft.KeyVault/vaults/v", MHSM),
+        ),
         (hsm_url_from_object, ('{"type": "Microsoft.KeyVault/vaults"}', MHSM)),
         (hsm_url_from_object, ("{", MHSM)),
         (check_container_uri, (f"{CONTAINER}?sig=abc",)),
     ],
-    ids=["not an hsm id", "http", "a vault object", "no json", "container with sas"],
+    ids=["a vault id", "a vault object", "no json", "container with sas"],
 )
 def test_each_refusal_offers_a_fix(call, args):
     with pytest.raises(InvalidArgumentValueError) as info:
         call(*args)
     assert len(info.value.recommendations) == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "fix"),
+    [
+        ("/subscriptions/s/providers/Microsoft.KeyVault/vaults/v", "give a resource ID /subscriptions/"),
+        ("http://h.example", "e.g. https://myhsm.managedhsm.azure.net"),
+    ],
+    ids=["not a resource id", "http"],
+)
+def test_a_refusal_of_an_hsm_id_gives_the_fix_in_its_one_line(value, fix):
+    with pytest.raises(InvalidArgumentValueError) as info:
+        hsm_url_from_id(value, MHSM)
+    assert fix in info.value.error_msg and info.value.recommendations == []
 
 
 @pytest.mark.parametrize(
@@ -699,9 +761,9 @@ def test_no_hsm_name_is_no_name():
 
 
 def test_folder_and_hsm_names_may_hold_any_letter_at_either_end():
-    assert check_folder_name("X-backup-X/") == "X-backup-X"
-    rid = "/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/managedHSMs/hsmX"
-    assert hsm_url_from_id(rid, MHSM) == "https://hsmX.managedhsm.azure.net"
+    assert check_folder_name("mhsm-XhsmZ-2026112812000000") == "mhsm-XhsmZ-2026112812000000"
+    rid = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/g/providers/Microsoft.KeyVault/managedHSMs/hsmX"
+    assert hsm_url_from_id(rid, MHSM) == "https://hsmx.managedhsm.azure.net"
 
 
 def test_a_cloud_without_a_storage_suffix_points_to_the_uri_flag():
