@@ -50,8 +50,6 @@ from azext_hsmbackup._validators import (
     split_https_url,
     three_state,
 )
-from azext_hsmbackup._validators import (
-)
 from azext_hsmbackup.errors import ExitWith
 
 MHSM = ".managedhsm.azure.net"
