@@ -377,3 +377,12 @@ def test_a_password_in_a_shown_url_is_masked_and_the_url_kept():
 def test_a_long_value_whose_secret_is_masked_still_shows_it_was_cut():
     assert shown("sig=" + "a" * 250) == "'sig=***…'"
     assert shown("sig=" + "a" * 236) == "'sig=***'", "240 characters are shown whole once masked"
+
+
+def test_the_parsed_error_is_preferred_to_the_exceptions_text():
+    class Parsed:
+        code, message = "Busy", "the parsed words"
+
+    ex = http_error(404, message="(Other) the exception's own text")
+    ex.error = Parsed()
+    assert line(from_sdk_error(ex, HSM, "backup")).endswith(": (Busy) the parsed words")
