@@ -1074,3 +1074,21 @@ def test_an_hsm_object_without_a_type_says_a_resource_id_would_do():
     assert "without a type or resource ID" in refused(
         InvalidArgumentValueError, hsm_url_from_object, {"name": "h1x"}, MHSM
     )
+
+
+def test_an_hsm_url_or_resource_id_is_named_as_id_by_default():
+    from azext_hsmbackup._validators import hsm_url_from_resource_id, hsm_url_from_url
+
+    assert refused(InvalidArgumentValueError, hsm_url_from_url, "http://h.example").startswith("--id ")
+    assert refused(InvalidArgumentValueError, hsm_url_from_resource_id, hsm_id("vaults"), MHSM).startswith("--id ")
+
+
+def test_a_resource_id_without_its_leading_slash_is_refused_even_when_the_rest_fits():
+    rid = "x" + hsm_id()[1:]
+    assert refused(InvalidArgumentValueError, parse_resource_id, rid, "--x").startswith("--x 'xsubscriptions/")
+
+
+def test_a_url_that_does_not_parse_is_shown():
+    assert "'https://h.example:x'" in refused(
+        InvalidArgumentValueError, split_https_url, "https://h.example:x", "--u", "x"
+    )
