@@ -33,4 +33,12 @@ STORAGE_ACCOUNT = "devstoreaccount1"
 STORAGE_ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 # Real recorded Managed HSM traffic, in the project's shared/ folder beside the checkout (as CI lays it out too).
-RECORDINGS_DIR = Path(__file__).resolve().parents[3] / "shared" / "reference" / "recordings"
+# The nearest such folder above this file: `make mutation` runs a copy of tests/ one level deeper (mutants/tests).
+RECORDINGS_DIR = next(
+    (
+        parent / "shared" / "reference" / "recordings"
+        for parent in Path(__file__).resolve().parents
+        if (parent / "shared" / "reference" / "recordings").is_dir()
+    ),
+    Path(__file__).resolve().parents[3] / "shared" / "reference" / "recordings",
+)

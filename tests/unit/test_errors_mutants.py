@@ -313,3 +313,76 @@ def test_shown_keeps_printable_characters_as_they_are():
 def test_exit_with_joins_several_fixes_with_a_space():
     mapped = ExitWith(azclierror.InvalidArgumentValueError("Wrong.", ["Do this.", "Or that."]), 2)
     assert mapped.error.error_msg == "Wrong. Do this. Or that."
+
+
+# ---- after the merge: a lost job start, the service's words once, the placeholders a user types -----------------
+
+
+def test_a_lost_answer_to_a_job_start_is_a_connection_error_naming_the_hsm_and_the_operation():
+    from azext_hsmbackup._client_factory import StartAnswerLost
+
+    mapped = from_sdk_error(StartAnswerLost("POST", OSError("reset")), HSM, "restore")
+    text = line(mapped)
+    assert mapped.code == EXIT_CONNECTION and isinstance(mapped.error, azclierror.AzureConnectionError)
+    assert HSM in text and "restore" in text
+    assert "409 (exit 6)" in text and "az hsm-backup list" in text, "the fix: how to find out whether it started"
+
+
+class ParsedError:
+    code, message = "Conflict", "A job is running."
+
+
+def test_the_services_words_come_from_its_parsed_error_once():
+    ex = http_error(409, message="(Conflict) A job is running.\nCode: Conflict\nMessage: A job is running.")
+    ex.error = ParsedError()
+    text = line(from_sdk_error(ex, HSM, "backup"))
+    assert text.count("A job is running.") == 1 and "(Conflict) A job is running." in text
+
+
+def test_without_a_parsed_error_the_words_stop_before_the_repeated_code():
+    ex = http_error(404, message="The HSM is busy.\nCode: Busy\nMessage: The HSM is busy.\nCode: Again")
+    ex.error = None
+    text = line(from_sdk_error(ex, HSM, "backup"))
+    assert text.endswith(": The HSM is busy.") and "Code" not in text
+
+
+def test_an_error_without_a_message_attribute_gives_its_text_without_a_code():
+    from azext_hsmbackup.errors import service_words
+
+    assert service_words(ValueError("plain words")) == "plain words"
+
+
+def test_a_job_that_failed_without_an_hsm_url_names_no_place():
+    text = line(job_failed({"jobId": "j1", "error": {"code": "X", "message": "m"}}, "backup"))
+    assert "job j1 failed: (X) m" in text
+
+
+def test_a_401_without_a_response_asks_for_the_tenant_by_a_placeholder():
+    ex = ClientAuthenticationError(message="no")
+    ex.response = None
+    text = line(from_sdk_error(ex, HSM, "backup"))
+    assert "az login --tenant TENANT_ID" in text
+
+
+def test_a_401_challenge_names_a_tenant_with_capitals_whole():
+    ex = http_error(401, cls=ClientAuthenticationError)
+    ex.response.headers = {"WWW-Authenticate": 'Bearer authorization="https://login.example/Contoso.onmicrosoft.com"'}
+    assert "az login --tenant Contoso.onmicrosoft.com" in line(from_sdk_error(ex, HSM, "backup"))
+
+
+def test_a_password_in_a_shown_url_is_masked_and_the_url_kept():
+    assert shown("https://user:pw@host.example/x") == "'https://***@host.example/x'"
+
+
+def test_a_long_value_whose_secret_is_masked_still_shows_it_was_cut():
+    assert shown("sig=" + "a" * 250) == "'sig=***…'"
+    assert shown("sig=" + "a" * 236) == "'sig=***'", "240 characters are shown whole once masked"
+
+
+def test_the_parsed_error_is_preferred_to_the_exceptions_text():
+    class Parsed:
+        code, message = "Busy", "the parsed words"
+
+    ex = http_error(404, message="(Other) the exception's own text")
+    ex.error = Parsed()
+    assert line(from_sdk_error(ex, HSM, "backup")).endswith(": (Busy) the parsed words")

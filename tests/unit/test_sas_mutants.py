@@ -112,3 +112,30 @@ def test_a_pasted_url_without_a_query_says_to_pass_the_token_only():
     message, fix = refusal(normalize_sas, CONTAINER, CONTAINER)
     assert message == "--sas-token looks like a URL without a SAS query string."
     assert fix == "Pass only the token (the part after '?'), e.g. --sas-token @token.txt."
+
+
+# ---- after the merge: the input bounds of normalize_sas ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "   ", "sp=l&sig=" + "a" * 16384, "sp=l&sig=ab cd", "sp=l&sig=abcé"],
+    ids=["empty", "blank", "too long", "space", "non-ascii"],
+)
+def test_each_refusal_of_a_token_that_cannot_be_one_offers_a_fix(value):
+    refusal(normalize_sas, value)
+
+
+def test_a_token_of_exactly_the_longest_length_is_accepted():
+    token = "sp=l&sig=" + "a" * (16384 - len("sp=l&sig="))
+    assert normalize_sas(token) == token
+
+
+def test_the_first_and_last_printable_ascii_characters_are_accepted():
+    assert normalize_sas("sp=l&sig=!abc~") == "sp=l&sig=!abc~"
+
+
+def test_a_token_that_is_not_text_is_refused_naming_its_type():
+    with pytest.raises(InvalidArgumentValueError) as info:
+        normalize_sas(5)
+    assert info.value.error_msg.startswith("--sas-token ") and "int" in info.value.error_msg

@@ -19,16 +19,26 @@ from azext_hsmbackup._validators import (
     AUTH_ARGS,
     HSM_ARGS,
     STORAGE_ARGS,
+    _check_prune,
+    _checked_first,
     _validator,
+    bounded_number,
     check_account_name,
+    check_api_version,
     check_container_name,
     check_container_uri,
     check_folder_name,
+    check_hsm_filter,
     check_hsm_name,
+    check_keep,
+    check_key_name,
+    check_older_than,
+    check_options,
     container_uri_from_names,
     hsm_name_from_url,
     hsm_url_from_id,
     hsm_url_from_object,
+    parse_resource_id,
     read_sas_token,
     resolve_container_uri,
     resolve_job,
@@ -37,6 +47,8 @@ from azext_hsmbackup._validators import (
     resolve_storage_target,
     resolve_target,
     split_folder_url,
+    split_https_url,
+    three_state,
 )
 from azext_hsmbackup.errors import ExitWith
 
@@ -45,6 +57,7 @@ STORAGE = "core.windows.net"
 CONTAINER = "https://acct.blob.core.windows.net/backups"
 FOLDER = "mhsm-myhsm-2026112812000000"
 JOB = "0123456789abcdef0123456789ABCDEF"
+SUBSCRIPTION = "00000000-1111-2222-3333-444455556666"
 
 
 def refused(error_class, call, *args, **kwargs):
@@ -74,7 +87,13 @@ def validate_list(cmd, ns):
 
 def test_a_folder_url_splits_into_container_and_folder():
     assert split_folder_url(f" {CONTAINER}/{FOLDER} ") == (CONTAINER, FOLDER)
-    assert split_folder_url(f"{CONTAINER}/a/{FOLDER}") == (CONTAINER, f"a/{FOLDER}")
+    assert split_folder_url(f"{CONTAINER}/{FOLDER}/") == (CONTAINER, FOLDER)
+
+
+def test_a_folder_url_with_the_folder_below_the_top_of_the_container_is_refused():
+    # the service writes its folders at the top of the container: a deeper path is another folder, never this one
+    message = refused(InvalidArgumentValueError, split_folder_url, f"{CONTAINER}/a/{FOLDER}")
+    assert message.startswith("--folder-url ") and f"'a/{FOLDER}'" in message
 
 
 def test_a_path_style_folder_url_keeps_the_account_in_the_container():
@@ -101,9 +120,26 @@ def test_a_folder_name_that_escapes_or_is_not_a_name_is_refused(name):
     assert refused(InvalidArgumentValueError, check_folder_name, name, "--flag-y").startswith("--flag-y ")
 
 
-def test_a_folder_name_keeps_its_inner_path_and_loses_a_trailing_slash():
-    assert check_folder_name(f"a/{FOLDER}/") == f"a/{FOLDER}"
-    assert check_folder_name("a..b") == "a..b"
+def test_a_folder_name_is_returned_as_given():
+    assert check_folder_name(FOLDER) == FOLDER
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        f"a/{FOLDER}",
+        f"{FOLDER}/",
+        f"{FOLDER}/x",
+        "mhsm-a-2026112812000000",  # an HSM name has 3-24 characters
+        "mhsm-9bc-2026112812000000",  # and starts with a letter
+        "mhsm-myhsm-2026023012000000",  # February 30th is no time
+        "mhsm-myhsm-202611281200000",  # 15 digits
+        "a..b",
+    ],
+    ids=["inner path", "trailing slash", "below", "1-letter hsm", "digit first", "no such day", "short stamp", "dots"],
+)
+def test_only_a_folder_name_of_the_services_form_is_accepted(name):
+    assert refused(InvalidArgumentValueError, check_folder_name, name).startswith("--backup-folder ")
 
 
 # ---- restore / check restore ----------------------------------------------------------------------------------
@@ -226,10 +262,15 @@ def test_a_job_id_of_32_hex_digits_resolves_with_its_hsm():
     )
 
 
-@pytest.mark.parametrize("job_id", [None, "", JOB[:-1], JOB + "0", "g" * 32, f"{JOB[:16]} {JOB[16:]}"])
+@pytest.mark.parametrize("job_id", ["", JOB[:-1], JOB + "0", "g" * 32, f"{JOB[:16]} {JOB[16:]}"])
 def test_anything_else_as_a_job_id_is_refused_naming_the_flag(job_id):
     message = refused(InvalidArgumentValueError, resolve_job, hsm_name="myhsm", job_id=job_id, mhsm_dns_suffix=MHSM)
     assert message.startswith("--job-id ") and "\n" not in message
+
+
+def test_no_job_id_is_a_missing_argument_naming_the_flag():
+    message = refused(RequiredArgumentMissingError, resolve_job, hsm_name="myhsm", job_id=None, mhsm_dns_suffix=MHSM)
+    assert names("--job-id", message)
 
 
 # ---- the command-level validator ------------------------------------------------------------------------------
@@ -458,14 +499,15 @@ def test_an_hsm_object_that_is_already_parsed_is_read_as_it_is():
 @pytest.mark.parametrize(
     ("obj", "said"),
     [
-        ({"type": "Microsoft.KeyVault/vaults", "name": "v"}, "'Microsoft.KeyVault/vaults'"),
-        ({"resourceType": "Microsoft.Storage/x", "name": "v"}, "'Microsoft.Storage/x'"),
-        ({"name": "v"}, "is an object without a type,"),
+        ({"type": "Microsoft.KeyVault/vaults", "name": "v"}, "'microsoft.keyvault/vaults'"),
+        ({"resourceType": "Microsoft.Storage/x", "name": "v"}, "'microsoft.storage/x'"),
+        ({"name": "v"}, "without a type"),
         ([HSM_OBJECT, HSM_OBJECT], "one JSON object"),
-        ({"type": "Microsoft.KeyVault/managedHSMs", "properties": {"hsmUri": 5}}, "neither"),
-        ({"type": "Microsoft.KeyVault/managedHSMs", "name": 7}, "neither"),
+        ({"type": "Microsoft.KeyVault/managedHSMs", "properties": {"hsmUri": 5}}, "hsmUri that is not text (int)"),
+        ({"type": "Microsoft.KeyVault/managedHSMs", "name": 7}, "name that is not text (int)"),
+        ({"type": "Microsoft.KeyVault/managedHSMs"}, "neither"),
     ],
-    ids=["key vault", "resource type", "no type", "two objects", "uri not text", "name not text"],
+    ids=["key vault", "resource type", "no type", "two objects", "uri not text", "name not text", "no uri nor name"],
 )
 def test_an_hsm_object_that_is_not_one_managed_hsm_is_refused_saying_what_it_is(obj, said):
     message = refused(InvalidArgumentValueError, hsm_url_from_object, json.dumps(obj), MHSM)
@@ -475,7 +517,7 @@ def test_an_hsm_object_that_is_not_one_managed_hsm_is_refused_saying_what_it_is(
 def test_an_hsm_uri_in_the_object_is_checked_under_its_own_name():
     obj = {"type": "Microsoft.KeyVault/managedHSMs", "properties": {"hsmUri": "http://plain.example"}}
     message = refused(InvalidArgumentValueError, hsm_url_from_object, json.dumps(obj), MHSM)
-    assert message.startswith("--hsm-object properties.hsmUri ")
+    assert message.startswith("--hsm-object hsmUri ") and "https" in message
 
 
 def test_an_hsm_object_that_is_no_json_says_where():
@@ -484,8 +526,24 @@ def test_an_hsm_object_that_is_no_json_says_where():
 
 
 def test_a_resource_id_gives_the_url_of_its_hsm():
-    rid = "/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/managedHSMs/idhsm/"
+    rid = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/g/providers/Microsoft.KeyVault/managedHSMs/idhsm/"
     assert hsm_url_from_id(f" {rid} ", MHSM) == "https://idhsm.managedhsm.azure.net"
+    assert hsm_url_from_id(rid.upper().replace("IDHSM", "IdHsm"), MHSM) == "https://idhsm.managedhsm.azure.net"
+
+
+@pytest.mark.parametrize(
+    "rid",
+    [
+        "/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/managedHSMs/idhsm",
+        f"/subscriptions/{SUBSCRIPTION}/resourceGroups/g/providers/Microsoft.KeyVault/managedHSMs/idhsm/keys/k",
+        f"/subscriptions/{SUBSCRIPTION}/resourceGroups/g/providers/Microsoft.KeyVault/managedHSMs",
+        f"/subscriptions/{SUBSCRIPTION}/groups/g/providers/Microsoft.KeyVault/managedHSMs/idhsm",
+    ],
+    ids=["subscription not a guid", "child resource", "no name", "not resourceGroups"],
+)
+def test_a_resource_id_must_be_exact(rid):
+    message = refused(InvalidArgumentValueError, hsm_url_from_id, rid, MHSM)
+    assert message.startswith("--id ") and "resourceGroups/GROUP/providers" in message
 
 
 @pytest.mark.parametrize(
@@ -615,18 +673,34 @@ def test_a_bad_folder_name_is_shown():
 @pytest.mark.parametrize(
     ("call", "args"),
     [
-        (hsm_url_from_id, ("/subscriptions/s/providers/Microsoft.KeyVault/vaults/v", MHSM)),
-        (hsm_url_from_id, ("http://h.example", MHSM)),
+        (
+            hsm_url_from_id,
+            (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/g/providers/Microsoft.KeyVault/vaults/v", MHSM),
+        ),
         (hsm_url_from_object, ('{"type": "Microsoft.KeyVault/vaults"}', MHSM)),
         (hsm_url_from_object, ("{", MHSM)),
         (check_container_uri, (f"{CONTAINER}?sig=abc",)),
     ],
-    ids=["not an hsm id", "http", "a vault object", "no json", "container with sas"],
+    ids=["a vault id", "a vault object", "no json", "container with sas"],
 )
 def test_each_refusal_offers_a_fix(call, args):
     with pytest.raises(InvalidArgumentValueError) as info:
         call(*args)
     assert len(info.value.recommendations) == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "fix"),
+    [
+        ("/subscriptions/s/providers/Microsoft.KeyVault/vaults/v", "give a resource ID /subscriptions/"),
+        ("http://h.example", "e.g. https://myhsm.managedhsm.azure.net"),
+    ],
+    ids=["not a resource id", "http"],
+)
+def test_a_refusal_of_an_hsm_id_gives_the_fix_in_its_one_line(value, fix):
+    with pytest.raises(InvalidArgumentValueError) as info:
+        hsm_url_from_id(value, MHSM)
+    assert fix in info.value.error_msg and info.value.recommendations == []
 
 
 @pytest.mark.parametrize(
@@ -699,9 +773,9 @@ def test_no_hsm_name_is_no_name():
 
 
 def test_folder_and_hsm_names_may_hold_any_letter_at_either_end():
-    assert check_folder_name("X-backup-X/") == "X-backup-X"
-    rid = "/subscriptions/s/resourceGroups/g/providers/Microsoft.KeyVault/managedHSMs/hsmX"
-    assert hsm_url_from_id(rid, MHSM) == "https://hsmX.managedhsm.azure.net"
+    assert check_folder_name("mhsm-XhsmZ-2026112812000000") == "mhsm-XhsmZ-2026112812000000"
+    rid = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/g/providers/Microsoft.KeyVault/managedHSMs/hsmX"
+    assert hsm_url_from_id(rid, MHSM) == "https://hsmx.managedhsm.azure.net"
 
 
 def test_a_cloud_without_a_storage_suffix_points_to_the_uri_flag():
@@ -712,3 +786,309 @@ def test_a_cloud_without_a_storage_suffix_points_to_the_uri_flag():
 def test_the_name_of_an_hsm_at_an_ip_address_is_the_address():
     assert hsm_name_from_url("https://127.0.0.1:8443") == "127.0.0.1"
     assert hsm_name_from_url("https://myhsm.managedhsm.azure.net") == "myhsm"
+
+
+# ---- after the merge: the flags outside the parameter sets, bounded numbers, exact forms ----------------------------
+
+
+def options(**kwargs):
+    ns = SimpleNamespace(**kwargs)
+    check_options(ns)
+    return ns
+
+
+def test_the_options_are_normalised_in_place():
+    ns = options(api_version=" 7.6 ", polling_interval="2.5", timeout="30", use_managed_identity="FALSE", job_id=JOB)
+    assert (ns.api_version, ns.polling_interval, ns.timeout) == ("7.6", 2.5, 30.0)
+    assert ns.use_managed_identity is False and ns.job_id == JOB.lower()
+    assert vars(options()) == {}, "a command without these flags is left alone"
+
+
+@pytest.mark.parametrize(
+    ("given", "line"),
+    [
+        (
+            {"timeout": "0"},
+            "--timeout '0' is out of range: give a number of seconds from 1 to 604800, e.g. --timeout 600.",
+        ),
+        (
+            {"polling_interval": "x"},
+            "--polling-interval 'x' is not a number: give a number of seconds from 0.1 to 3600, "
+            "e.g. --polling-interval 5.",
+        ),
+    ],
+)
+def test_a_bad_number_option_names_its_flag_range_and_example(given, line):
+    assert refused(InvalidArgumentValueError, options, **given) == line
+
+
+@pytest.mark.parametrize(
+    ("given", "flag"),
+    [
+        ({"api_version": "7"}, "--api-version '7' "),
+        ({"use_managed_identity": "maybe"}, "--use-user-managed-identity 'maybe' "),
+        ({"job_id": "nope"}, "--job-id 'nope' "),
+    ],
+)
+def test_a_bad_option_names_its_flag_and_value(given, flag):
+    assert refused(InvalidArgumentValueError, options, **given).startswith(flag)
+
+
+def test_a_bounded_number_line_says_why_with_the_value():
+    def line(value, kind=float, example=None):
+        return refused(InvalidArgumentValueError, bounded_number, value, "--f", 1, 10, kind=kind, example=example)
+
+    assert line("abc") == "--f 'abc' is not a number: give a number of seconds from 1 to 10, e.g. --f 10."
+    assert line("abc", int, 3) == "--f 'abc' is not a number: give a whole number of seconds from 1 to 10, e.g. --f 3."
+    assert line("1.5", int).startswith("--f '1.5' is not a whole number: ")
+    assert line(1.5, int).startswith("--f '1.5' is not a whole number: ")
+    assert line("11").startswith("--f '11' is out of range: ")
+    assert line("1e999").startswith("--f '1e999' is out of range: ")
+    assert line(float("nan")).startswith("--f 'nan' is not a finite number: ")
+    assert line(True).startswith("--f 'True' is not a number: ")
+
+
+def test_keep_and_older_than_say_their_unit_and_example():
+    assert refused(InvalidArgumentValueError, check_keep, "0") == (
+        "--keep '0' is out of range: give a whole number of newest backups of each HSM from 1 to 10000, e.g. --keep 7."
+    )
+    message = refused(InvalidArgumentValueError, check_older_than, "-3")
+    assert message.startswith("--older-than '-3' ") and message.endswith("e.g. --older-than 30.")
+
+
+def test_prune_normalises_each_rule_and_needs_only_one():
+    ns = SimpleNamespace(hsm_filter=None, keep="7", older_than=None)
+    _check_prune(ns)
+    assert ns.keep == 7 and ns.older_than is None
+    ns = SimpleNamespace(hsm_filter=None, keep=None, older_than="30")
+    _check_prune(ns)
+    assert ns.keep is None and ns.older_than == 30.0
+
+
+def test_a_checked_validator_passes_the_command_and_namespace_on():
+    seen = []
+    ns = SimpleNamespace(x=1)
+    _checked_first(lambda n: None, lambda cmd, n: seen.append((cmd, n)))(CMD, ns)
+    assert seen == [(CMD, ns)]
+
+
+@pytest.mark.parametrize(
+    ("value", "why"), [("", "is empty"), ("   ", "is empty"), ("a_b", "is not a key name"), (5, "is not a key name")]
+)
+def test_a_bad_key_name_is_shown_with_why_and_a_fix(value, why):
+    with pytest.raises(InvalidArgumentValueError) as info:
+        check_key_name(value)
+    assert info.value.error_msg.startswith(f"--key-name '{value}' {why}: a key name has 1-127 ")
+    assert len(info.value.recommendations) == 1 and "--key-name" in info.value.recommendations[0]
+
+
+def test_a_bad_hsm_filter_is_shown_with_the_rule():
+    message = refused(InvalidArgumentValueError, check_hsm_filter, "9x")
+    assert message.startswith("--hsm-name '9x' ") and "3-24 letters" in message and "every HSM." in message
+
+
+@pytest.mark.parametrize(
+    ("call", "flag", "form"),
+    [
+        (check_hsm_name, "--hsm-name", "HSM: 3-24 letters"),
+        (check_account_name, "--storage-account-name", "account: 3-24 lowercase letters and digits"),
+        (check_container_name, "--storage-container-name", "container: 3-63 lowercase letters"),
+        (check_api_version, "--api-version", "e.g. 2025-07-01"),
+        (lambda v: hsm_url_from_id(v, MHSM), "--id", "e.g. https://myhsm.managedhsm.azure.net"),
+        (lambda v: hsm_url_from_object(v, MHSM), "--hsm-object", "the JSON of the HSM, inline or as @file.json"),
+        (lambda v: parse_resource_id(v, "--x"), "--x", "give a resource ID /subscriptions/"),
+        (lambda v: split_https_url(v, "--u", "https://e.example"), "--u", "give an https URL, e.g. https://e.example"),
+    ],
+)
+def test_an_empty_value_is_refused_with_the_form_wanted(call, flag, form):
+    message = refused(InvalidArgumentValueError, call, " ")
+    assert message.startswith(f"{flag} is empty: ") and form in message
+
+
+def test_a_value_that_is_not_text_says_its_type():
+    assert refused(InvalidArgumentValueError, check_hsm_name, 5).startswith("--hsm-name must be text, not int: ")
+
+
+@pytest.mark.parametrize(
+    ("call", "form"),
+    [
+        (check_hsm_name, "3-24 letters"),
+        (check_account_name, "3-24 lowercase letters and digits"),
+        (check_container_name, "3-63 lowercase letters"),
+    ],
+)
+def test_a_bad_name_offers_the_rule_as_its_fix(call, form):
+    with pytest.raises(InvalidArgumentValueError) as info:
+        call("B_d")
+    assert form in info.value.recommendations[0]
+
+
+def test_a_bad_api_version_is_shown_with_examples():
+    message = refused(InvalidArgumentValueError, check_api_version, "2025-13-01")
+    assert message.startswith("--api-version '2025-13-01' ") and "e.g. 2025-07-01, 7.6 or 7.6-preview.2" in message
+
+
+def test_three_state_shows_the_bad_value():
+    assert refused(InvalidArgumentValueError, three_state, "yes", "--f").startswith("--f 'yes' ")
+
+
+def test_the_storage_identity_flag_is_checked_under_its_own_name():
+    message = refused(InvalidArgumentValueError, resolve_storage_auth, None, "maybe", None, CONTAINER, "l")
+    assert message.startswith("--use-user-managed-identity 'maybe' ")
+
+
+# ---- URLs ------------------------------------------------------------------------------------------------------
+
+
+def test_a_url_of_exactly_the_longest_length_is_accepted():
+    url = "https://h.example/" + "a" * (2048 - len("https://h.example/"))
+    assert split_https_url(url, "--u", "x").path.endswith("a")
+    assert refused(InvalidArgumentValueError, split_https_url, url + "a", "--u", "x").startswith("--u '")
+
+
+@pytest.mark.parametrize("url", ["https://h.example/a b", "https://h.exa\x00mple", "https://h.example/a\u2028b"])
+def test_a_url_with_a_blank_or_control_character_is_no_url(url):
+    message = refused(InvalidArgumentValueError, split_https_url, url, "--u", "x")
+    assert message.startswith("--u 'https://h.") and "is not a URL" in message
+
+
+def test_a_host_with_a_trailing_dot_and_an_ipv6_host_are_urls():
+    assert hsm_url_from_id("https://myhsm.managedhsm.azure.net.", MHSM) == "https://myhsm.managedhsm.azure.net."
+    assert hsm_url_from_id("https://[::1]:8443/x", MHSM) == "https://[::1]:8443"
+
+
+def test_a_url_with_a_bad_host_is_shown():
+    message = refused(InvalidArgumentValueError, split_https_url, "https://bad_host.example", "--u", "x")
+    assert message.startswith("--u 'https://bad_host.example' ")
+    assert refused(InvalidArgumentValueError, split_https_url, "https://h.example:x", "--u", "x").startswith("--u '")
+
+
+def test_a_bad_hsm_url_in_id_is_named_by_the_flag_given():
+    assert refused(InvalidArgumentValueError, hsm_url_from_id, "http://h.example", MHSM, "--flag-z").startswith(
+        "--flag-z "
+    )
+
+
+@pytest.mark.parametrize("uri", ["https://acct.file.core.windows.net/backups", "https://acct.blob.core.windows.net"])
+def test_a_container_uri_refusal_gives_the_example(uri):
+    message = refused(InvalidArgumentValueError, check_container_uri, uri)
+    assert "e.g. https://myaccount.blob.core.windows.net/backups" in message
+
+
+def test_a_bad_container_uri_shows_the_value_and_the_example():
+    message = refused(InvalidArgumentValueError, check_container_uri, "https://bad_host/backups")
+    assert "'https://bad_host/backups'" in message and "https://myaccount.blob.core.windows.net/backups" in message
+
+
+def test_a_folder_inside_a_badly_named_container_is_not_suggested():
+    with pytest.raises(InvalidArgumentValueError) as info:
+        check_container_uri("https://acct.blob.core.windows.net/Bad_C/folder")
+    assert "Bad_C" not in info.value.recommendations[0] and "e.g. https://" in info.value.recommendations[0]
+
+
+def test_a_folder_url_without_a_folder_asks_for_what_create_printed():
+    for url in (CONTAINER, "https://127.0.0.1:10000/acct/c", "https://bad_host/c/x"):
+        message = refused(InvalidArgumentValueError, split_folder_url, url)
+        assert "https://myaccount.blob.core.windows.net/backups/mhsm-myhsm-2026112812000000" in message, url
+
+
+def test_a_sas_read_as_an_empty_line_names_the_flag(monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
+    message = refused(InvalidArgumentValueError, read_sas_token, "-")
+    assert message.startswith("--sas-token - ") and "--sas-token @token.txt" in message
+
+
+# ---- resource IDs and HSM objects ------------------------------------------------------------------------------
+
+
+def test_a_resource_id_splits_into_its_parts():
+    rid = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/grp/providers/Microsoft.KeyVault/managedHSMs/h1x"
+    assert parse_resource_id(rid, "--x") == (SUBSCRIPTION, "grp", "microsoft.keyvault/managedhsms", "h1x")
+
+
+def test_a_resource_id_with_a_bad_provider_is_no_resource_id():
+    rid = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/g/providers/9icrosoft/managedHSMs/h1x"
+    assert refused(InvalidArgumentValueError, parse_resource_id, rid, "--x").startswith(f"--x '{rid[:40]}")
+
+
+def hsm_id(kind="managedHSMs", name="h1x"):
+    return f"/subscriptions/{SUBSCRIPTION}/resourceGroups/g/providers/Microsoft.KeyVault/{kind}/{name}"
+
+
+@pytest.mark.parametrize(
+    ("obj", "key"),
+    [
+        ({"id": "/bad", "name": "h1x"}, "id"),
+        ({"ResourceId": "/bad", "Name": "h1x"}, "ResourceId"),
+        ({"Name": "h1x", "OriginalManagedHsm": {"id": "/bad"}}, "id"),
+    ],
+)
+def test_a_bad_resource_id_in_an_hsm_object_is_named_by_its_key(obj, key):
+    assert refused(InvalidArgumentValueError, hsm_url_from_object, obj, MHSM).startswith(f"--hsm-object {key} '/bad' ")
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        {"id": hsm_id("vaults"), "name": "h1x"},
+        {"ResourceId": hsm_id("vaults"), "Name": "h1x"},
+        {"Name": "h1x", "OriginalManagedHsm": {"id": hsm_id("vaults")}},
+    ],
+)
+def test_an_hsm_object_whose_resource_id_is_a_vault_is_refused(obj):
+    message = refused(InvalidArgumentValueError, hsm_url_from_object, obj, MHSM)
+    assert "'microsoft.keyvault/vaults'" in message
+
+
+def test_a_powershell_hsm_object_gives_the_url_of_its_name_or_of_the_original():
+    assert hsm_url_from_object({"ResourceId": hsm_id(), "Name": "h1x"}, MHSM) == "https://h1x.managedhsm.azure.net"
+    original = {"OriginalManagedHsm": {"id": hsm_id(), "name": "orig1"}}
+    assert hsm_url_from_object(original, MHSM) == "https://orig1.managedhsm.azure.net"
+
+
+def test_an_hsm_object_with_two_names_shows_both():
+    message = refused(
+        InvalidArgumentValueError, hsm_url_from_object, {"id": hsm_id(), "name": "aaa", "VaultName": "bbb"}, MHSM
+    )
+    assert "'aaa' and 'bbb'" in message
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [{"id": hsm_id()}, "[" * 100000 + "]" * 100000, "x" * 1_000_001],
+    ids=["neither uri nor name", "nested too deeply", "too large"],
+)
+def test_an_hsm_object_refusal_offers_the_command_that_prints_one(obj):
+    with pytest.raises(InvalidArgumentValueError) as info:
+        hsm_url_from_object(obj, MHSM)
+    assert info.value.recommendations[0].startswith("Pass the output of `az keyvault show --hsm-name NAME`")
+
+
+def test_an_hsm_object_of_exactly_the_largest_size_is_read():
+    text = json.dumps({"type": "Microsoft.KeyVault/managedHSMs", "name": "h1x", "pad": ""})
+    text = text.replace('"pad": ""', '"pad": "' + "x" * (1_000_000 - len(text)) + '"')
+    assert len(text) == 1_000_000 and hsm_url_from_object(text, MHSM) == "https://h1x.managedhsm.azure.net"
+
+
+def test_an_hsm_object_without_a_type_says_a_resource_id_would_do():
+    assert "without a type or resource ID" in refused(
+        InvalidArgumentValueError, hsm_url_from_object, {"name": "h1x"}, MHSM
+    )
+
+
+def test_an_hsm_url_or_resource_id_is_named_as_id_by_default():
+    from azext_hsmbackup._validators import hsm_url_from_resource_id, hsm_url_from_url
+
+    assert refused(InvalidArgumentValueError, hsm_url_from_url, "http://h.example").startswith("--id ")
+    assert refused(InvalidArgumentValueError, hsm_url_from_resource_id, hsm_id("vaults"), MHSM).startswith("--id ")
+
+
+def test_a_resource_id_without_its_leading_slash_is_refused_even_when_the_rest_fits():
+    rid = "x" + hsm_id()[1:]
+    assert refused(InvalidArgumentValueError, parse_resource_id, rid, "--x").startswith("--x 'xsubscriptions/")
+
+
+def test_a_url_that_does_not_parse_is_shown():
+    assert "'https://h.example:x'" in refused(
+        InvalidArgumentValueError, split_https_url, "https://h.example:x", "--u", "x"
+    )
