@@ -91,7 +91,9 @@ def _sdk_call(call, target, operation, secrets=()):
     try:
         return call()
     except Exception as ex:  # pylint: disable=broad-exception-caught
-        mapped = from_sdk_error(ex, target.hsm_url, operation, secrets=[target.sas_token, *secrets])
+        mapped = from_sdk_error(
+            ex, target.hsm_url, operation, secrets=[target.sas_token, *secrets], container_uri=target.container_uri
+        )
         if mapped is None:
             raise
         raise mapped from None
@@ -135,6 +137,8 @@ def _without_azs_cancel_line():
 
 def _stopped_starting(target, operation, job_id, may_have_started):
     """The line for a stop while a job was being started: its id, or whether one may have started and how to see."""
+    from azext_hsmbackup.errors import list_command
+
     if job_id:
         return (
             f"Stopped. The {operation} job {job_id} keeps running on the HSM; check on it with: "
@@ -147,10 +151,7 @@ def _stopped_starting(target, operation, job_id, may_have_started):
         "and while one runs the HSM refuses another backup or restore (exit 6)."
     )
     if operation == "backup":
-        line += (
-            " Its folder shows up in: az hsm-backup list "
-            f"--storage-container-uri {target.container_uri} --hsm-name {target.hsm_name}"
-        )
+        line += f" Its folder shows up in: {list_command(target.container_uri, target.hsm_name)}"
     return line
 
 
@@ -576,7 +577,7 @@ def wait_job(  # pylint: disable=unused-argument,too-many-arguments
         )
         _wait(cmd, poller, job_id, target, poller.kind)
     if poller.job.get("status") != "Succeeded":
-        raise job_failed(poller.job, poller.kind, hsm_url=target.hsm_url)
+        raise job_failed(poller.job, poller.kind, hsm_url=target.hsm_url, container_uri=target.container_uri)
     return _job_view(poller.kind, poller.job, target)
 
 

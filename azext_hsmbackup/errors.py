@@ -7,6 +7,7 @@ error, 8 still running when --timeout ran out, 10 cancelled at the prompt (nothi
 """
 
 import re
+from urllib.parse import urlsplit
 
 from azure.cli.core import azclierror
 
@@ -97,22 +98,41 @@ def service_words(ex, secrets=()):
     return f"({code}) {message}" if code else message
 
 
-def job_failed(job, operation, secrets=(), hsm_url=None):
+def list_command(container_uri, hsm_name):
+    """The command that shows an HSM's backups in a container (where a backup that may have started shows up)."""
+    return f"az hsm-backup list --storage-container-uri {container_uri} --hsm-name {hsm_name}"
+
+
+def _storage_hint(code, container_uri):
+    """The next step for a storage code a job ended with; a missing container gets the command that creates it."""
+    if code == "ContainerNotFound" and container_uri:
+        from azext_hsmbackup.storage import split_container_uri
+
+        _, account, container = split_container_uri(container_uri)
+        return (
+            "Create the container first: az storage container create "
+            f"--account-name {account} --name {container} --auth-mode login"
+        )
+    return _STORAGE_HINTS.get(code)
+
+
+def job_failed(job, operation, secrets=(), hsm_url=None, container_uri=None):
     error = job.get("error") or {}
     code = code_text(error.get("code") or job.get("statusDetails") or job.get("status") or "Failed")
     message = redact(first_line(error.get("message")), secrets) or "The service gave no reason."
     where = f" on {hsm_url}" if hsm_url else ""
     failure = azclierror.AzureResponseError(
         f"The {operation} job {job.get('jobId')}{where} failed: ({code}) {message}",
-        _STORAGE_HINTS.get(code),
+        _storage_hint(code, container_uri),
     )
     return ExitWith(failure, EXIT_JOB_FAILED)
 
 
-def from_sdk_error(ex, hsm_url, operation, secrets=()):
+def from_sdk_error(ex, hsm_url, operation, secrets=(), container_uri=None):
     """Map an exception from the SDK or the network to ExitWith (or None if it is not ours to map).
 
-    Each line names the HSM's URL and the service's words once, and ends with the next step.
+    Each line names the HSM's URL and the service's words once, and ends with the next step. `container_uri`, when
+    the command has one, makes that step a complete command.
     """
     from azure.core.exceptions import (
         ClientAuthenticationError,
@@ -136,7 +156,7 @@ def from_sdk_error(ex, hsm_url, operation, secrets=()):
             ),
             EXIT_BAD_INPUT,
         )
-    lost = _lost_job_start(ex, hsm_url, operation)
+    lost = _lost_job_start(ex, hsm_url, operation, container_uri)
     if lost is not None:
         return lost
     if isinstance(ex, (ServiceRequestError, ServiceResponseError)):
@@ -153,7 +173,7 @@ def from_sdk_error(ex, hsm_url, operation, secrets=()):
     status = getattr(ex, "status_code", None)
     if status == 200 and ex.response is not None:  # a job that ended Failed/Canceled is a 200 poll
         try:
-            return job_failed(ex.response.json(), operation, secrets, hsm_url)
+            return job_failed(ex.response.json(), operation, secrets, hsm_url, container_uri)
         except ValueError:
             pass
     words = service_words(ex, secrets)
@@ -201,18 +221,21 @@ def _challenge_tenant(ex):
     return match.group(1) if match else None
 
 
-def _lost_job_start(ex, hsm_url, operation):
+def _lost_job_start(ex, hsm_url, operation, container_uri=None):
     """The request that starts a job went out and its answer never came back (_client_factory.StartAnswerLost)."""
     from azext_hsmbackup._client_factory import StartAnswerLost
 
     if not isinstance(ex, StartAnswerLost):
         return None
+    shows = "a finished backup shows in az hsm-backup list"
+    if operation == "backup" and container_uri:
+        shows = f"a finished backup shows in: {list_command(container_uri, urlsplit(hsm_url).hostname.split('.')[0])}"
     return ExitWith(
         azclierror.AzureConnectionError(
             f"The connection to {hsm_url} broke before the HSM answered the {operation} request: the {operation} "
             "may have started. The request was not sent again, so that no second job starts.",
             "Find out before you run it again: while that job runs, the same command gets 409 (exit 6) and starts "
-            "nothing; a finished backup shows in az hsm-backup list.",
+            f"nothing; {shows}.",
         ),
         EXIT_CONNECTION,
     )

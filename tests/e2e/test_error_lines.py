@@ -60,3 +60,15 @@ def test_storage_refusals_read_as_the_service_writes_its_code(stack, hsm, tmp_pa
     assert result.returncode == 5 and len(lines) == 1, result.stderr
     assert "StorageErrorCode" not in result.stderr and "(403 Authorization" in lines[0], lines[0]
     assert stack.container_uri() in lines[0]
+
+
+def test_a_backup_into_a_missing_container_ends_with_the_command_that_creates_it(stack, hsm):
+    missing = stack.container_uri("nosuchcontainer")
+    result = create_with_identity(stack, hsm, container_uri=missing)
+    (line,) = error_lines(result)
+    assert result.returncode == 4 and "(ContainerNotFound)" in line, result.stderr
+    account = missing.split("//")[1].split(".")[0]
+    assert line.endswith(
+        f"Create the container first: az storage container create --account-name {account} "
+        "--name nosuchcontainer --auth-mode login"
+    ), line

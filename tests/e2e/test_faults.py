@@ -147,6 +147,11 @@ def test_lost_answer_to_a_job_start_is_not_sent_again_and_says_so(stack, hsm, co
     assert answers(job_starts(stack, hsm, since)) == [(202, "drop-after")]  # the one start, never resent
     (line,) = error_lines(result)
     assert "may have started" in line and "not sent again" in line and stack.hsm_url(hsm) in line
+    if command == "create":  # where a backup that started shows up: a command to paste, not a hint
+        assert line.endswith(
+            f"a finished backup shows in: az hsm-backup list --storage-container-uri {stack.container_uri()} "
+            f"--hsm-name {hsm}."
+        ), line
     assert "Traceback" not in result.stderr and result.stdout == ""
     started = jobs_of(stack, hsm)[-1]
     assert started["jobId"] == job_starts(stack, hsm, since)[0]["job_id"]

@@ -112,6 +112,25 @@ def test_a_failed_job_in_a_200_poll_is_exit_4_with_the_service_code():
     assert "az storage container create" in text, "the storage hint is appended"
 
 
+@pytest.mark.parametrize(
+    ("container", "account", "name"),
+    [(CONTAINER, "acct", "backups"), ("https://127.0.0.1:10000/devstoreaccount1/keep", "devstoreaccount1", "keep")],
+)
+def test_a_missing_container_gets_the_complete_command_that_creates_it(container, account, name):
+    body = {"jobId": "j1", "status": "Failed", "error": {"code": "ContainerNotFound", "message": "Gone."}}
+    text = line(from_sdk_error(http_error(200, body=body), HSM, "backup", container_uri=container))
+    assert text.endswith(
+        f"Create the container first: az storage container create --account-name {account} --name {name} "
+        "--auth-mode login"
+    ), text
+
+
+def test_other_storage_codes_keep_their_hint_when_the_container_is_known():
+    body = {"jobId": "j1", "status": "Failed", "error": {"code": "AuthenticationFailed", "message": "No."}}
+    text = line(from_sdk_error(http_error(200, body=body), HSM, "backup", container_uri=CONTAINER))
+    assert "The SAS token was refused" in text and "container create" not in text
+
+
 def test_an_error_that_is_not_the_services_is_not_mapped():
     assert from_sdk_error(RuntimeError("bug"), HSM, "backup") is None
     assert from_storage_error(RuntimeError("bug"), CONTAINER) is None
@@ -326,6 +345,17 @@ def test_a_lost_answer_to_a_job_start_is_a_connection_error_naming_the_hsm_and_t
     assert mapped.code == EXIT_CONNECTION and isinstance(mapped.error, azclierror.AzureConnectionError)
     assert HSM in text and "restore" in text
     assert "409 (exit 6)" in text and "az hsm-backup list" in text, "the fix: how to find out whether it started"
+
+
+def test_a_lost_backup_start_names_the_list_command_for_its_container_and_hsm():
+    from azext_hsmbackup._client_factory import StartAnswerLost
+
+    text = line(from_sdk_error(StartAnswerLost("POST", OSError("reset")), HSM, "backup", container_uri=CONTAINER))
+    assert text.endswith(
+        f"a finished backup shows in: az hsm-backup list --storage-container-uri {CONTAINER} --hsm-name contoso."
+    ), text
+    restore = line(from_sdk_error(StartAnswerLost("PUT", OSError("reset")), HSM, "restore", container_uri=CONTAINER))
+    assert "--storage-container-uri" not in restore, "a restore writes no folder to list"
 
 
 class ParsedError:
