@@ -87,8 +87,7 @@ class JobTracker(SansIOHTTPPolicy):
         if http.status_code not in (200, 202) or "json" not in (http.headers.get("content-type") or ""):
             return
         try:
-            # The SDK streams the 202 of a job start; reading it here caches the bytes, which it then iterates.
-            body = json.loads(http.read())
+            body = json.loads(_body(http))
         except ValueError:
             return
         if isinstance(body, dict) and body.get("jobId"):
@@ -96,6 +95,16 @@ class JobTracker(SansIOHTTPPolicy):
             self.retry_after = retry_after_seconds(http.headers)
             if http.status_code == 202 and self.retry_after:
                 self._not_before = time.monotonic() + self.retry_after
+
+
+def _body(http):
+    """The response's bytes, read once and kept for the SDK.
+
+    Newer SDK builds stream the 202 of a job start (azure.core.rest: read() caches the bytes, which the SDK then
+    iterates); the builds in az before 2.77 use azure-core's older transport responses, which have body() instead.
+    """
+    read = getattr(http, "read", None)
+    return read() if callable(read) else http.body()
 
 
 class RetryAfterCap(SansIOHTTPPolicy):
@@ -174,22 +183,31 @@ def _cli_client_kwargs(cli_ctx):
     return kwargs
 
 
-def check_sdk_version(version):
-    """Refuse an SDK whose challenge policy can replay the job start on a mid-poll 401.
+# The status of a job no HSM has (job ids are 32 hex digits, never all zeros): what the warm-up request reads.
+_NO_SUCH_JOB = "0" * 32
 
-    azure-keyvault-administration 4.4.0 to 4.7.1 (and 4.8.0b1) kept the first request on the policy and could send
-    `POST /backup` again when a poll got a 401: the HSM answers 409 while the first backup runs on.
+
+def cache_the_challenge(client):
+    """Send one body-less request through `client` before it starts a job; its answer (404) is not read.
+
+    The Key Vault challenge policy of azure-keyvault-administration 4.4.0 to 4.7.1 and 4.8.0b1 (az 2.77 to 2.88)
+    keeps a copy of the first request that has a body when the host's challenge is not cached yet (the job start),
+    never drops it, and sends that copy again after any later 401 on the client: an expired token or a claims
+    challenge in mid-poll turns a status check into a second `POST /backup`, which the HSM answers 409. A body-less
+    first request gets the challenge cached without a copy being kept, on every SDK build; the job start then goes
+    out once, with its token.
     """
-    from azure.cli.core.azclierror import ValidationError
-    from packaging.version import Version
+    from azure.core.rest import HttpRequest
 
-    parsed = Version(version)
-    if Version("4.4.0") <= parsed < Version("4.7.2") or parsed == Version("4.8.0b1"):
-        raise ValidationError(
-            f"This az has azure-keyvault-administration {version}, which can start a backup twice after a token "
-            "refresh (fixed in 4.7.2): upgrade az (az upgrade), or install azure-keyvault-administration>=4.7.2 "
-            "into its Python."
-        )
+    client.send_request(HttpRequest("GET", f"/backup/{_NO_SUCH_JOB}/pending"))
+
+
+def _lower_host(url):
+    """The SDK's challenge cache is keyed by host, case-sensitively in 4.4.x, and the HSM names itself in lower
+    case in the status URLs it returns: a mixed-case host would miss the cache on every poll."""
+    scheme, sep, rest = url.partition("://")
+    host, slash, path = rest.partition("/")
+    return f"{scheme}{sep}{host.lower()}{slash}{path}"
 
 
 def backup_client(cli_ctx, hsm_url, api_version, tracker=None):
@@ -197,23 +215,17 @@ def backup_client(cli_ctx, hsm_url, api_version, tracker=None):
 
     The challenge-resource check stays ON: a server that is not the HSM never receives a Managed HSM token.
     """
-    from azure.cli.core.azclierror import ValidationError
-    from azure.keyvault.administration import KeyVaultBackupClient
-    from azure.keyvault.administration._version import VERSION
-
-    from azext_hsmbackup.errors import ExitWith
-
-    try:
-        check_sdk_version(VERSION)
-    except ValidationError as error:
-        raise ExitWith(error, 1) from None  # not the user's input: az's own environment (README: exit 1)
-
     from azure.cli.core._profile import Profile
+    from azure.keyvault.administration import KeyVaultBackupClient
 
     credential, _, _ = Profile(cli_ctx=cli_ctx).get_login_credentials(
         subscription_id=cli_ctx.data.get("subscription_id")
     )
     kwargs = {**_cli_client_kwargs(cli_ctx), **pipeline_kwargs(tracker or JobTracker())}
     return KeyVaultBackupClient(
-        vault_url=hsm_url, credential=credential, api_version=api_version, verify_challenge_resource=True, **kwargs
+        vault_url=_lower_host(hsm_url),
+        credential=credential,
+        api_version=api_version,
+        verify_challenge_resource=True,
+        **kwargs,
     )

@@ -3,6 +3,7 @@
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from functools import partial
 
 from knack.log import get_logger
 
@@ -115,7 +116,7 @@ def _wait(cmd, poller, job_id, target, operation):
             f"{_show_command(target, current)}"
         )
 
-    with stops_with(stopped), _without_azs_cancel_line():
+    with stops_with(stopped), _without_azs_cancel_line():  # novm: vermin takes the call for 3.9 parentheses
         return LongRunningOperation(cmd.cli_ctx, start_msg="", finish_msg="", poller_done_interval_ms=100)(poller)
 
 
@@ -200,7 +201,7 @@ def _run_job(cmd, target, operation, start, skip_wait, polling_interval, api_ver
 
     A stop (Ctrl+C, SIGTERM) at any moment says what runs on; nothing here ever sends the start request twice.
     """
-    from azext_hsmbackup._client_factory import JobTracker, backup_client
+    from azext_hsmbackup._client_factory import JobTracker, backup_client, cache_the_challenge
     from azext_hsmbackup._secrets import secrets_redacted
     from azext_hsmbackup._stop import StartWatch, stops_with
 
@@ -210,11 +211,9 @@ def _run_job(cmd, target, operation, start, skip_wait, polling_interval, api_ver
     def stopped():
         return _stopped_starting(target, operation, tracker.job.get("jobId"), watch.may_have_started)
 
-    with (
-        secrets_redacted(target.sas_token, sas_token),
-        stops_with(stopped),
-        backup_client(cmd.cli_ctx, target.hsm_url, api_version or DEFAULT_API_VERSION, tracker) as client,
-    ):
+    connect = partial(backup_client, cmd.cli_ctx, target.hsm_url, api_version or DEFAULT_API_VERSION, tracker)
+    with secrets_redacted(target.sas_token, sas_token), stops_with(stopped), connect() as client:  # novm
+        _sdk_call(lambda: cache_the_challenge(client), target, operation)  # before the start, on every SDK build
         poller = _sdk_call(
             lambda: start(
                 client,
@@ -385,6 +384,24 @@ def _check_api_version(api_version):
         )
 
 
+def _check_sdk_has(method):
+    """The pre-checks came with azure-keyvault-administration 4.6.0; az ships it from 2.88.0 on (4.8.0b1)."""
+    from azure.cli.core.azclierror import ValidationError
+    from azure.keyvault.administration import KeyVaultBackupClient
+    from azure.keyvault.administration._version import VERSION
+
+    from azext_hsmbackup.errors import EXIT_BAD_INPUT, ExitWith
+
+    if not hasattr(KeyVaultBackupClient, method):
+        raise ExitWith(
+            ValidationError(
+                f"az hsm-backup check needs az 2.88.0 or later: this az ships azure-keyvault-administration {VERSION}, "
+                "which has no pre-backup or pre-restore check. Upgrade az (az upgrade); create and restore work here."
+            ),
+            EXIT_BAD_INPUT,
+        )
+
+
 def check_backup(  # pylint: disable=unused-argument,too-many-arguments
     cmd,
     hsm_name=None,
@@ -402,6 +419,7 @@ def check_backup(  # pylint: disable=unused-argument,too-many-arguments
 ):
     api_version = api_version or DEFAULT_API_VERSION
     _check_api_version(api_version)
+    _check_sdk_has("begin_pre_backup")
     secret = _storage_secret(cmd, target, BACKUP_SAS_PERMISSIONS)
     job, _ = _run_job(
         cmd,
@@ -437,6 +455,7 @@ def check_restore(  # pylint: disable=unused-argument,too-many-arguments,too-man
 ):
     api_version = api_version or DEFAULT_API_VERSION
     _check_api_version(api_version)
+    _check_sdk_has("begin_pre_restore")
     secret = _storage_secret(cmd, target, RESTORE_SAS_PERMISSIONS)
     job, _ = _run_job(
         cmd,
@@ -500,10 +519,8 @@ def show_job(cmd, job_id, hsm_name=None, hsm_object=None, hsm_id=None, api_versi
     from azext_hsmbackup._client_factory import backup_client
     from azext_hsmbackup._stop import stops_with
 
-    with (
-        stops_with(lambda: _stopped_on_job(target, job_id)),
-        backup_client(cmd.cli_ctx, target.hsm_url, api_version or DEFAULT_API_VERSION) as client,
-    ):
+    connect = partial(backup_client, cmd.cli_ctx, target.hsm_url, api_version or DEFAULT_API_VERSION)
+    with stops_with(lambda: _stopped_on_job(target, job_id)), connect() as client:  # novm
         kind, job = _fetch_job(client, target, job_id)
     return _job_view(kind, job, target)
 

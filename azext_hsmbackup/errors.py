@@ -6,6 +6,7 @@ error, 8 still running when --timeout ran out, 10 cancelled at the prompt (nothi
 143 stopped by SIGTERM (a job already started keeps running; the error line names it).
 """
 
+import json
 import re
 from urllib.parse import urlsplit
 
@@ -173,7 +174,8 @@ def from_sdk_error(ex, hsm_url, operation, secrets=(), container_uri=None):
     status = getattr(ex, "status_code", None)
     if status == 200 and ex.response is not None:  # a job that ended Failed/Canceled is a 200 poll
         try:
-            return job_failed(ex.response.json(), operation, secrets, hsm_url, container_uri)
+            # text(), not json(): the SDK builds of az before 2.77 hand over azure-core's older response type
+            return job_failed(json.loads(ex.response.text()), operation, secrets, hsm_url, container_uri)
         except ValueError:
             pass
     words = service_words(ex, secrets)

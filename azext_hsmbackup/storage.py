@@ -58,30 +58,41 @@ def _cli_credential(cli_ctx):
     return credential
 
 
+def blob_sdk():
+    """The host's blob SDK: azure-storage-blob, or the copy of it (12.16) inside azure-multiapi-storage.
+
+    An extension cannot bring its own SDK (az puts the host's packages first on sys.path), and az releases before
+    2.82 ship the blob client only inside azure-multiapi-storage.
+    """
+    try:
+        from azure.storage import blob
+    except ImportError:
+        from azure.multiapi.storagev2.blob import v2022_11_02 as blob
+    return blob
+
+
 def container_client(cli_ctx, container_uri, sas_token=None):
     """A ContainerClient that authenticates with the SAS token, or else as the signed-in identity (OAuth)."""
-    from azure.storage.blob import ContainerClient
-
+    container = blob_sdk().ContainerClient
     if sas_token:
-        return ContainerClient.from_container_url(f"{container_uri}?{sas_token}")
-    return ContainerClient.from_container_url(container_uri, credential=_cli_credential(cli_ctx))
+        return container.from_container_url(f"{container_uri}?{sas_token}")
+    return container.from_container_url(container_uri, credential=_cli_credential(cli_ctx))
 
 
 def mint_user_delegation_sas(cli_ctx, container_uri, permissions, lifetime):
     """A user-delegation SAS for this one container, with only `permissions`, signed by the signed-in identity."""
-    from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
-
+    blob = blob_sdk()
     account_url, account, container = split_container_uri(container_uri)
     start = datetime.now(timezone.utc) - timedelta(minutes=5)  # clock skew between here and storage
     expiry = datetime.now(timezone.utc) + lifetime
-    service = BlobServiceClient(account_url, credential=_cli_credential(cli_ctx))
+    service = blob.BlobServiceClient(account_url, credential=_cli_credential(cli_ctx))
     with service:
         key = service.get_user_delegation_key(start, expiry)
-    return generate_container_sas(
+    return blob.generate_container_sas(
         account,
         container,
         user_delegation_key=key,
-        permission=ContainerSasPermissions.from_string(permissions),
+        permission=blob.ContainerSasPermissions.from_string(permissions),
         start=start,
         expiry=expiry,
         protocol="https",
@@ -191,8 +202,9 @@ def inspect_all(client, backups):
         return inspect_folder(client, backup["folderName"], parse_folder_name(backup["folderName"])[1])
 
     with ThreadPoolExecutor(8) as pool:
-        for backup, state in zip(backups, pool.map(inspect, backups), strict=True):
-            backup.update(state)
+        states = list(pool.map(inspect, backups))  # map keeps the order and yields one state per backup
+    for backup, state in zip(backups, states):
+        backup.update(state)
     return backups
 
 

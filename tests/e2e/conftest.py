@@ -32,6 +32,11 @@ def hsm(stack, request):
     return name
 
 
+# The body-less read the extension sends before every job start so that the SDK caches the HSM's challenge
+# (azext_hsmbackup._client_factory.cache_the_challenge): the status of a job that cannot exist.
+WARM_UP_PATH = f"/backup/{'0' * 32}/pending"
+
+
 def requests_to(stack, hsm_name=None):
     """What the emulator received (admin calls excluded), optionally for one HSM."""
     log = stack.emulator("GET", "requests")
@@ -71,3 +76,11 @@ def create_with_identity(stack, hsm, *extra, container_uri=None, **kwargs):
         *extra,
         **kwargs,
     )
+
+
+def pytest_collection_modifyitems(items):
+    """The tests of one az release of the version matrix run on one worker, which installs the extension once."""
+    for item in items:
+        version = getattr(getattr(item, "callspec", None), "params", {}).get("host")
+        if version:
+            item.add_marker(pytest.mark.xdist_group(f"az{version}"))

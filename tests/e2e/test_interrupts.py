@@ -2,7 +2,8 @@
 --only-show-errors and names the job (or says one may have started), and never a second job.
 
 The moments are pinned with the emulator's fault rules (`delay_s` holds a request in flight) and its request log;
-the proxy's log tells when the HSM's connection is open, i.e. when the SDK's bodiless challenge probe is on its way.
+the proxy's log tells when the HSM's connection is open, i.e. when the body-less warm-up read that gets the HSM's
+challenge (tests/e2e/conftest.py WARM_UP_PATH) is on its way.
 """
 
 import re
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import az_json, create_with_identity, requests_to
+from tests.e2e.conftest import WARM_UP_PATH, az_json, create_with_identity, requests_to
 from tests.stack.launcher import AZ
 
 START = {"create": ("POST", "^/backup$"), "restore": ("PUT", "^/restore$")}
@@ -61,13 +62,15 @@ def command(stack, hsm, operation, folder_url=None):
 def arrange(stack, hsm, operation, moment):
     """Set the emulator up so that `moment` lasts long enough to be hit; return a function that waits for it."""
     method, path = START[operation]
-    if moment == "before":  # the SDK's bodiless, token-less challenge probe is held: the start request is not sent
-        fault(stack, match={"method": method, "path": path, "authorized": False}, delay_s=HOLD_S, action="pass")
+    warm_up = f"^{WARM_UP_PATH}$"
+    if moment == "before":  # the token-less warm-up read is held: the start request is not sent
+        fault(stack, match={"method": "GET", "path": warm_up, "authorized": False}, delay_s=HOLD_S, action="pass")
         tunnels = len(tunnels_to(stack, hsm))
         return lambda: len(tunnels_to(stack, hsm)) > tunnels
     if moment == "in flight":  # the authorized start request is held: the HSM has it but has not answered
         fault(stack, match={"method": method, "path": path, "authorized": True}, delay_s=HOLD_S, action="pass")
-        return lambda: start_requests(stack, hsm, operation, authorized=False)
+        # the warm-up's answer with a token is in the log: the start goes out next
+        return lambda: [r for r in requests_to(stack, hsm) if r["path"] == WARM_UP_PATH and r["auth_present"]]
     stack.emulator("PUT", "config", {"job_duration_s": 20})
     if moment == "after the 202":  # the first status poll is held: the job runs, nothing polled yet
         fault(stack, match={"method": "GET", "path": POLL[operation]}, delay_s=HOLD_S, action="pass")

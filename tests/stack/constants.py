@@ -27,6 +27,7 @@ MHSM_RESOURCE = "https://managedhsm." + DOMAIN  # what the HSM's 401 challenge n
 STORAGE_ENDPOINT_SUFFIX = DOMAIN  # cloud suffixes.storageEndpoint -> <acct>.blob.hsmbackup.test
 STORAGE_RESOURCE = "https://storage.azure.com"  # audience Azurite's OAuth accepts
 ARM_RESOURCE = "https://management.core.windows.net/"
+GRAPH_RESOURCE = "https://graph.windows.net/"  # the AAD Graph audience az < 2.70 insists on; never asked for
 
 # Azurite's well-known development account (public, documented by Microsoft; not a secret).
 STORAGE_ACCOUNT = "devstoreaccount1"

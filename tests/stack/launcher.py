@@ -188,16 +188,17 @@ class Stack:
         values.update(extra)
         return clean_env(**values)
 
-    def az(self, *args, config_dir=None, env=None, check=False, input=None, timeout=120):
-        """Run the real `az` from the project venv, as a user would, and return the CompletedProcess."""
+    def az(self, *args, config_dir=None, env=None, check=False, input=None, timeout=120, az=AZ, cwd=None):
+        """Run the real `az` (the project venv's, or another release's), as a user would; the CompletedProcess."""
         result = subprocess.run(
-            [str(AZ), *map(str, args)],
+            [str(az), *map(str, args)],
             env=env or self.env(config_dir),
             capture_output=True,
             text=True,
             input=input,
             timeout=timeout,
             stdin=None if input is not None else subprocess.DEVNULL,
+            cwd=cwd,
         )
         if check and result.returncode != 0:
             raise RuntimeError(f"az {' '.join(map(str, args))} failed ({result.returncode}):\n{result.stderr}")
@@ -213,6 +214,8 @@ class Stack:
                 "activeDirectoryResourceId": C.ARM_RESOURCE,
                 "resourceManager": signin + "/",
                 "management": C.ARM_RESOURCE,
+                # Only a resource id (no request goes there); az releases before 2.70 refuse a cloud without it.
+                "activeDirectoryGraphResourceId": C.GRAPH_RESOURCE,
             },
             "suffixes": {
                 "mhsmDns": C.MHSM_DNS_SUFFIX,
@@ -221,23 +224,20 @@ class Stack:
             },
         }
 
-    def register_cloud(self, config_dir):
+    def register_cloud(self, config_dir, az=AZ, env=None):
         cloud_file = self.dir / "cloud.json"
         cloud_file.write_text(json.dumps(self.cloud_config()))
-        self.az(
-            "cloud",
-            "register",
-            "-n",
-            C.CLOUD_NAME,
-            "--cloud-config",
-            f"@{cloud_file}",
-            "--skip-endpoint-discovery",
-            config_dir=config_dir,
-            check=True,
-        )
-        self.az("cloud", "set", "-n", C.CLOUD_NAME, config_dir=config_dir, check=True)
+        register = ("cloud", "register", "-n", C.CLOUD_NAME, "--cloud-config", f"@{cloud_file}")
+        # Newer releases would ask the ARM stand-in for the cloud's endpoints without the flag; older ones have no
+        # such flag and ask nobody when the config names every endpoint.
+        result = self.az(*register, "--skip-endpoint-discovery", config_dir=config_dir, az=az, env=env)
+        if result.returncode and "unrecognized arguments: --skip-endpoint-discovery" in result.stderr:
+            result = self.az(*register, config_dir=config_dir, az=az, env=env)
+        if result.returncode:
+            raise RuntimeError(f"az cloud register failed ({result.returncode}):\n{result.stderr}")
+        self.az("cloud", "set", "-n", C.CLOUD_NAME, config_dir=config_dir, check=True, az=az, env=env)
 
-    def login(self, config_dir):
+    def login(self, config_dir, az=AZ, env=None):
         self.az(
             "login",
             "--service-principal",
@@ -249,15 +249,17 @@ class Stack:
             C.TENANT_ID,
             config_dir=config_dir,
             check=True,
+            az=az,
+            env=env,
         )
 
-    def fresh_config_dir(self, name, login=True):
+    def fresh_config_dir(self, name, login=True, az=AZ):
         """A new, isolated AZURE_CONFIG_DIR with the local cloud registered (and signed in unless told not to)."""
         config_dir = self.dir / "configs" / name
         config_dir.mkdir(parents=True, exist_ok=True)
-        self.register_cloud(config_dir)
+        self.register_cloud(config_dir, az=az)
         if login:
-            self.login(config_dir)
+            self.login(config_dir, az=az)
         return config_dir
 
     # ---- storage ----------------------------------------------------------------------------------------

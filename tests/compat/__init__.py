@@ -1,0 +1,1 @@
+"""The az releases the extension supports, installed side by side under .venv-az/ and tested against the stack."""

@@ -1,0 +1,271 @@
+"""The extension on every az release it supports (tests/compat/hosts.py: 2.55.0 to 2.91.0), as users install it.
+
+Each release runs from its own `.venv-az/<version>/` (made by `make test` or `make test-compat`), signs in to the
+local stack with the service principal, adds the wheel with `az extension add --source`, and runs the commands users
+script. Every az these tests start has a network guard (tests/compat/netguard): a connection to, or a name lookup
+of, anything off this machine fails the test.
+"""
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.compat.hosts import MATRIX, host_dir
+from tests.e2e.conftest import az_json, job_starts, requests_to
+from tests.stack.launcher import AZ, ROOT
+
+NETGUARD = ROOT / "tests" / "compat" / "netguard"
+# The release that first ships azure-keyvault-administration with the pre-checks (4.8.0b1).
+PRE_CHECKS_FROM = (2, 88, 0)
+
+
+def release(version):
+    return tuple(int(p) for p in version.split("."))
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory):
+    dist = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", dist, ROOT],
+        check=True,
+        cwd=dist,
+        capture_output=True,
+    )
+    (built,) = dist.glob("hsmbackup-*.whl")
+    return built
+
+
+class Host:
+    """One az release, signed in to the stack, with the extension added from the wheel."""
+
+    def __init__(self, stack, version, work):
+        self.stack, self.version, self.work = stack, version, work
+        self.az_path = host_dir(version) / "bin" / "az"
+        self.net_log = work / "off-machine.jsonl"
+        (work / "no-system-extensions").mkdir()
+        self.env = stack.env(
+            work / "config",
+            AZURE_EXTENSION_DIR=work / "extensions",
+            AZURE_EXTENSION_SYS_DIR=work / "no-system-extensions",
+            PYTHONPATH=NETGUARD,
+            HSMBACKUP_NET_LOG=self.net_log,
+            HTTP_PROXY=stack.state["proxy_url"],  # plain http too (the instance-metadata address) meets the proxy
+            PIP_DISABLE_PIP_VERSION_CHECK="1",
+            PIP_NO_INDEX="1",
+        )
+
+    def az(self, *args, **kwargs):
+        # Not run from the checkout: az before 2.7x starts as `python -m azure.cli`, which puts the current folder
+        # first on sys.path, and the checkout's azext_hsmbackup would shadow the wheel's.
+        return self.stack.az(*args, env=self.env, az=self.az_path, cwd=self.work, **kwargs)
+
+    def off_machine(self):
+        lines = self.net_log.read_text().splitlines() if self.net_log.exists() else []
+        return [json.loads(line) for line in lines]
+
+
+@pytest.fixture(scope="module", params=MATRIX, ids=lambda v: f"az{v}")
+def host(request, stack, wheel, tmp_path_factory):
+    version = request.param
+    assert (host_dir(version) / "bin" / "az").exists(), f"az {version} is not installed: run make test-compat"
+    made = Host(stack, version, tmp_path_factory.mktemp(f"az{version}"))
+    stack.register_cloud(made.work / "config", az=made.az_path, env=made.env)
+    stack.login(made.work / "config", az=made.az_path, env=made.env)
+    made.added = made.az("extension", "add", "--source", wheel, "-y")
+    # The first command after an add loads every command module; the slim host lacks the SDKs of some (tests/compat).
+    made.az("hsm-backup", "--help")
+    return made
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_the_machine(request):
+    """After each test of this file: no az of the matrix reached for anything but this machine."""
+    yield
+    if "host" in request.fixturenames:
+        made = request.getfixturevalue("host")
+        assert made.off_machine() == [], f"az {made.version} tried to leave the machine"
+
+
+def create(host, hsm, *auth, extra=()):
+    return host.az(
+        "hsm-backup", "create", "--hsm-name", hsm, "--storage-container-uri", host.stack.container_uri(), *auth, *extra
+    )
+
+
+def sas(stack, permissions):
+    return ("--sas-token", stack.mint_sas(permissions=permissions))
+
+
+def keys_of(stack, hsm):
+    return {k["name"]: k for k in stack.emulator("GET", f"hsms/{hsm}/keys")["keys"]}
+
+
+# ---- install --------------------------------------------------------------------------------------------------
+
+
+def test_the_wheel_adds_without_a_compatibility_warning(host):
+    assert host.added.returncode == 0, host.added.stderr
+    warnings = [line for line in host.added.stderr.splitlines() if line.strip()]
+    assert warnings == ["WARNING: The installed extension 'hsmbackup' is in preview."], warnings
+    listed = az_json(host.az("extension", "list"))
+    assert [(e["name"], e["version"], e["extensionType"]) for e in listed] == [("hsmbackup", "0.1.0", "whl")]
+    installed = sorted(p.name for p in (host.work / "extensions" / "hsmbackup").iterdir())
+    assert [n for n in installed if not n.endswith((".dist-info", ".whl"))] == ["azext_hsmbackup"]
+
+
+# ---- create, wait, restore, list, prune ---------------------------------------------------------------------------
+
+
+def test_create_with_a_sas_and_with_the_hsms_identity(host, hsm):
+    stack = host.stack
+    with_sas = az_json(create(host, hsm, *sas(stack, "crdw")))
+    with_identity = az_json(create(host, hsm, "--mi"))
+    for out in (with_sas, with_identity):
+        assert out["status"] == "Succeeded" and out["folderName"].startswith(f"mhsm-{hsm}-")
+        assert sorted(out) == [
+            "endTime", "folderName", "folderUrl", "hsmUrl", "jobId", "startTime", "status", "storageContainerUri",
+        ]  # fmt: skip
+        assert stack.list_blobs(prefix=out["folderName"] + "/")
+    bodies = [r["body"] for r in job_starts(stack, hsm)]
+    assert bodies[0]["token"] == "***" and bodies[1]["useManagedIdentity"] is True
+    assert [r["query"].get("api-version") for r in job_starts(stack, hsm)] == ["2025-07-01"] * 2
+
+
+def test_no_wait_then_wait(host, hsm):
+    started = host.az(
+        "hsm-backup",
+        "create",
+        "--hsm-name",
+        hsm,
+        "--storage-container-uri",
+        host.stack.container_uri(),
+        "--mi",
+        "--no-wait",
+    )
+    job = az_json(started)
+    assert job["status"] == "InProgress" and f"--job-id {job['jobId']}" in started.stderr
+    waited = az_json(host.az("hsm-backup", "wait", "--hsm-name", hsm, "--job-id", job["jobId"]))
+    assert waited["status"] == "Succeeded" and waited["operation"] == "backup" and waited["jobId"] == job["jobId"]
+
+
+def test_full_restore_and_one_key(host, hsm):
+    stack = host.stack
+    before = keys_of(stack, hsm)
+    first, second = sorted(before)[:2]
+    folder = az_json(create(host, hsm, "--mi"))["folderUrl"]
+    for name in before:
+        stack.emulator("DELETE", f"hsms/{hsm}/keys/{name}")
+    full = host.az("hsm-backup", "restore", "--hsm-name", hsm, "--folder-url", folder, *sas(stack, "rl"), "--yes")
+    assert az_json(full)["status"] == "Succeeded"
+    assert keys_of(stack, hsm) == before
+    stack.emulator("DELETE", f"hsms/{hsm}/keys/{first}")
+    stack.emulator("DELETE", f"hsms/{hsm}/keys/{second}")
+    one = host.az(
+        "hsm-backup", "restore", "--hsm-name", hsm, "--folder-url", folder, "--key-name", second, "--mi", "--yes"
+    )
+    assert az_json(one)["status"] == "Succeeded"
+    after = keys_of(stack, hsm)
+    assert after[second] == before[second] and first not in after
+    puts = [(r["path"], r["status"]) for r in job_starts(stack, hsm) if r["method"] == "PUT"]
+    assert puts == [("/restore", 202), (f"/keys/{second}/restore", 202)]
+
+
+def test_list_and_prune_what_if(host, hsm):
+    stack = host.stack
+    container = f"compat{hsm}"
+    stack.create_container(container)
+    uri = stack.container_uri(container)
+    made = [az_json(create_in(host, hsm, uri))["folderName"] for _ in range(3)]
+    listed = az_json(host.az("hsm-backup", "list", "--storage-container-uri", uri, "--hsm-name", hsm))
+    assert [b["folderName"] for b in listed] == made[::-1]
+    table = host.az("hsm-backup", "list", "--storage-container-uri", uri, "-o", "table")
+    assert table.stdout.splitlines()[0].split() == ["FolderName", "HsmName", "BackupTime"]
+    preview = az_json(host.az("hsm-backup", "prune", "--storage-container-uri", uri, "--keep", "1", "--what-if"))
+    assert sorted(f["folderName"] for f in preview["wouldDelete"]) == sorted(made[:2])
+    assert len(az_json(host.az("hsm-backup", "list", "--storage-container-uri", uri))) == 3  # nothing deleted
+
+
+def create_in(host, hsm, uri):
+    return host.az("hsm-backup", "create", "--hsm-name", hsm, "--storage-container-uri", uri, "--mi")
+
+
+# ---- no second job after a 401 in mid-poll --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("operation", ["backup", "restore"])
+def test_a_401_in_mid_poll_starts_exactly_one_job(host, hsm, operation):
+    """On the builds with the replay bug (az 2.77-2.88), a 401 on a status poll re-sent the job start; the HSM
+    answered 409 while the first job ran on. The mixed-case host also misses a case-sensitive challenge cache."""
+    stack = host.stack
+    folder = az_json(create(host, hsm, "--mi"))["folderUrl"] if operation == "restore" else None
+    since = len(requests_to(stack, hsm))
+    stack.emulator("PUT", "config", {"job_duration_s": 2})
+    stack.emulator(
+        "POST",
+        "faults",
+        {
+            "rules": [
+                {"match": {"method": "GET", "path": "/pending$", "authorized": True}, "nth": 2, "action": "challenge"}
+            ]
+        },
+    )
+    hsm_id = f"https://{hsm.upper()}{stack.hsm_url(hsm).split(hsm, 1)[1]}"
+    if operation == "backup":
+        result = host.az(
+            "hsm-backup", "create", "--id", hsm_id, "--storage-container-uri", stack.container_uri(), "--mi"
+        )
+    else:
+        result = host.az("hsm-backup", "restore", "--id", hsm_id, "--folder-url", folder, "--mi", "--yes")
+    assert az_json(result)["status"] == "Succeeded" and "409" not in result.stderr
+    log = requests_to(stack, hsm)[since:]
+    challenged = [r for r in log if (r["fault"] or {}).get("action") == "challenge"]
+    assert len(challenged) == 1 and challenged[0]["status"] == 401 and challenged[0]["path"].endswith("/pending")
+    started = [(r["method"], r["status"]) for r in job_starts(stack, hsm, since)]
+    assert started == [("POST" if operation == "backup" else "PUT", 202)], started
+    assert log[-1]["method"] == "GET" and log[-1]["status"] == 200
+
+
+# ---- what an older SDK cannot do, and errors --------------------------------------------------------------------
+
+
+def test_check_says_which_az_has_it_or_runs(host, hsm):
+    result = host.az(
+        "hsm-backup",
+        "check",
+        "backup",
+        "--hsm-name",
+        hsm,
+        "--storage-container-uri",
+        host.stack.container_uri(),
+        "--mi",
+    )
+    if release(host.version) >= PRE_CHECKS_FROM:
+        assert az_json(result)["status"] == "Succeeded"
+        return
+    assert result.returncode == 2, result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if line.strip()]
+    assert line.startswith("ERROR: az hsm-backup check needs az 2.88.0 or later") and "az upgrade" in line
+    assert requests_to(host.stack, hsm) == []
+
+
+def test_errors_read_as_on_the_newest_az(host, hsm, stack):
+    """The same mistakes give the same line and exit code as on the project's own az (2.91)."""
+    cases = [
+        ("hsm-backup", "create", "--hsm-name", "-bad-", "--storage-container-uri", stack.container_uri(), "--mi"),
+        ("hsm-backup", "create", "--hsm-name", hsm, "--storage-container-uri", stack.container_uri("missing"), "--mi"),
+        ("hsm-backup", "show", "--hsm-name", hsm, "--job-id", "0" * 32),
+    ]
+    for args in cases:
+        here, newest = host.az(*args), stack.az(*args, az=AZ)
+        assert (here.returncode, error_lines(here)) == (newest.returncode, error_lines(newest)), args
+        assert here.returncode in (2, 3, 4) and len(error_lines(here)) == 1
+
+
+def error_lines(result):
+    """The ERROR lines, with the one thing that differs between two runs (the job id) taken out."""
+    lines = [line for line in result.stderr.splitlines() if line.startswith("ERROR")]
+    return [re.sub(r"\b[0-9a-f]{32}\b", "JOB", line) for line in lines]
