@@ -1,4 +1,4 @@
-"""The sign-in stand-in and the CONNECT proxy, proven with the real `az` (HSMBACKUP_AZ, default below).
+"""The sign-in stand-in and the CONNECT proxy, proven with the real `az` of the checkout (.venv).
 
 Each `az` runs in a subprocess with its own AZURE_CONFIG_DIR, our CA bundle, instance discovery off, and only the
 proxy variables this file sets (HTTPS_PROXY -> our proxy, NO_PROXY=127.0.0.1,localhost).
