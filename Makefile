@@ -52,8 +52,12 @@ lint: setup
 PYTEST_WORKERS ?= 4
 
 # loadgroup: the tests of one az release of the version matrix stay on one worker (tests/e2e/conftest.py).
+# --basetemp in the checkout: pytest prunes old temporary folders of the same user, and a second checkout's run would
+# otherwise delete this run's stacks and config dirs from under it.
+PYTEST_RUN = $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup --basetemp=$(CURDIR)/.pytest-tmp
+
 test: setup lint compat-hosts
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(PYTEST_RUN) $(PYTEST_ARGS)
 
 # The az releases of the version matrix (README "Supported az versions"), each in .venv-az/<version>/ with the pins
 # its own metadata names; an install is kept until those pins change (a few seconds when nothing changed).
@@ -62,7 +66,7 @@ compat-hosts: $(VENV)/.dev
 
 # The version matrix alone.
 test-compat: setup compat-hosts
-	$(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup tests/e2e/test_compat_matrix.py $(PYTEST_ARGS)
+	$(PYTEST_RUN) tests/e2e/test_compat_matrix.py $(PYTEST_ARGS)
 
 wheel: $(VENV)/.dev
 	rm -rf dist build
@@ -77,7 +81,7 @@ stack-down:
 	$(PY) -m tests.stack down
 
 clean:
-	rm -rf $(VENV) .venv-az $(NODE_DIR)/node_modules dist build .stack *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-az $(NODE_DIR)/node_modules dist build .stack *.egg-info .pytest_cache .pytest-tmp .ruff_cache
 
 bench: setup
 	$(PY) -m tests.bench

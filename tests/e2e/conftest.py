@@ -1,6 +1,9 @@
 """The local stack as a pytest session fixture: started once, stopped by PID whatever happens."""
 
 import json
+import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -84,3 +87,30 @@ def pytest_collection_modifyitems(items):
         version = getattr(getattr(item, "callspec", None), "params", {}).get("host")
         if version:
             item.add_marker(pytest.mark.xdist_group(f"az{version}"))
+
+
+# What setup.py reads: the package, and the users' page and history for the long description.
+WHEEL_SOURCES = ("setup.py", "setup.cfg", "HISTORY.rst", "docs/extension.md", "azext_hsmbackup")
+
+
+def build_wheel(work_dir):
+    """The extension's wheel, built from a copy of its sources in work_dir: a build in the checkout itself writes
+    build/ and *.egg-info there, and two workers building at once would trip over each other's files."""
+    from tests.stack.launcher import ROOT
+
+    source = work_dir / "source"
+    for name in WHEEL_SOURCES:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
+    dist = work_dir / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", dist, source],
+        check=True,
+        cwd=work_dir,
+        capture_output=True,
+    )
+    (wheel,) = dist.glob("hsmbackup-*.whl")
+    return wheel

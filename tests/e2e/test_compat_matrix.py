@@ -8,13 +8,11 @@ of, anything off this machine fails the test.
 
 import json
 import re
-import subprocess
-import sys
 
 import pytest
 
 from tests.compat.hosts import MATRIX, host_dir
-from tests.e2e.conftest import az_json, job_starts, requests_to
+from tests.e2e.conftest import az_json, build_wheel, job_starts, requests_to
 from tests.stack.launcher import AZ, ROOT
 
 NETGUARD = ROOT / "tests" / "compat" / "netguard"
@@ -28,15 +26,7 @@ def release(version):
 
 @pytest.fixture(scope="session")
 def wheel(tmp_path_factory):
-    dist = tmp_path_factory.mktemp("dist")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", dist, ROOT],
-        check=True,
-        cwd=dist,
-        capture_output=True,
-    )
-    (built,) = dist.glob("hsmbackup-*.whl")
-    return built
+    return build_wheel(tmp_path_factory.mktemp("wheel"))
 
 
 class Host:

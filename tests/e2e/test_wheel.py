@@ -1,22 +1,12 @@
 """The extension as users install it: a wheel, added with `az extension add`, runs a backup."""
 
-import subprocess
-import sys
 import zipfile
 
-from tests.e2e.conftest import az_json
-from tests.stack.launcher import ROOT
+from tests.e2e.conftest import az_json, build_wheel
 
 
 def test_wheel_installs_alone_and_runs_a_backup(stack, hsm, tmp_path):
-    dist = tmp_path / "dist"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", dist, ROOT],
-        check=True,
-        cwd=tmp_path,
-        capture_output=True,
-    )
-    (wheel,) = dist.glob("hsmbackup-*.whl")
+    wheel = build_wheel(tmp_path)
     names = zipfile.ZipFile(wheel).namelist()
     assert "azext_hsmbackup/azext_metadata.json" in names
     assert not [n for n in names if n.startswith("tests/")], "tests must stay out of the wheel"

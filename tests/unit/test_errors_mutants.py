@@ -2,6 +2,7 @@
 error class each answer maps to, that the line names where it happened and keeps the service's words, stays one
 line, and never shows a secret in any spelling. Wording beyond that is left free on purpose."""
 
+import json
 from urllib.parse import unquote
 
 import pytest
@@ -39,7 +40,7 @@ class Response:
         return self.body
 
     def text(self):
-        return ""
+        return "" if self.body is None else json.dumps(self.body)
 
 
 def http_error(status, message="The service said no.", cls=HttpResponseError, body=None, error_code=None):
