@@ -58,7 +58,8 @@ class Host:
         return [json.loads(line) for line in lines]
 
 
-@pytest.fixture(scope="module", params=MATRIX, ids=lambda v: f"az{v}")
+# Session scope: a worker runs other files between the tests of one release, which would tear a module fixture down.
+@pytest.fixture(scope="session", params=MATRIX, ids=lambda v: f"az{v}")
 def host(request, stack, wheel, tmp_path_factory):
     version = request.param
     assert (host_dir(version) / "bin" / "az").exists(), f"az {version} is not installed: run make test-compat"
