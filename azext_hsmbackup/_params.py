@@ -1,4 +1,9 @@
-"""Flags of `az hsm-backup`: the Backup-AzKeyVault names, plus the `az keyvault backup start` names as aliases."""
+"""Flags of `az hsm-backup`: the Backup-AzKeyVault names, plus the `az keyvault backup start` names as aliases.
+
+The flags that say which HSM, container, folder and storage authentication (the parameter sets) are `c.extra`, as in
+az's own keyvault module: only the command validators read them, resolve them into one `target` and remove them
+from the namespace, so the command functions take `target` and the few flags that change what they do.
+"""
 
 from azext_hsmbackup._constants import (
     BACKUP_SAS_PERMISSIONS,
@@ -44,7 +49,7 @@ def load_arguments(loader, _):
         scope = f"hsm-backup {command}"
         _storage_arguments(loader, scope)
         with loader.argument_context(scope, arg_group="Storage Authentication") as c:
-            c.argument(
+            c.extra(
                 "sas_token",
                 options_list=["--sas-token", "--storage-container-SAS-token", "-t"],
                 nargs="?",
@@ -107,7 +112,7 @@ def load_arguments(loader, _):
             help="Also count each backup's blobs and bytes (one more listing per backup).",
         )
     with loader.argument_context("hsm-backup delete") as c:
-        c.argument(
+        c.extra(
             "backup_folder",
             options_list=["--backup-folder"],
             help="The folderName that create printed (mhsm-<hsm name>-<yyyyMMddHHmmssff>).",
@@ -137,14 +142,14 @@ def _sas_help(permissions, minted_default=False):
 
 def _hsm_arguments(loader, scope):
     with loader.argument_context(scope, arg_group="HSM Id") as c:
-        c.argument("hsm_name", options_list=["--hsm-name"], help="Name of the Managed HSM.")
-        c.argument(
+        c.extra("hsm_name", options_list=["--hsm-name"], help="Name of the Managed HSM.")
+        c.extra(
             "hsm_object",
             options_list=["--hsm-object"],
             help="The HSM as printed by `az keyvault show --hsm-name NAME`, or by PowerShell's "
             "`Get-AzKeyVaultManagedHsm | ConvertTo-Json` (JSON inline or @file.json); its hsmUri is used.",
         )
-        c.argument(
+        c.extra(
             "hsm_id",
             options_list=["--id"],
             help="URL of the HSM, e.g. https://myhsm.managedhsm.azure.net (private endpoints, other clouds), "
@@ -154,13 +159,13 @@ def _hsm_arguments(loader, scope):
 
 def _storage_arguments(loader, scope):
     with loader.argument_context(scope, arg_group="Storage Id") as c:
-        c.argument("storage_account_name", options_list=["--storage-account-name"], help="Name of the storage account.")
-        c.argument(
+        c.extra("storage_account_name", options_list=["--storage-account-name"], help="Name of the storage account.")
+        c.extra(
             "storage_container_name",
             options_list=["--storage-container-name", "--blob-container-name"],
             help="Name of the blob container in --storage-account-name. The container must exist.",
         )
-        c.argument(
+        c.extra(
             "storage_container_uri",
             options_list=["--storage-container-uri", "--storage-resource-uri"],
             help="URL of the blob container, e.g. https://myaccount.blob.core.windows.net/backups. "
@@ -170,14 +175,14 @@ def _storage_arguments(loader, scope):
 
 def _hsm_storage_auth_arguments(loader, scope, permissions):
     with loader.argument_context(scope, arg_group="Storage Authentication") as c:
-        c.argument(
+        c.extra(
             "sas_token",
             options_list=["--sas-token", "--storage-container-SAS-token", "-t"],
             nargs="?",
             const=PROMPT_FOR_SAS,
             help=_sas_help(permissions),
         )
-        c.argument(
+        c.extra(
             "use_managed_identity",
             # az's three-state flag, without argparse choices: the validator refuses other values in one line.
             nargs="?",
@@ -188,7 +193,7 @@ def _hsm_storage_auth_arguments(loader, scope, permissions):
             "Accepts the `--use-managed-identity true` form of `az keyvault backup start`. "
             "Allowed values: true, false.",
         )
-        c.argument(
+        c.extra(
             "mint_sas",
             options_list=["--mint-sas"],
             action="store_true",
@@ -200,12 +205,12 @@ def _hsm_storage_auth_arguments(loader, scope, permissions):
 
 def _folder_arguments(loader, scope):
     with loader.argument_context(scope, arg_group="Backup Folder") as c:
-        c.argument(
+        c.extra(
             "folder_url",
             options_list=["--folder-url"],
             help="The folderUrl that create printed; names the container too.",
         )
-        c.argument(
+        c.extra(
             "backup_folder",
             options_list=["--backup-folder"],
             help="The folderName that create printed (e.g. mhsm-myhsm-2026112812000000), with the Storage Id flags.",

@@ -743,8 +743,12 @@ def _suffixes(cmd):
     }
 
 
-def _validator(resolve, *arg_names, **fixed):
-    """A command-level validator: resolve the parameter set before any network call; bad input exits 2."""
+def _validator(resolve, *arg_names, reads=(), **fixed):
+    """A command-level validator: resolve the parameter set before any network call; bad input exits 2.
+
+    `arg_names` are the parameter-set flags (registered with c.extra): resolved into namespace.target, then removed
+    from the namespace, since the command function does not take them. `reads` are passed to `resolve` and stay.
+    """
 
     def validate(cmd, namespace):
         from azure.cli.core.azclierror import AzCLIError
@@ -756,11 +760,14 @@ def _validator(resolve, *arg_names, **fixed):
             check_options(namespace)
             if hasattr(namespace, "sas_token"):
                 namespace.sas_token = read_sas_token(namespace.sas_token)
-            target, warnings = resolve(**_pick(namespace, *arg_names), **_suffixes(cmd), **fixed)
+            target, warnings = resolve(**_pick(namespace, *arg_names, *reads), **_suffixes(cmd), **fixed)
         except AzCLIError as error:
             raise ExitWith(error, EXIT_BAD_INPUT) from None
         for warning in warnings:
             get_logger(__name__).warning(warning)
+        for name in arg_names:
+            if hasattr(namespace, name):
+                delattr(namespace, name)
         namespace.target = target
 
     return validate
@@ -785,7 +792,7 @@ def resolve_job(*, hsm_name=None, hsm_object=None, hsm_id=None, job_id=None, mhs
     return Target(hsm_url, hsm_name_from_url(hsm_url), None, None), []
 
 
-validate_job = _validator(resolve_job, *HSM_ARGS, "job_id")
+validate_job = _validator(resolve_job, *HSM_ARGS, reads=("job_id",))
 
 
 # ---- Destructive commands: retention rules, key names, the HSM filter ------------------------------------------

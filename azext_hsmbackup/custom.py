@@ -242,17 +242,8 @@ def _run_job(cmd, target, operation, start, skip_wait, polling_interval, api_ver
 # ---- create -----------------------------------------------------------------------------------------------------
 
 
-def create_backup(  # pylint: disable=unused-argument,too-many-arguments,too-many-locals
+def create_backup(  # pylint: disable=too-many-arguments
     cmd,
-    hsm_name=None,
-    hsm_object=None,
-    hsm_id=None,
-    storage_account_name=None,
-    storage_container_name=None,
-    storage_container_uri=None,
-    sas_token=None,
-    use_managed_identity=None,
-    mint_sas=None,
     what_if=False,
     confirm=False,
     skip_wait=False,
@@ -297,19 +288,8 @@ def create_backup(  # pylint: disable=unused-argument,too-many-arguments,too-man
 # ---- restore ----------------------------------------------------------------------------------------------------
 
 
-def restore_backup(  # pylint: disable=unused-argument,too-many-arguments,too-many-locals
+def restore_backup(  # pylint: disable=too-many-arguments
     cmd,
-    hsm_name=None,
-    hsm_object=None,
-    hsm_id=None,
-    folder_url=None,
-    backup_folder=None,
-    storage_account_name=None,
-    storage_container_name=None,
-    storage_container_uri=None,
-    sas_token=None,
-    use_managed_identity=None,
-    mint_sas=None,
     key_name=None,
     what_if=False,
     yes=False,
@@ -402,17 +382,8 @@ def _check_sdk_has(method):
         )
 
 
-def check_backup(  # pylint: disable=unused-argument,too-many-arguments
+def check_backup(
     cmd,
-    hsm_name=None,
-    hsm_object=None,
-    hsm_id=None,
-    storage_account_name=None,
-    storage_container_name=None,
-    storage_container_uri=None,
-    sas_token=None,
-    use_managed_identity=None,
-    mint_sas=None,
     api_version=None,
     polling_interval=None,
     target=None,
@@ -436,19 +407,8 @@ def check_backup(  # pylint: disable=unused-argument,too-many-arguments
     return {"check": "backup", **out}
 
 
-def check_restore(  # pylint: disable=unused-argument,too-many-arguments,too-many-locals
+def check_restore(  # pylint: disable=too-many-arguments
     cmd,
-    hsm_name=None,
-    hsm_object=None,
-    hsm_id=None,
-    folder_url=None,
-    backup_folder=None,
-    storage_account_name=None,
-    storage_container_name=None,
-    storage_container_uri=None,
-    sas_token=None,
-    use_managed_identity=None,
-    mint_sas=None,
     api_version=None,
     polling_interval=None,
     target=None,
@@ -515,7 +475,7 @@ def _job_error(job):
     }
 
 
-def show_job(cmd, job_id, hsm_name=None, hsm_object=None, hsm_id=None, api_version=None, target=None):  # pylint: disable=unused-argument
+def show_job(cmd, job_id, api_version=None, target=None):
     from azext_hsmbackup._client_factory import backup_client
     from azext_hsmbackup._stop import stops_with
 
@@ -556,12 +516,9 @@ class _JobPoller:
         return self.job
 
 
-def wait_job(  # pylint: disable=unused-argument,too-many-arguments
+def wait_job(  # pylint: disable=too-many-arguments
     cmd,
     job_id,
-    hsm_name=None,
-    hsm_object=None,
-    hsm_id=None,
     timeout=None,
     polling_interval=None,
     api_version=None,
@@ -616,12 +573,8 @@ def _container(cmd, target, permissions):
     return storage.container_client(cmd.cli_ctx, target.container_uri, sas_token), sas_token
 
 
-def list_backups(  # pylint: disable=unused-argument,too-many-arguments
+def list_backups(  # pylint: disable=too-many-arguments
     cmd,
-    storage_account_name=None,
-    storage_container_name=None,
-    storage_container_uri=None,
-    sas_token=None,
     hsm_filter=None,
     details=False,
     target=None,
@@ -635,13 +588,8 @@ def list_backups(  # pylint: disable=unused-argument,too-many-arguments
             return _storage_call(lambda: storage.list_backups(client, hsm_filter, details), target)
 
 
-def delete_backup(  # pylint: disable=unused-argument,too-many-arguments
+def delete_backup(  # pylint: disable=too-many-arguments
     cmd,
-    backup_folder,
-    storage_account_name=None,
-    storage_container_name=None,
-    storage_container_uri=None,
-    sas_token=None,
     yes=False,
     what_if=False,
     target=None,
@@ -649,12 +597,8 @@ def delete_backup(  # pylint: disable=unused-argument,too-many-arguments
     return _delete_folders(cmd, target, lambda client, quiet=False: _plan_delete(client, target), yes, what_if)
 
 
-def prune_backups(  # pylint: disable=unused-argument,too-many-arguments
+def prune_backups(  # pylint: disable=too-many-arguments
     cmd,
-    storage_account_name=None,
-    storage_container_name=None,
-    storage_container_uri=None,
-    sas_token=None,
     keep=None,
     older_than=None,
     hsm_filter=None,

@@ -17,7 +17,7 @@ import re
 import sys
 import unicodedata
 from collections import Counter
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 from unittest import mock
@@ -28,8 +28,8 @@ from azure.cli.core.cloud import Cloud, CloudEndpoints, CloudSuffixes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from azext_hsmbackup import _params, custom, sas
 from azext_hsmbackup import _validators as v
-from azext_hsmbackup import custom, sas
 from azext_hsmbackup._validators import PROMPT_FOR_SAS, Target
 from azext_hsmbackup.errors import ExitWith
 
@@ -206,12 +206,55 @@ FLAG_ARGS = {"hsm_filter", "keep", "older_than", "key_name"}  # the rest are in 
 STORE_TRUE = {"what_if", "yes", "confirm", "skip_wait", "details", "mint_sas"}
 
 
+class FlagTable:
+    """A stand-in for az's command loader that records what _params.load_arguments registers, per command."""
+
+    def __init__(self):
+        self.flags, self.extras = {}, {}
+
+    @contextmanager
+    def argument_context(self, scope, **_):
+        command = scope.removeprefix("hsm-backup ")
+        flags, extras = self.flags.setdefault(command, {}), self.extras.setdefault(command, set())
+
+        def extra(dest, **kw):
+            extras.add(dest)
+            flags[dest] = kw.get("action") == "store_true" or None
+
+        yield SimpleNamespace(
+            argument=lambda dest, **kw: flags.__setitem__(dest, kw.get("action") == "store_true" or None),
+            extra=extra,
+            ignore=lambda *_: None,
+        )
+
+
+@functools.cache
+def flag_table():
+    table = FlagTable()
+    _params.load_arguments(table, None)
+    return table
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_command_functions_take_only_what_they_use(command):
+    """The parameter-set flags are c.extra, as in az's keyvault module: the validator resolves them into `target`
+    and removes them, and the command function has no parameter for them; every parameter it has is a flag."""
+    extras = flag_table().extras[command]
+    params = set(inspect.signature(COMMANDS[command][1]).parameters) - {"cmd", "target"}
+    assert extras and not extras & params, extras & params
+    assert params <= set(flag_table().flags[command]) - extras, params - set(flag_table().flags[command])
+
+
 @functools.cache
 def arguments(command):
-    """The namespace attributes az gives the validator: the command function's parameters and their defaults."""
+    """The namespace attributes az gives the validator: every flag _params registers for the command (c.argument
+    and c.extra alike, False for a store_true flag, else None), and the function's own parameters."""
+    values = {name: (False if store_true else None) for name, store_true in flag_table().flags[command].items()}
     params = inspect.signature(COMMANDS[command][1]).parameters
-    return {name: (p.default if p.default is not inspect.Parameter.empty else None) for name, p in params.items()
-            if name not in ("cmd", "target")}  # fmt: skip
+    for name, p in params.items():
+        if name not in ("cmd", "target"):
+            values.setdefault(name, p.default if p.default is not inspect.Parameter.empty else None)
+    return values
 
 
 HSM_FORMS = ("hsm_name", "hsm_object", "hsm_id")
