@@ -101,7 +101,9 @@ def test_restore_asks_first_and_what_if_changes_nothing(stack, hsm):
 
 
 def test_no_wait_then_show_and_wait(stack, hsm):
-    stack.emulator("PUT", "config", {"job_duration_s": 2})
+    stack.emulator(
+        "PUT", "config", {"job_duration_s": 8}
+    )  # still running when `show` has started, even on a busy machine
     started = backup(stack, hsm, stack.container_uri(), "--no-wait")
     shown = az_json(stack.az("hsm-backup", "show", "--hsm-name", hsm, "--job-id", started["jobId"]))
     assert shown["status"] == "InProgress" and shown["operation"] == "backup"
