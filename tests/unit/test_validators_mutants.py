@@ -69,7 +69,7 @@ def refused(error_class, call, *args, **kwargs):
 # The command validators are built at import time; building them again here, the same way, lets a mutation run
 # reach the body of `_validator` (a mutant of it would otherwise never be called).
 def validate_job(cmd, ns):
-    return _validator(resolve_job, *HSM_ARGS, "job_id")(cmd, ns)
+    return _validator(resolve_job, *HSM_ARGS, reads=("job_id",))(cmd, ns)
 
 
 def validate_restore(cmd, ns):
@@ -583,6 +583,8 @@ def test_the_validator_uses_the_clouds_suffixes_only_for_names():
     ns = namespace(hsm_object=json.dumps({**HSM_OBJECT, "properties": {}}), job_id=JOB)
     validate_job(CMD, ns)
     assert ns.target.hsm_url == "https://myhsm.managedhsm.azure.net", "an HSM object's name needs the cloud's suffix"
+    # the HSM flags (c.extra) are resolved and removed; the job id, which show and wait take, stays
+    assert ns.job_id == JOB.lower() and not any(hasattr(ns, name) for name in HSM_ARGS)
     ids = namespace(hsm_id="https://x.managedhsm.azure.net", job_id=JOB)
     validate_job(CMD, ids)
     assert ids.target.hsm_url == "https://x.managedhsm.azure.net"
