@@ -369,6 +369,125 @@ def test_config_lifetime_and_injected_failure(mini):
         session.post(f"{url}/_signin/config", json={"token_lifetime": 3600, "fail_token": None}, timeout=10)
 
 
+# ---- (c2) ARM managedHSMs list (the fleet) ------------------------------------------------------------------------
+
+FLEET = [
+    {"name": "hsm-east-1", "resourceGroup": "rg-east"},
+    {"name": "hsm-east-2", "resourceGroup": "rg-east", "activationStatus": "NotActivated"},
+    {"name": "hsm-west-1", "resourceGroup": "RG-West", "identity": "none", "regions": ["eastus2"]},
+    {"name": "hsm-west-2", "resourceGroup": "RG-West", "provisioningState": "Provisioning"},
+    {"name": "hsm-north-1", "resourceGroup": "rg-north", "identity": "system"},
+]
+HSMS_PATH = f"/subscriptions/{C.SUBSCRIPTION_ID}/providers/Microsoft.KeyVault/managedHSMs"
+
+
+def _admin_session(mini):
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = str(mini.pki["bundle"])
+    return session
+
+
+def _az_list_pages(env, url):
+    """Every page of an ARM list through the real `az rest`, following nextLink as a caller must."""
+    pages = []
+    while url:
+        page = az_ok(env, "rest", "--method", "get", "--url", url)
+        pages.append(page)
+        url = page.get("nextLink")
+    return pages
+
+
+def test_arm_lists_the_declared_fleet_with_paging(mini, tmp_path):
+    session = _admin_session(mini)
+    url = mini.signin["url"]
+    declared = session.post(f"{url}/_signin/fleet", json={"hsms": FLEET, "page_size": 2}, timeout=10)
+    assert declared.status_code == 200, declared.text
+    try:
+        env = registered(mini, tmp_path)
+        az_ok(env, "login", "--service-principal", "-u", C.SP_APP_ID, "-p", C.SP_SECRET, "--tenant", C.TENANT_ID)
+
+        pages = _az_list_pages(env, f"{HSMS_PATH}?api-version=2025-05-01")
+        assert [len(p["value"]) for p in pages] == [2, 2, 1]
+        assert all("nextLink" in p for p in pages[:-1]) and "nextLink" not in pages[-1]
+        assert pages[0]["nextLink"].startswith(url + HSMS_PATH + "?api-version=2025-05-01&$skiptoken=")
+        hsms = [h for p in pages for h in p["value"]]
+        assert [h["name"] for h in hsms] == [f["name"] for f in FLEET]
+        first = hsms[0]
+        assert first["id"] == (
+            f"/subscriptions/{C.SUBSCRIPTION_ID}/resourceGroups/rg-east/providers/Microsoft.KeyVault/managedHSMs/"
+            "hsm-east-1"
+        )
+        assert first["type"] == "Microsoft.KeyVault/managedHSMs" and first["location"] == "westus"
+        assert first["properties"]["hsmUri"] == f"https://hsm-east-1{C.MHSM_DNS_SUFFIX}/"
+        assert first["properties"]["provisioningState"] == "Succeeded"
+        assert first["properties"]["securityDomainProperties"]["activationStatus"] == "Active"
+        assert first["identity"]["type"] == "UserAssigned" and len(first["identity"]["userAssignedIdentities"]) == 1
+        assert hsms[1]["properties"]["securityDomainProperties"]["activationStatus"] == "NotActivated"
+        assert "identity" not in hsms[2]
+        assert [r["name"] for r in hsms[2]["properties"]["regions"]] == ["westus", "eastus2"]  # one resource
+        assert hsms[3]["properties"]["provisioningState"] == "Provisioning"
+        assert hsms[4]["identity"]["type"] == "SystemAssigned"
+
+        # Per resource group, case-insensitively as ARM matches names; one record by id.
+        group_path = (
+            f"/subscriptions/{C.SUBSCRIPTION_ID}/resourceGroups/rg-west/providers/Microsoft.KeyVault/managedHSMs"
+        )
+        west = [h["name"] for p in _az_list_pages(env, f"{group_path}?api-version=2025-05-01") for h in p["value"]]
+        assert west == ["hsm-west-1", "hsm-west-2"]
+        one = az_ok(env, "rest", "--method", "get", "--url", f"{first['id']}?api-version=2025-05-01")
+        assert one == first
+
+        missing = az(
+            env,
+            "rest",
+            "--method",
+            "get",
+            "--url",
+            f"{group_path.replace('rg-west', 'rg-none')}?api-version=2025-05-01",
+        )
+        assert missing.returncode != 0 and "ResourceGroupNotFound" in missing.stderr
+        gone = az(env, "rest", "--method", "get", "--url", f"{first['id']}x?api-version=2025-05-01")
+        assert gone.returncode != 0 and "ResourceNotFound" in gone.stderr
+
+        # Without a token or api-version, ARM refuses; an unknown subscription is not found.
+        assert session.get(f"{url}{HSMS_PATH}?api-version=2025-05-01", timeout=10).status_code == 401
+        bearer = {"Authorization": "Bearer x.y.z"}
+        no_version = session.get(f"{url}{HSMS_PATH}", headers=bearer, timeout=10)
+        assert no_version.status_code == 400 and no_version.json()["error"]["code"] == "MissingApiVersionParameter"
+        other = session.get(
+            f"{url}{HSMS_PATH.replace(C.SUBSCRIPTION_ID, '00000000-0000-0000-0000-000000000000')}?api-version=1",
+            headers=bearer,
+            timeout=10,
+        )
+        assert other.status_code == 404 and other.json()["error"]["code"] == "SubscriptionNotFound"
+    finally:
+        session.post(f"{url}/_signin/fleet", json={"hsms": []}, timeout=10)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"hsms": [{"name": "ab"}]},
+        {"hsms": [{"name": "x" * 25}]},
+        {"hsms": [{"name": "bad_name"}]},
+        {"hsms": [{}]},
+        {"hsms": "hsm1"},
+        {"hsms": [{"name": "hsm1"}, {"name": "HSM1"}]},
+        {"hsms": [{"name": "hsm1", "resourceGroup": ""}]},
+        {"hsms": [{"name": "hsm1", "identity": 3}]},
+        {"hsms": [], "page_size": 0},
+        [],
+    ],
+)
+def test_fleet_declaration_refuses_bad_entries(mini, body):
+    session = _admin_session(mini)
+    before = session.get(f"{mini.signin['url']}/_signin/fleet", timeout=10).json()
+    response = session.post(f"{mini.signin['url']}/_signin/fleet", json=body, timeout=10)
+    assert response.status_code == 400 and response.json()["error"]
+    assert session.get(f"{mini.signin['url']}/_signin/fleet", timeout=10).json() == before  # nothing half-applied
+
+
 # ---- (d) the proxy ----------------------------------------------------------------------------------------------
 
 

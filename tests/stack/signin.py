@@ -10,10 +10,15 @@ Endpoints (the cloud's activeDirectory and resourceManager endpoints both point 
   POST /{tenant}/oauth2/v2.0/token                          client_credentials with SP_APP_ID + SP_SECRET
   POST /{tenant}/oauth2/token                               the same, v1 style (resource= instead of scope=)
   GET  /subscriptions, /subscriptions/{id}, /tenants         ARM, any Bearer token
+  GET  /subscriptions/{id}[/resourceGroups/{rg}]/providers/Microsoft.KeyVault/managedHSMs?api-version=V
+                                                             ARM managedHSMs list (paged via nextLink/$skiptoken)
+  GET  /subscriptions/{id}/resourceGroups/{rg}/providers/Microsoft.KeyVault/managedHSMs/{name}   one record
   GET  /metadata/endpoints                                   ARM cloud metadata for this cloud
   GET  /msi/token?api-version=2019-08-01&resource=R          App Service managed identity (X-IDENTITY-HEADER)
   GET  /_signin/requests                                     the request log as a JSON list (tests)
   GET|POST /_signin/config                                   {"token_lifetime": s, "fail_token": {...} | null}
+  GET|POST /_signin/fleet                                    {"hsms": [{"name", "resourceGroup", ...}], "page_size"}
+                                                             the Managed HSMs ARM lists (see Fleet.declare)
 
 The access tokens are unsigned-in-effect JWTs (header.claims.junk) with v1.0 Entra claims; nothing here checks a
 signature, and neither does Azurite.
@@ -57,6 +62,9 @@ MASK = "***"
 RESERVED_SCOPES = {"openid", "profile", "offline_access"}
 TENANT_DISPLAY_NAME = "HSM Backup Local Tenant"
 TENANT_DOMAIN = "hsmbackuplocal.onmicrosoft.test"
+_HSM_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]$")  # ARM's managedHSMs name rule: 3-24 chars
+_RG_NAME = re.compile(r"^[-\w._()]{1,90}$")
+HSM_TYPE = "Microsoft.KeyVault/managedHSMs"
 _HOST_HEADER = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 
 
@@ -139,6 +147,131 @@ def _flatten(qs):
     return {k: (v[0] if len(v) == 1 else v) for k, v in qs.items()}
 
 
+# ---- the ARM fleet of Managed HSMs ---------------------------------------------------------------------------
+
+
+class Fleet:
+    """The Managed HSMs that ARM lists. Each points (hsmUri) at the emulator, which serves any HSM by host name.
+
+    A test declares them with POST /_signin/fleet {"hsms": [...], "page_size": n}; each entry:
+      name (required), resourceGroup ("hsmbackup-local"), location ("westus"), activationStatus ("Active"),
+      provisioningState ("Succeeded"), identity ("none" | "user" | "system" | an ARM identity object; default
+      "user"), regions (extra region names: a multi-region HSM is still one resource), tags ({}).
+    """
+
+    def __init__(self):
+        self.hsms = []
+        self.page_size = 100
+
+    def declare(self, body):
+        if not isinstance(body, dict):
+            raise ValueError("the fleet is a JSON object")
+        hsms = body.get("hsms", [])
+        if not isinstance(hsms, list):
+            raise ValueError("hsms must be a list")
+        page_size = int(body.get("page_size", 100))
+        if not 1 <= page_size <= 1000:
+            raise ValueError("page_size must be 1..1000")
+        records, seen = [], set()
+        for entry in hsms:
+            record = self._record(entry)
+            key = record["id"].lower()
+            if key in seen:
+                raise ValueError(f"HSM {record['name']} is declared twice in its resource group")
+            seen.add(key)
+            records.append(record)
+        self.hsms, self.page_size = records, page_size
+        return self.config()
+
+    def config(self):
+        return {"hsms": self.hsms, "page_size": self.page_size}
+
+    @staticmethod
+    def _record(entry):
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or not _HSM_NAME.match(entry["name"]):
+            raise ValueError(f"each HSM needs a name of 3-24 letters, digits and hyphens: {entry!r}")
+        name = entry["name"]
+        group = str(entry.get("resourceGroup", "hsmbackup-local"))
+        if not _RG_NAME.match(group) or group.endswith("."):
+            raise ValueError(f"bad resourceGroup {group!r}")
+        location = str(entry.get("location", "westus"))
+        rid = f"/subscriptions/{C.SUBSCRIPTION_ID}/resourceGroups/{group}/providers/{HSM_TYPE}/{name}"
+        record = {
+            "id": rid,
+            "name": name,
+            "type": HSM_TYPE,
+            "location": location,
+            "sku": {"family": "B", "name": "Standard_B1"},
+            "tags": dict(entry.get("tags") or {}),
+            "properties": {
+                "tenantId": C.TENANT_ID,
+                "hsmUri": f"https://{name}{C.MHSM_DNS_SUFFIX}/",
+                "initialAdminObjectIds": [C.SP_OBJECT_ID],
+                "enableSoftDelete": True,
+                "softDeleteRetentionInDays": 90,
+                "enablePurgeProtection": False,
+                "provisioningState": str(entry.get("provisioningState", "Succeeded")),
+                "statusMessage": "The Managed HSM is provisioned and ready to use.",
+                "securityDomainProperties": {
+                    "activationStatus": str(entry.get("activationStatus", "Active")),
+                    "activationStatusMessage": "Your HSM has been activated and can be used for cryptographic "
+                    "operations.",
+                },
+                "regions": [
+                    {"name": region, "isPrimary": index == 0, "provisioningState": "Succeeded"}
+                    for index, region in enumerate([location, *map(str, entry.get("regions") or [])])
+                ],
+                "publicNetworkAccess": "Enabled",
+                "networkAcls": {"bypass": "AzureServices", "defaultAction": "Allow"},
+            },
+            "systemData": {
+                "createdBy": C.SP_APP_ID,
+                "createdByType": "Application",
+                "createdAt": "2026-01-05T09:00:00.0000000Z",
+                "lastModifiedBy": C.SP_APP_ID,
+                "lastModifiedByType": "Application",
+                "lastModifiedAt": "2026-01-05T09:00:00.0000000Z",
+            },
+        }
+        if record["properties"]["securityDomainProperties"]["activationStatus"] != "Active":
+            record["properties"]["securityDomainProperties"]["activationStatusMessage"] = (
+                "Your HSM has been provisioned, but cannot be used for cryptographic operations until it is "
+                "activated. To activate the HSM, download the security domain."
+            )
+        identity = entry.get("identity", "user")
+        if identity == "user":
+            uami = f"/subscriptions/{C.SUBSCRIPTION_ID}/resourceGroups/{group}/providers/"
+            uami += f"Microsoft.ManagedIdentity/userAssignedIdentities/{name}-backup"
+            identity = {
+                "type": "UserAssigned",
+                "userAssignedIdentities": {
+                    uami: {
+                        "principalId": str(uuid.uuid5(uuid.NAMESPACE_URL, uami + "#principal")),
+                        "clientId": str(uuid.uuid5(uuid.NAMESPACE_URL, uami + "#client")),
+                    }
+                },
+            }
+        elif identity == "system":
+            identity = {
+                "type": "SystemAssigned",
+                "principalId": str(uuid.uuid5(uuid.NAMESPACE_URL, rid + "#system")),
+                "tenantId": C.TENANT_ID,
+            }
+        elif identity in (None, "none"):
+            identity = None
+        elif not isinstance(identity, dict):
+            raise ValueError(f"identity must be none, user, system or an object: {identity!r}")
+        if identity is not None:
+            record["identity"] = identity
+        return record
+
+    def in_group(self, group):
+        return [h for h in self.hsms if group is None or h["id"].split("/")[4].lower() == group.lower()]
+
+    def groups(self):
+        return {h["id"].split("/")[4].lower() for h in self.hsms}
+
+
 # ---- the server ----------------------------------------------------------------------------------------------
 
 
@@ -153,6 +286,7 @@ class SignIn:
         # Storage tokens that Azurite refuses (an issuer it does not trust): the identity has no storage access.
         # Azurite checks no roles, so this is how a test gets storage to say no to the signed-in identity.
         self.storage_refuses = False
+        self.fleet = Fleet()
         self.url = None
 
     def config(self):
@@ -271,6 +405,8 @@ class Handler(JsonHandler):
             return self.arm(lambda: {"value": [self.subscription()]})
         if m == "GET" and len(parts) == 2 and parts[0] == "subscriptions":
             return self.arm(lambda: self.subscription() if parts[1].lower() == C.SUBSCRIPTION_ID else None)
+        if m == "GET" and len(parts) >= 5 and parts[0] == "subscriptions" and "providers" in parts:
+            return self.managed_hsms(parts)
         if m == "GET" and r == "/tenants":
             return self.arm(lambda: {"value": [self.tenant()]})
         if m == "GET" and r == "/metadata/endpoints":
@@ -284,6 +420,14 @@ class Handler(JsonHandler):
                 except (ValueError, TypeError, AttributeError) as exc:
                     return self.send_json(400, {"error": str(exc)})
             return self.send_json(200, self.state.config())
+        if r == "/_signin/fleet":
+            if m == "POST":
+                try:
+                    with self.state.lock:
+                        return self.send_json(200, self.state.fleet.declare(json.loads(self.body or b"{}")))
+                except (ValueError, TypeError, AttributeError) as exc:
+                    return self.send_json(400, {"error": str(exc)})
+            return self.send_json(200, self.state.fleet.config())
         return self.send_json(404, {"error": {"code": "NotFound", "message": f"No route for {m} {r} here."}})
 
     # ---- Entra ID ----
@@ -497,7 +641,73 @@ class Handler(JsonHandler):
             return self.send_json(
                 404, {"error": {"code": "SubscriptionNotFound", "message": "The subscription could not be found."}}
             )
+        if "_status" in payload:  # an ARM error the producer chose
+            return self.send_json(
+                payload["_status"], {"error": {"code": payload["code"], "message": payload["message"]}}
+            )
         return self.send_json(200, payload)
+
+    def managed_hsms(self, parts):
+        """ARM's managedHSMs list (subscription or resource group, paged) and GET of one, as ARM answers them."""
+        lower = [p.lower() for p in parts]
+        tail = lower[lower.index("providers") :]
+        group = None
+        if len(lower) > 4 and lower[2] == "resourcegroups" and lower.index("providers") == 4:
+            group = parts[3]
+        elif lower.index("providers") != 2:
+            return self.send_json(404, {"error": {"code": "NotFound", "message": f"No route for {self.route} here."}})
+        if tail[1:3] != ["microsoft.keyvault", "managedhsms"] or len(tail) > 4 or (len(tail) == 4 and group is None):
+            return self.send_json(404, {"error": {"code": "NotFound", "message": f"No route for {self.route} here."}})
+        version = _flatten(self.query).get("api-version")
+        if not version:
+            return self.send_json(
+                400,
+                {
+                    "error": {
+                        "code": "MissingApiVersionParameter",
+                        "message": "The api-version query parameter (?api-version=) is required for all requests.",
+                    }
+                },
+            )
+        self.record["api_version"] = version
+
+        def produce():
+            if lower[1] != C.SUBSCRIPTION_ID:
+                return None
+            with self.state.lock:
+                fleet = self.state.fleet
+                if group is not None and group.lower() not in fleet.groups():
+                    return {
+                        "_status": 404,
+                        "code": "ResourceGroupNotFound",
+                        "message": f"Resource group '{group}' could not be found.",
+                    }
+                hsms = [json.loads(json.dumps(h)) for h in fleet.in_group(group)]
+                page_size = fleet.page_size
+            if len(tail) == 4:
+                found = [h for h in hsms if h["name"].lower() == tail[3]]
+                if not found:
+                    return {
+                        "_status": 404,
+                        "code": "ResourceNotFound",
+                        "message": f"The Resource "
+                        f"'{HSM_TYPE}/{parts[-1]}' under resource group '{group}' was not found.",
+                    }
+                return found[0]
+            token = _flatten(self.query).get("$skiptoken")
+            try:
+                start = int(base64.urlsafe_b64decode(token.encode()).decode()) if token else 0
+            except (ValueError, UnicodeDecodeError):
+                return {"_status": 400, "code": "InvalidSkipToken", "message": "The $skiptoken is not valid."}
+            page = {"value": hsms[start : start + page_size]}
+            if start + page_size < len(hsms):
+                skip = base64.urlsafe_b64encode(str(start + page_size).encode()).decode()
+                page["nextLink"] = f"{self.base_url()}{self.route}?api-version={version}&$skiptoken={skip}"
+                self.record["next"] = start + page_size
+            self.record["count"] = len(page["value"])
+            return page
+
+        return self.arm(produce)
 
     def subscription(self):
         return {
