@@ -305,6 +305,10 @@ class Stack:
     def signin(self, method, path, body=None):
         return self._admin(method, f"{self.state['signin_url']}/_signin/{path.lstrip('/')}", body)
 
+    def declare_fleet(self, hsms, page_size=100):
+        """The Managed HSMs ARM lists from now on (see tests.stack.signin.Fleet); [] empties the fleet."""
+        return self.signin("POST", "fleet", {"hsms": hsms, "page_size": page_size})
+
     def _admin(self, method, url, body):
         import requests
 
