@@ -82,10 +82,9 @@ def nothing_left_the_machine(request):
         assert made.off_machine() == [], f"az {made.version} tried to leave the machine"
 
 
-def create(host, hsm, *auth, extra=()):
-    return host.az(
-        "hsm-backup", "create", "--hsm-name", hsm, "--storage-container-uri", host.stack.container_uri(), *auth, *extra
-    )
+def create(host, hsm, *flags, container_uri=None):
+    uri = container_uri or host.stack.container_uri()
+    return host.az("hsm-backup", "create", "--hsm-name", hsm, "--storage-container-uri", uri, *flags)
 
 
 def sas(stack, permissions):
@@ -126,16 +125,7 @@ def test_create_with_a_sas_and_with_the_hsms_identity(host, hsm):
 
 
 def test_no_wait_then_wait(host, hsm):
-    started = host.az(
-        "hsm-backup",
-        "create",
-        "--hsm-name",
-        hsm,
-        "--storage-container-uri",
-        host.stack.container_uri(),
-        "--mi",
-        "--no-wait",
-    )
+    started = create(host, hsm, "--mi", "--no-wait")
     job = az_json(started)
     assert job["status"] == "InProgress" and f"--job-id {job['jobId']}" in started.stderr
     waited = az_json(host.az("hsm-backup", "wait", "--hsm-name", hsm, "--job-id", job["jobId"]))
@@ -176,7 +166,7 @@ def test_list_and_prune_what_if(host, hsm):
     container = f"compat{hsm}"
     stack.create_container(container)
     uri = stack.container_uri(container)
-    made = [az_json(create_in(host, hsm, uri))["folderName"] for _ in range(2)]
+    made = [az_json(create(host, hsm, "--mi", container_uri=uri))["folderName"] for _ in range(2)]
     table = host.az("hsm-backup", "list", "--storage-container-uri", uri, "--hsm-name", hsm, "-o", "table")
     lines = table.stdout.splitlines()
     assert lines[0].split() == ["FolderName", "HsmName", "BackupTime"]
@@ -184,10 +174,6 @@ def test_list_and_prune_what_if(host, hsm):
     preview = az_json(host.az("hsm-backup", "prune", "--storage-container-uri", uri, "--keep", "1", "--what-if"))
     assert [f["folderName"] for f in preview["wouldDelete"]] == made[:1]
     assert {b.split("/")[0] for b in stack.list_blobs(container)} == set(made)  # nothing deleted
-
-
-def create_in(host, hsm, uri):
-    return host.az("hsm-backup", "create", "--hsm-name", hsm, "--storage-container-uri", uri, "--mi")
 
 
 # ---- no second job after a 401 in mid-poll --------------------------------------------------------------------------
