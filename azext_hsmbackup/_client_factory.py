@@ -11,6 +11,7 @@ import math
 import time
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
 
 from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 from azure.core.pipeline.policies import RetryPolicy, SansIOHTTPPolicy
@@ -205,9 +206,8 @@ def cache_the_challenge(client):
 def _lower_host(url):
     """The SDK's challenge cache is keyed by host, case-sensitively in 4.4.x, and the HSM names itself in lower
     case in the status URLs it returns: a mixed-case host would miss the cache on every poll."""
-    scheme, sep, rest = url.partition("://")
-    host, slash, path = rest.partition("/")
-    return f"{scheme}{sep}{host.lower()}{slash}{path}"
+    parts = urlsplit(url)
+    return parts._replace(netloc=parts.netloc.lower()).geturl()
 
 
 def backup_client(cli_ctx, hsm_url, api_version, tracker=None):
