@@ -792,6 +792,7 @@ def _recording(name):
         return None
     if path.suffix == ".yaml":
         import yaml  # azure-cli-core brings PyYAML: a missing one fails rather than skips
+
         return yaml.safe_load(path.read_text())
     return json.loads(path.read_text(encoding="utf-8-sig"))
 
