@@ -210,17 +210,24 @@ def _lower_host(url):
     return parts._replace(netloc=parts.netloc.lower()).geturl()
 
 
-def backup_client(cli_ctx, hsm_url, api_version, tracker=None):
-    """A KeyVaultBackupClient for hsm_url, authenticated as the signed-in az account.
-
-    The challenge-resource check stays ON: a server that is not the HSM never receives a Managed HSM token.
-    """
+def cli_credential(cli_ctx):
+    """The signed-in az account's credential (one per command: several HSMs' clients share it and its tokens)."""
     from azure.cli.core._profile import Profile
-    from azure.keyvault.administration import KeyVaultBackupClient
 
     credential, _, _ = Profile(cli_ctx=cli_ctx).get_login_credentials(
         subscription_id=cli_ctx.data.get("subscription_id")
     )
+    return credential
+
+
+def backup_client(cli_ctx, hsm_url, api_version, tracker=None, credential=None):
+    """A KeyVaultBackupClient for hsm_url, authenticated as the signed-in az account.
+
+    The challenge-resource check stays ON: a server that is not the HSM never receives a Managed HSM token.
+    """
+    from azure.keyvault.administration import KeyVaultBackupClient
+
+    credential = credential or cli_credential(cli_ctx)
     kwargs = {**_cli_client_kwargs(cli_ctx), **pipeline_kwargs(tracker or JobTracker())}
     return KeyVaultBackupClient(
         vault_url=_lower_host(hsm_url),

@@ -5,7 +5,9 @@ from collections import OrderedDict
 
 def job_table(result):
     """One row per job: the columns a person scans for, in the order they read them."""
-    rows = result if isinstance(result, list) else [result]
+    if isinstance(result, list):  # several HSMs (fleet_run.py): one row per HSM
+        return fleet_table(result)
+    rows = [result]
     failed = any(row.get("error") for row in rows)  # show/wait: the service's reason, only when a job failed
     return [
         OrderedDict(
@@ -52,3 +54,20 @@ def deletion_table(result):
                 )
             )
     return rows
+
+
+def fleet_table(result):
+    """Several HSMs: one row per HSM, in the output's order, with the error code or the reason it was skipped."""
+    return [
+        OrderedDict(
+            [
+                ("HsmName", row.get("hsmName")),
+                ("Status", row.get("status")),
+                ("FolderName", row.get("folderName")),
+                ("JobId", row.get("jobId")),
+                ("Error", (row.get("error") or {}).get("code")),
+                ("Reason", row.get("reason") if row.get("status") == "Skipped" else None),
+            ]
+        )
+        for row in result
+    ]

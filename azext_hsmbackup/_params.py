@@ -12,7 +12,7 @@ from azext_hsmbackup._constants import (
     MAX_RETRY_AFTER_S,
     RESTORE_SAS_PERMISSIONS,
 )
-from azext_hsmbackup._validators import POLLING_INTERVAL_RANGE, PROMPT_FOR_SAS, TIMEOUT_RANGE
+from azext_hsmbackup._validators import MAX_PARALLEL_RANGE, POLLING_INTERVAL_RANGE, PROMPT_FOR_SAS, TIMEOUT_RANGE
 
 HSM_COMMANDS = ("create", "restore", "check backup", "check restore", "show", "wait")
 STORAGE_COMMANDS = ("list", "delete", "prune")
@@ -83,6 +83,45 @@ def load_arguments(loader, _):
 
     with loader.argument_context("hsm-backup create") as c:
         c.argument("confirm", options_list=["--confirm"], action="store_true", help="Ask before starting the backup.")
+        c.argument(
+            "max_parallel",
+            options_list=["--max-parallel"],
+            help=f"Several HSMs: how many backup jobs run at once, {MAX_PARALLEL_RANGE[0]}-{MAX_PARALLEL_RANGE[1]}, "
+            "at most one per HSM. Default: 5.",
+        )
+    with loader.argument_context("hsm-backup create", arg_group="HSM Id") as c:
+        c.extra(
+            "hsm_ids",
+            options_list=["--ids"],
+            nargs="+",
+            help="Several HSMs: their URLs or resource IDs, space-separated (a `-o tsv` list works). Each HSM is "
+            "backed up once, and the output is one entry per HSM.",
+        )
+        c.extra(
+            "all_hsms",
+            options_list=["--all"],
+            action="store_true",
+            help="Every Managed HSM of the subscription (--subscription, or the current one), or of the resource "
+            "group given with --resource-group, as ARM lists them.",
+        )
+        c.extra(
+            "resource_group",
+            options_list=["--resource-group", "-g"],
+            help="With --all: only the Managed HSMs of this resource group.",
+        )
+    with loader.argument_context("hsm-backup wait", arg_group="HSM Id") as c:
+        c.extra(
+            "hsm_ids",
+            options_list=["--ids"],
+            nargs="+",
+            help="Several HSMs, with one --job-id each in the same order.",
+        )
+        c.extra(
+            "jobs",
+            options_list=["--jobs"],
+            help="The JSON array that `az hsm-backup create --no-wait` printed for several HSMs (inline, @file.json, "
+            "or - for stdin): waits for every job in it.",
+        )
     with loader.argument_context("hsm-backup restore") as c:
         c.argument(
             "key_name",
@@ -95,7 +134,9 @@ def load_arguments(loader, _):
                 "job_id",
                 options_list=["--job-id"],
                 required=False,
-                help="Id of the job (32 hex digits, from create or restore). Required.",
+                nargs="+" if command == "wait" else None,
+                help="Id of the job (32 hex digits, from create or restore). Required"
+                + (" (one per HSM with --ids; not with --jobs)." if command == "wait" else "."),
             )
     with loader.argument_context("hsm-backup wait") as c:
         c.argument(
@@ -147,7 +188,8 @@ def _hsm_arguments(loader, scope):
             "hsm_object",
             options_list=["--hsm-object"],
             help="The HSM as printed by `az keyvault show --hsm-name NAME`, or by PowerShell's "
-            "`Get-AzKeyVaultManagedHsm | ConvertTo-Json` (JSON inline or @file.json); its hsmUri is used.",
+            "`Get-AzKeyVaultManagedHsm | ConvertTo-Json` (JSON inline, @file.json, or - for stdin); its hsmUri is "
+            "used. create also takes a JSON array (`az keyvault list --resource-type hsm`): every HSM in it.",
         )
         c.extra(
             "hsm_id",

@@ -9,7 +9,7 @@ import ipaddress
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from urllib.parse import urlsplit
 
@@ -74,7 +74,7 @@ def _given(**flags):
     return [name for name, value in flags.items() if value is not None and value is not False]
 
 
-def _text(value, flag, wanted):
+def check_text(value, flag, wanted):
     """A flag's value as az hands it over: refuse what is not text, or is empty or whitespace only."""
     if not isinstance(value, str):
         raise InvalidArgumentValueError(f"{flag} must be text, not {type(value).__name__}: give {wanted}.")
@@ -137,7 +137,7 @@ def check_api_version(value, flag="--api-version"):
     if value is None:
         return None
     fix = "e.g. 2025-07-01, 7.6 or 7.6-preview.2; leave it out to use the tested default"
-    _text(value, flag, f"an api-version, {fix}")
+    check_text(value, flag, f"an api-version, {fix}")
     text = value.strip()
     match = API_VERSION_RE.fullmatch(text)
     valid = bool(match)
@@ -158,7 +158,7 @@ def check_job_id(value, flag="--job-id"):
     wanted = "the 32 hex digits of the job id that create or restore printed"
     if value is None:
         raise RequiredArgumentMissingError(f"No {flag} given: give {wanted}.")
-    _text(value, flag, wanted)
+    check_text(value, flag, wanted)
     if not JOB_ID_RE.fullmatch(value.strip()):
         raise InvalidArgumentValueError(f"{flag} {shown(value)} is not a job id: give {wanted}.")
     return value.strip().lower()
@@ -180,7 +180,7 @@ def _is_ip_or_localhost(host):
 def split_https_url(value, flag, example):
     """urlsplit of an https URL whose host is a DNS name or an IP, without user info; raises naming `flag`."""
     wanted = f"an https URL, e.g. {example}"
-    _text(value, flag, wanted)
+    check_text(value, flag, wanted)
     text = value.strip()
     if len(text) > MAX_URL_CHARS or any(not c.isprintable() or c.isspace() for c in text):
         raise InvalidArgumentValueError(f"{flag} {shown(value)} is not a URL: give {wanted}.")
@@ -209,7 +209,7 @@ def split_https_url(value, flag, example):
 
 def check_hsm_name(name, flag="--hsm-name"):
     wanted = "3-24 letters, digits and single hyphens, starting with a letter and ending with a letter or digit"
-    _text(name, flag, f"the name of the Managed HSM: {wanted}")
+    check_text(name, flag, f"the name of the Managed HSM: {wanted}")
     if not HSM_NAME_RE.fullmatch(name):
         raise InvalidArgumentValueError(f"{flag} {shown(name)} is not a valid Managed HSM name.", f"Use {wanted}.")
     return name
@@ -232,7 +232,7 @@ def parse_resource_id(value, flag):
     case. A resource group named like a type, or a child resource, cannot pass for something else.
     """
     wanted = f"a resource ID {HSM_RESOURCE_ID_FORM}, or the HSM URL, e.g. https://myhsm.managedhsm.azure.net"
-    _text(value, flag, wanted)
+    check_text(value, flag, wanted)
     text = value.strip()
     parts = text[1:].rstrip("/").split("/") if text.startswith("/") else []
     shaped = (
@@ -267,7 +267,7 @@ def hsm_url_from_url(value, flag="--id"):
 
 def hsm_url_from_id(value, mhsm_dns_suffix, flag="--id"):
     """--id takes the HSM URL (scheme and host are kept) or the HSM's ARM resource ID."""
-    _text(value, flag, "the HSM URL, e.g. https://myhsm.managedhsm.azure.net, or its resource ID")
+    check_text(value, flag, "the HSM URL, e.g. https://myhsm.managedhsm.azure.net, or its resource ID")
     if value.strip().startswith("/"):
         return hsm_url_from_resource_id(value, mhsm_dns_suffix, flag)
     return hsm_url_from_url(value, flag)
@@ -312,7 +312,7 @@ def hsm_url_from_object(text, mhsm_dns_suffix, flag="--hsm-object"):
     """
     hint = "Pass the output of `az keyvault show --hsm-name NAME` (or Get-AzKeyVaultManagedHsm | ConvertTo-Json)"
     if isinstance(text, str):
-        _text(text, flag, "the JSON of the HSM, inline or as @file.json")
+        check_text(text, flag, "the JSON of the HSM, inline or as @file.json")
         if len(text) > MAX_HSM_OBJECT_CHARS:
             raise InvalidArgumentValueError(
                 f"{flag} is {len(text)} characters long, too large for an HSM object.", hint
@@ -390,14 +390,14 @@ def resolve_hsm_url(hsm_name, hsm_object, hsm_id, mhsm_dns_suffix):
 
 def check_container_name(name, flag="--storage-container-name"):
     wanted = "3-63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit"
-    _text(name, flag, f"the name of the blob container: {wanted}")
+    check_text(name, flag, f"the name of the blob container: {wanted}")
     if not CONTAINER_NAME_RE.fullmatch(name):
         raise InvalidArgumentValueError(f"{flag} {shown(name)} is not a valid blob container name.", f"Use {wanted}.")
     return name
 
 
 def check_account_name(name, flag="--storage-account-name"):
-    _text(name, flag, "the name of the storage account: 3-24 lowercase letters and digits")
+    check_text(name, flag, "the name of the storage account: 3-24 lowercase letters and digits")
     if not ACCOUNT_NAME_RE.fullmatch(name):
         raise InvalidArgumentValueError(
             f"{flag} {shown(name)} is not a valid storage account name.",
@@ -599,13 +599,38 @@ def resolve_target(
 ):
     """create, check backup: one HSM form, one storage form, one storage auth mode. Returns (Target, warnings)."""
     hsm_url = resolve_hsm_url(hsm_name, hsm_object, hsm_id, mhsm_dns_suffix)
+    storage, warnings = resolve_backup_storage(
+        storage_account_name=storage_account_name,
+        storage_container_name=storage_container_name,
+        storage_container_uri=storage_container_uri,
+        sas_token=sas_token,
+        use_managed_identity=use_managed_identity,
+        mint_sas=mint_sas,
+        storage_endpoint_suffix=storage_endpoint_suffix,
+        needed_permissions=needed_permissions,
+    )
+    return replace(storage, hsm_url=hsm_url, hsm_name=hsm_name_from_url(hsm_url)), warnings
+
+
+def resolve_backup_storage(
+    *,
+    storage_account_name=None,
+    storage_container_name=None,
+    storage_container_uri=None,
+    sas_token=None,
+    use_managed_identity=None,
+    mint_sas=None,
+    storage_endpoint_suffix=None,
+    needed_permissions=BACKUP_SAS_PERMISSIONS,
+):
+    """Where backups go and how the HSM reaches it, for one HSM or many: a Target without an HSM, and warnings."""
     container_uri = resolve_container_uri(
         storage_account_name, storage_container_name, storage_container_uri, storage_endpoint_suffix
     )
     mode, token, warnings = resolve_storage_auth(
         sas_token, use_managed_identity, mint_sas, container_uri, needed_permissions
     )
-    return Target(hsm_url, hsm_name_from_url(hsm_url), container_uri, mode, token), warnings
+    return Target(None, None, container_uri, mode, token), warnings
 
 
 def resolve_restore_target(
@@ -702,10 +727,32 @@ def read_sas_token(value):
     return value
 
 
+def read_stdin_flags(namespace):
+    """`--hsm-object -` and `--jobs -` read their JSON from stdin (`@file` is expanded by az itself)."""
+    import sys
+
+    readers = [name for name in ("hsm_object", "jobs", "sas_token") if getattr(namespace, name, None) == STDIN_SAS]
+    flags = {"hsm_object": "--hsm-object -", "jobs": "--jobs -", "sas_token": "--sas-token -"}
+    if len(readers) > 1:
+        raise MutuallyExclusiveArgumentError(
+            f"{' and '.join(flags[name] for name in readers)} both read stdin: pass all but one of them as @file."
+        )
+    if readers and readers[0] != "sas_token":
+        text = sys.stdin.read(MAX_HSM_OBJECT_CHARS + 1)
+        if not text.strip():
+            raise InvalidArgumentValueError(
+                f"{flags[readers[0]]} read nothing from stdin: pipe the JSON in, e.g. "
+                "`az keyvault list --resource-type hsm | az hsm-backup create --hsm-object - ...`."
+            )
+        setattr(namespace, readers[0], text)
+
+
 # Bounds the wait arithmetic and the service can live with: polls no faster than 10 a second and at least hourly,
 # and a wait of at most a week.
 POLLING_INTERVAL_RANGE = (0.1, 3600)
 TIMEOUT_RANGE = (1, 7 * 24 * 3600)
+# Jobs of different HSMs at once: each is a thread and a connection in this process, and a poll every 0.5 s.
+MAX_PARALLEL_RANGE = (1, 64)
 
 
 def check_options(namespace):
@@ -722,8 +769,18 @@ def check_options(namespace):
         namespace.timeout = bounded_number(namespace.timeout, "--timeout", low, high, example=600)
     if getattr(namespace, "use_managed_identity", None) is not None:
         namespace.use_managed_identity = three_state(namespace.use_managed_identity, "--use-user-managed-identity")
-    if getattr(namespace, "job_id", None) is not None:
-        namespace.job_id = check_job_id(namespace.job_id)
+    if getattr(namespace, "max_parallel", None) is not None:
+        low, high = MAX_PARALLEL_RANGE
+        namespace.max_parallel = bounded_number(
+            namespace.max_parallel, "--max-parallel", low, high, kind=int, unit="jobs at once", example=5
+        )
+    job_id = getattr(namespace, "job_id", None)
+    if isinstance(job_id, list) and len(job_id) == 1:  # wait takes one --job-id per HSM
+        job_id = job_id[0]
+    if isinstance(job_id, list):
+        namespace.job_id = [check_job_id(value) for value in job_id]
+    elif job_id is not None:
+        namespace.job_id = check_job_id(job_id)
 
 
 def _pick(namespace, *names):
@@ -758,6 +815,7 @@ def _validator(resolve, *arg_names, reads=(), **fixed):
 
         try:
             check_options(namespace)
+            read_stdin_flags(namespace)
             if hasattr(namespace, "sas_token"):
                 namespace.sas_token = read_sas_token(namespace.sas_token)
             target, warnings = resolve(**_pick(namespace, *arg_names, *reads), **_suffixes(cmd), **fixed)
@@ -774,8 +832,53 @@ def _validator(resolve, *arg_names, reads=(), **fixed):
 
 
 AUTH_ARGS = ("sas_token", "use_managed_identity", "mint_sas")
-validate_create = _validator(resolve_target, *HSM_ARGS, *STORAGE_ARGS, *AUTH_ARGS)
-validate_check_backup = validate_create
+FLEET_ARGS = ("hsm_ids", "all_hsms", "resource_group")
+MANY_HSMS = "--ids, --all, or a JSON array in --hsm-object"
+
+
+def _one_hsm_form(hsm_name, hsm_object, hsm_id, hsm_ids, all_hsms):
+    given = _given(**{"--hsm-name": hsm_name, "--hsm-object": hsm_object, "--id": hsm_id, "--ids": hsm_ids})
+    given += ["--all"] if all_hsms else []
+    if len(given) > 1:
+        raise MutuallyExclusiveArgumentError(
+            f"{' and '.join(given)} cannot be used together: name the HSMs once, with {HSM_FLAGS}, --ids or --all."
+        )
+
+
+def resolve_create_target(
+    *, hsm_ids=None, all_hsms=None, resource_group=None, max_parallel=None, mhsm_dns_suffix=None, **one
+):
+    """create: one HSM (resolve_target), or several (--ids, --all, a JSON array in --hsm-object): a fleet.Fleet."""
+    from azext_hsmbackup import fleet
+
+    _one_hsm_form(one.get("hsm_name"), one.get("hsm_object"), one.get("hsm_id"), hsm_ids, all_hsms)
+    if resource_group is not None and not all_hsms:
+        raise RequiredArgumentMissingError(
+            "--resource-group narrows --all: add --all to back up every HSM of the group, or leave -g out."
+        )
+    if hsm_ids is None and not all_hsms and not fleet.is_json_array(one.get("hsm_object")):
+        if max_parallel is not None:
+            raise InvalidArgumentValueError(
+                f"--max-parallel is for several HSMs ({MANY_HSMS}); leave it out for one HSM."
+            )
+        return resolve_target(mhsm_dns_suffix=mhsm_dns_suffix, **one)
+    hsm_object = one.pop("hsm_object", None)
+    one.pop("hsm_name", None), one.pop("hsm_id", None)
+    storage, warnings = resolve_backup_storage(**one)
+    use_mi = storage.storage_auth == MI_MODE
+    members = ()
+    if hsm_object is not None:
+        members = fleet.members_from_array(hsm_object, mhsm_dns_suffix, use_mi)
+    elif hsm_ids is not None:
+        members = fleet.members_from_ids(hsm_ids, mhsm_dns_suffix)
+    group = fleet.check_resource_group(resource_group)
+    return fleet.Fleet(fleet.distinct(members), bool(all_hsms), group, storage), warnings
+
+
+validate_create = _validator(
+    resolve_create_target, *HSM_ARGS, *FLEET_ARGS, *STORAGE_ARGS, *AUTH_ARGS, reads=("max_parallel",)
+)
+validate_check_backup = _validator(resolve_target, *HSM_ARGS, *STORAGE_ARGS, *AUTH_ARGS)
 validate_restore = _validator(
     resolve_restore_target, *HSM_ARGS, "folder_url", "backup_folder", *STORAGE_ARGS, *AUTH_ARGS
 )
@@ -792,7 +895,44 @@ def resolve_job(*, hsm_name=None, hsm_object=None, hsm_id=None, job_id=None, mhs
     return Target(hsm_url, hsm_name_from_url(hsm_url), None, None), []
 
 
-validate_job = _validator(resolve_job, *HSM_ARGS, reads=("job_id",))
+validate_show = _validator(resolve_job, *HSM_ARGS, reads=("job_id",))
+
+
+def resolve_wait(*, hsm_ids=None, jobs=None, job_id=None, mhsm_dns_suffix=None, **one):
+    """wait: one job (resolve_job), or one per HSM: --ids with a --job-id each, or --jobs (create --no-wait's array)."""
+    from azext_hsmbackup import fleet
+
+    given = _given(
+        **{"--hsm-name": one.get("hsm_name"), "--hsm-object": one.get("hsm_object"), "--id": one.get("hsm_id")}
+    )
+    given += _given(**{"--ids": hsm_ids, "--jobs": jobs})
+    if len(given) > 1:
+        raise MutuallyExclusiveArgumentError(
+            f"{' and '.join(given)} cannot be used together: give one HSM with its --job-id, --ids with one "
+            "--job-id per HSM, or --jobs."
+        )
+    if jobs is not None:
+        if job_id is not None:
+            raise MutuallyExclusiveArgumentError("--jobs names every job already: leave --job-id out.")
+        return fleet.Fleet(fleet.members_from_jobs(jobs)), []
+    if hsm_ids is None:
+        if isinstance(job_id, list):
+            raise InvalidArgumentValueError(
+                f"--job-id was given {len(job_id)} times for one HSM: give one job id, or several HSMs with --ids."
+            )
+        return resolve_job(job_id=job_id, mhsm_dns_suffix=mhsm_dns_suffix, **one)
+    members = fleet.members_from_ids(hsm_ids, mhsm_dns_suffix)
+    job_ids = job_id if isinstance(job_id, list) else [check_job_id(job_id)]
+    if len(job_ids) != len(members):
+        raise InvalidArgumentValueError(
+            f"--ids names {len(members)} HSM(s) and --job-id {len(job_ids)} job(s): give one --job-id per HSM, in "
+            "the same order, e.g. --ids URL1 URL2 --job-id ID1 ID2."
+        )
+    return fleet.Fleet(tuple(m.with_job(j) for m, j in zip(members, job_ids))), []
+
+
+validate_job = validate_show
+validate_wait = _validator(resolve_wait, *HSM_ARGS, "hsm_ids", "jobs", reads=("job_id",))
 
 
 # ---- Destructive commands: retention rules, key names, the HSM filter ------------------------------------------

@@ -8,8 +8,8 @@ def load_command_table(loader, _):
     with loader.command_group("hsm-backup") as g:
         g.custom_command("create", "create_backup", validator=v.validate_create, table_transformer=job_table)
         g.custom_command("restore", "restore_backup", validator=v.validate_restore, table_transformer=job_table)
-        g.custom_show_command("show", "show_job", validator=v.validate_job, table_transformer=job_table)
-        g.custom_command("wait", "wait_job", validator=v.validate_job, table_transformer=job_table)
+        g.custom_show_command("show", "show_job", validator=v.validate_show, table_transformer=job_table)
+        g.custom_command("wait", "wait_job", validator=v.validate_wait, table_transformer=job_table)
         g.custom_command("list", "list_backups", validator=v.validate_list, table_transformer=backup_table)
         g.custom_command("delete", "delete_backup", validator=v.validate_delete, table_transformer=deletion_table)
         g.custom_command("prune", "prune_backups", validator=v.validate_prune, table_transformer=deletion_table)

@@ -13,6 +13,7 @@ from azext_hsmbackup._constants import (
     DEFAULT_POLLING_INTERVAL,
     RESTORE_SAS_PERMISSIONS,
 )
+from azext_hsmbackup._validators import Target
 
 logger = get_logger(__name__)
 
@@ -249,9 +250,23 @@ def create_backup(  # pylint: disable=too-many-arguments
     skip_wait=False,
     api_version=None,
     polling_interval=None,
+    max_parallel=None,
     target=None,
 ):
     api_version = api_version or DEFAULT_API_VERSION
+    if not isinstance(target, Target):  # several HSMs (--ids, --all, a JSON array): fleet_run.py
+        from azext_hsmbackup.fleet_run import create_many
+
+        return create_many(
+            cmd,
+            target,
+            what_if=what_if,
+            confirm=confirm,
+            skip_wait=skip_wait,
+            api_version=api_version,
+            polling_interval=polling_interval or DEFAULT_POLLING_INTERVAL,
+            max_parallel=max_parallel,
+        )
     if what_if:
         return {
             "whatIf": True,
@@ -529,6 +544,16 @@ def wait_job(  # pylint: disable=too-many-arguments
     from azext_hsmbackup._client_factory import JobTracker, backup_client
     from azext_hsmbackup.errors import EXIT_TIMEOUT, ExitWith, job_failed
 
+    if not isinstance(target, Target):  # one job per HSM (--ids with --job-id each, or --jobs): fleet_run.py
+        from azext_hsmbackup.fleet_run import wait_many
+
+        return wait_many(
+            cmd,
+            target,
+            timeout=timeout,
+            polling_interval=polling_interval,
+            api_version=api_version or DEFAULT_API_VERSION,
+        )
     deadline = time.monotonic() + timeout if timeout else None
 
     def expired():

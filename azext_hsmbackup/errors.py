@@ -2,12 +2,14 @@
 
 Exit codes (also in README.md): 0 success, 1 other error, 2 bad input, 3 not found, 4 the job failed,
 5 not authorized (401/403), 6 another backup or restore is running (409), 7 HSM or storage unreachable or a TLS
-error, 8 still running when --timeout ran out, 10 cancelled at the prompt (nothing was done), 130 stopped by Ctrl+C,
+error, 8 still running when --timeout ran out, 9 some HSMs of several were not backed up (the output still
+lists every HSM), 10 cancelled at the prompt (nothing was done), 130 stopped by Ctrl+C,
 143 stopped by SIGTERM (a job already started keeps running; the error line names it).
 """
 
 import json
 import re
+from collections import namedtuple
 from urllib.parse import urlsplit
 
 from azure.cli.core import azclierror
@@ -24,6 +26,7 @@ EXIT_UNAUTHORIZED = 5
 EXIT_CONFLICT = 6
 EXIT_CONNECTION = 7
 EXIT_TIMEOUT = 8
+EXIT_SOME_FAILED = 9  # several HSMs: one or more failed, were busy or did not start; each is in the output
 EXIT_CANCELLED = 10  # free in az (0-3, 130) and here; a "no" at the prompt is an answer, not bad input
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells and az report for Ctrl+C
 EXIT_TERMINATED = 143  # 128 + SIGTERM
@@ -40,6 +43,11 @@ _STORAGE_HINTS = {
 }
 
 
+# An az error and its exit code, not yet printed: a command about one HSM raises it as ExitWith; a command about
+# many (fleet.py) reports it in that HSM's entry. `service_code` is the service's own code when it gave one.
+Failure = namedtuple("Failure", "error code service_code", defaults=(None,))
+
+
 class ExitWith(SystemExit):
     """Print an az error as ONE line (what is wrong, then the fix), then leave with our exit code.
 
@@ -47,14 +55,18 @@ class ExitWith(SystemExit):
     """
 
     def __init__(self, error, code):
-        if error.recommendations:
-            fix = " ".join(str(r) for r in error.recommendations)
-            error.error_msg = f"{error.error_msg.rstrip()} {fix}"
-            error.recommendations = []
+        error.error_msg, error.recommendations = one_line(error), []
         self.error = error
         error.print_error()
         error.send_telemetry()
         super().__init__(code)
+
+
+def one_line(error):
+    """An az error's message and its fix (recommendations) as the one line the user reads."""
+    if not error.recommendations:
+        return error.error_msg
+    return f"{error.error_msg.rstrip()} {' '.join(str(r) for r in error.recommendations)}"
 
 
 def shown(value, limit=60):
@@ -118,6 +130,12 @@ def _storage_hint(code, container_uri):
 
 
 def job_failed(job, operation, secrets=(), hsm_url=None, container_uri=None):
+    failure = job_failure(job, operation, secrets, hsm_url, container_uri)
+    return ExitWith(failure.error, failure.code)
+
+
+def job_failure(job, operation, secrets=(), hsm_url=None, container_uri=None):
+    """A job that ended Failed (or Canceled): the service's code and reason, and the next step."""
     error = job.get("error") or {}
     code = code_text(error.get("code") or job.get("statusDetails") or job.get("status") or "Failed")
     message = redact(first_line(error.get("message")), secrets) or "The service gave no reason."
@@ -126,11 +144,17 @@ def job_failed(job, operation, secrets=(), hsm_url=None, container_uri=None):
         f"The {operation} job {job.get('jobId')}{where} failed: ({code}) {message}",
         _storage_hint(code, container_uri),
     )
-    return ExitWith(failure, EXIT_JOB_FAILED)
+    return Failure(failure, EXIT_JOB_FAILED, code)
 
 
 def from_sdk_error(ex, hsm_url, operation, secrets=(), container_uri=None):
-    """Map an exception from the SDK or the network to ExitWith (or None if it is not ours to map).
+    """Map an exception from the SDK or the network to ExitWith (or None if it is not ours to map)."""
+    failure = sdk_failure(ex, hsm_url, operation, secrets, container_uri)
+    return None if failure is None else ExitWith(failure.error, failure.code)
+
+
+def sdk_failure(ex, hsm_url, operation, secrets=(), container_uri=None):
+    """What an exception from the SDK or the network means, as a Failure (or None if it is not ours to map).
 
     Each line names the HSM's URL and the service's words once, and ends with the next step. `container_uri`, when
     the command has one, makes that step a complete command.
@@ -143,7 +167,7 @@ def from_sdk_error(ex, hsm_url, operation, secrets=(), container_uri=None):
     )
 
     if isinstance(ex, ValueError) and "challenge resource" in str(ex):
-        return ExitWith(
+        return Failure(
             azclierror.AzureConnectionError(
                 f"{hsm_url} asked for a token of another service; no token was sent to it.",
                 "Check the HSM URL (--id / --hsm-name / --hsm-object) and the cloud (az cloud show).",
@@ -151,7 +175,7 @@ def from_sdk_error(ex, hsm_url, operation, secrets=(), container_uri=None):
             EXIT_UNAUTHORIZED,
         )
     if isinstance(ex, (ValueError, NotImplementedError)) and "API version" in str(ex):
-        return ExitWith(
+        return Failure(
             azclierror.InvalidArgumentValueError(
                 f"--api-version: {first_line(str(ex))} Leave --api-version out to use the tested default."
             ),
@@ -168,20 +192,20 @@ def from_sdk_error(ex, hsm_url, operation, secrets=(), container_uri=None):
             if tls
             else "Check the HSM name or URL, DNS and network access (private endpoint, firewall)."
         )
-        return ExitWith(azclierror.AzureConnectionError(f"Cannot reach {hsm_url}: {detail}", hint), EXIT_CONNECTION)
+        return Failure(azclierror.AzureConnectionError(f"Cannot reach {hsm_url}: {detail}", hint), EXIT_CONNECTION)
     if not isinstance(ex, HttpResponseError):
         return None
     status = getattr(ex, "status_code", None)
     if status == 200 and ex.response is not None:  # a job that ended Failed/Canceled is a 200 poll
         try:
             # text(), not json(): the SDK builds of az before 2.77 hand over azure-core's older response type
-            return job_failed(json.loads(ex.response.text()), operation, secrets, hsm_url, container_uri)
+            return job_failure(json.loads(ex.response.text()), operation, secrets, hsm_url, container_uri)
         except ValueError:
             pass
     words = service_words(ex, secrets)
     roles = " or ".join(BACKUP_ROLES)
     if isinstance(ex, ClientAuthenticationError) or status == 401:
-        return ExitWith(
+        return Failure(
             azclierror.UnauthorizedError(
                 f"{hsm_url} refused the signed-in identity's token (401).",
                 f"The identity needs the {roles} local role; or sign in to the HSM's tenant: "
@@ -190,7 +214,7 @@ def from_sdk_error(ex, hsm_url, operation, secrets=(), container_uri=None):
             EXIT_UNAUTHORIZED,
         )
     if status == 403:
-        return ExitWith(
+        return Failure(
             azclierror.ForbiddenError(
                 f"The signed-in identity may not run a {operation} on {hsm_url} (403): {words}",
                 f"Assign it the {roles} local role: az keyvault role assignment create --id {hsm_url} "
@@ -199,7 +223,7 @@ def from_sdk_error(ex, hsm_url, operation, secrets=(), container_uri=None):
             EXIT_UNAUTHORIZED,
         )
     if status == 409:
-        return ExitWith(
+        return Failure(
             azclierror.AzureResponseError(
                 f"Another backup or restore is already running on {hsm_url} (409): {words}",
                 "Run this command again once that job has ended.",
@@ -207,12 +231,12 @@ def from_sdk_error(ex, hsm_url, operation, secrets=(), container_uri=None):
             EXIT_CONFLICT,
         )
     if status == 404:
-        return ExitWith(
+        return Failure(
             azclierror.ResourceNotFoundError(f"{hsm_url} answered 404 to the {operation}: {words}"), EXIT_NOT_FOUND
         )
     if status == 400:
-        return ExitWith(azclierror.BadRequestError(f"{hsm_url} rejected the {operation} request (400): {words}"), 1)
-    return ExitWith(azclierror.AzureResponseError(f"{hsm_url} answered {status} to the {operation}: {words}"), 1)
+        return Failure(azclierror.BadRequestError(f"{hsm_url} rejected the {operation} request (400): {words}"), 1)
+    return Failure(azclierror.AzureResponseError(f"{hsm_url} answered {status} to the {operation}: {words}"), 1)
 
 
 def _challenge_tenant(ex):
@@ -232,7 +256,7 @@ def _lost_job_start(ex, hsm_url, operation, container_uri=None):
     shows = "a finished backup shows in az hsm-backup list"
     if operation == "backup" and container_uri:
         shows = f"a finished backup shows in: {list_command(container_uri, urlsplit(hsm_url).hostname.split('.')[0])}"
-    return ExitWith(
+    return Failure(
         azclierror.AzureConnectionError(
             f"The connection to {hsm_url} broke before the HSM answered the {operation} request: the {operation} "
             "may have started. The request was not sent again, so that no second job starts.",

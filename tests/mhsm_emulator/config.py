@@ -36,6 +36,8 @@ def supports_pre_operations(api_version):
 
 DEFAULTS = {
     "job_duration_s": 1.0,  # how long a job stays InProgress (the real service: 8-15 s)
+    "job_duration_by_hsm": {},  # {hsm name: seconds}: that HSM's jobs take this long instead
+    "storage_refuses_hsms": [],  # HSM names whose storage access is refused (a storage firewall that lets them not in)
     "retry_after_202": 10,  # Retry-After on every 202, as the real service (null: no header, as in 2021)
     "poll_retry_after_ms": None,  # retry-after-ms on polls (null: none, as the real service)
     "resource": C.MHSM_RESOURCE,  # the challenge's resource= and the token audience we accept
@@ -80,6 +82,18 @@ def _accounts(value, name):
     return {k.lower(): v for k, v in value.items()}
 
 
+def _durations(value, name):
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise ValueError(f"{name} must map HSM names to seconds")
+    return {k.lower(): _number(v, f"{name}[{k}]") for k, v in value.items()}
+
+
+def _names(value, name):
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ValueError(f"{name} must be a list of HSM names")
+    return [v.lower() for v in value]
+
+
 def _forced_failure(value, name):
     if value is None:
         return None
@@ -96,6 +110,8 @@ def _flag(value, name):
 
 _CHECKS = {
     "job_duration_s": _number,
+    "job_duration_by_hsm": _durations,
+    "storage_refuses_hsms": _names,
     "retry_after_202": _optional_int,
     "poll_retry_after_ms": _optional_int,
     "resource": _string,

@@ -64,7 +64,9 @@ class Job:
         return dict(sorted(values.items()))
 
     def describe(self):
-        return {"jobId": self.id, "hsm": self.hsm_name, "kind": self.kind, **self.body(), **self.details}
+        # started/ended: the exact times (the bodies have whole seconds), so a test can see how many ran at once
+        exact = {"started": self.start, "ended": self.end}
+        return {"jobId": self.id, "hsm": self.hsm_name, "kind": self.kind, **self.body(), **exact, **self.details}
 
 
 class JobManager:

@@ -17,7 +17,7 @@ from tests.mhsm_emulator import config as cfg
 from tests.mhsm_emulator.hsms import KEY_NAME
 from tests.mhsm_emulator.jobs import Conflict
 from tests.mhsm_emulator.reqlog import mask_text
-from tests.mhsm_emulator.storage import Storage, StorageFailure, Target
+from tests.mhsm_emulator.storage import Storage, StorageFailure, Target, synthetic_error
 
 
 class Request:
@@ -140,7 +140,7 @@ def _start(emulator, request, kind, work, details):
         job = emulator.jobs.start(
             request.hsm_name,
             kind,
-            float(config["job_duration_s"]),
+            float(config["job_duration_by_hsm"].get(request.hsm_name.lower(), config["job_duration_s"])),
             work,
             take_forced_failure=emulator.take_forced_failure,
             details=details,
@@ -153,7 +153,9 @@ def _start(emulator, request, kind, work, details):
     return Reply(202, job.body(accepted=True), headers, job_id=job.id)
 
 
-def _storage(emulator, uri, token, use_mi):
+def _storage(emulator, job, uri, token, use_mi):
+    if job.hsm_name.lower() in emulator.config["storage_refuses_hsms"]:  # e.g. a storage firewall without this HSM
+        raise synthetic_error(403, "AuthorizationFailure", "This request is not authorized to perform this operation.")
     storage = Storage(uri, token, use_mi, emulator.config["identity_storage_accounts"])
     storage.echo_sas = emulator.config["echo_sas_in_errors"]
     return storage
@@ -167,7 +169,7 @@ def start_backup(emulator, request):
 
     def work(job):
         folder = folder_name(hsm.name, job.start)
-        _storage(emulator, uri, token, use_mi).write_backup(folder, hsm.name, job.id, keys)
+        _storage(emulator, job, uri, token, use_mi).write_backup(folder, hsm.name, job.id, keys)
         return None, uri.rstrip("/") + "/" + folder
 
     return _start(emulator, request, "backup", work, _details(uri, token, use_mi, keyCount=len(keys)))
@@ -184,7 +186,7 @@ def start_restore(emulator, request):
 
     def work(job):
         source, name = restore_source(uri, folder)
-        records = _storage(emulator, source, token, use_mi).read_backup(name)
+        records = _storage(emulator, job, source, token, use_mi).read_backup(name)
         return (lambda: hsm.replace_all(records)), None
 
     return _start(emulator, request, "restore", work, _details(uri, token, use_mi, folder=folder))
@@ -204,7 +206,7 @@ def start_selective_restore(emulator, request, key_name):
 
     def work(job):
         source, name = restore_source(uri, folder)
-        records = _storage(emulator, source, token, use_mi).read_backup(name, only=key_name)
+        records = _storage(emulator, job, source, token, use_mi).read_backup(name, only=key_name)
         if not records:
             raise StorageFailure(
                 "KeyNotFound", f"A key with (name/id) {key_name} was not found in the backup folder {folder}."
@@ -232,7 +234,7 @@ def start_prebackup(emulator, request):
 
     def work(job):
         if params:
-            _storage(emulator, *params).probe(need_write=True)
+            _storage(emulator, job, *params).probe(need_write=True)
         return None, None
 
     return _start(emulator, request, "prebackup", work, _details(*params) if params else {})
@@ -252,9 +254,9 @@ def start_prerestore(emulator, request):
     def work(job):
         if params and folder:
             source, name = restore_source(params[0], folder)
-            _storage(emulator, source, *params[1:]).read_manifest(name)
+            _storage(emulator, job, source, *params[1:]).read_manifest(name)
         elif params:
-            _storage(emulator, *params).probe(need_write=False)
+            _storage(emulator, job, *params).probe(need_write=False)
         return None, None
 
     return _start(emulator, request, "prerestore", work, _details(*params, folder=folder) if params else {})

@@ -1,0 +1,415 @@
+"""Several HSMs at once: at most `parallel` jobs, one per HSM, each HSM's outcome in its own entry (a failure or a 409
+on one never stops the others), progress on stderr, and on Ctrl+C each HSM's job id with the command to check it."""
+
+import threading
+import time
+
+from knack.log import get_logger
+
+from azext_hsmbackup._constants import DEFAULT_POLLING_INTERVAL
+
+logger = get_logger(__name__)
+
+DEFAULT_MAX_PARALLEL = 5
+ENTRY_KEYS = (
+    "hsmName",
+    "hsmUrl",
+    "resourceId",
+    "status",
+    "folderUrl",
+    "folderName",
+    "jobId",
+    "startTime",
+    "endTime",
+    "error",
+    "reason",
+)
+# What a status means for the exit code: these end in EXIT_SOME_FAILED (the rest of the array is still printed).
+NOT_DONE = ("Failed", "Busy", "NotStarted")
+
+
+def entry(member, status, **fields):
+    """One HSM's line of the output, always with every key, in one order."""
+    values = {"hsmName": member.hsm_name, "hsmUrl": member.hsm_url, "resourceId": member.resource_id, "status": status}
+    values.update(fields)
+    return {key: values.get(key) for key in ENTRY_KEYS}
+
+
+def job_fields(job, folder_url=None):
+    from azext_hsmbackup.custom import _iso
+
+    folder_url = folder_url or job.get("azureStorageBlobContainerUri")
+    return {
+        "jobId": job.get("jobId"),
+        "folderUrl": folder_url,
+        "folderName": folder_url.rstrip("/").rsplit("/", 1)[-1] if folder_url else None,
+        "startTime": _iso(job.get("startTime")),
+        "endTime": _iso(job.get("endTime")),
+    }
+
+
+def failed_entry(member, ex, operation, job, secrets=(), container_uri=None):
+    """Failed (or Busy, for a 409) with the service's code and our one line, from whatever the SDK raised."""
+    from azext_hsmbackup._secrets import redact
+    from azext_hsmbackup.errors import EXIT_CONFLICT, code_text, first_line, one_line, sdk_failure
+
+    failure = sdk_failure(ex, member.hsm_url, operation, secrets, container_uri)
+    if failure is None:  # not the service's or the network's words: still this HSM's failure only
+        code, message = type(ex).__name__, redact(first_line(str(ex)), secrets) or type(ex).__name__
+        status = "Failed"
+    else:
+        service = getattr(getattr(ex, "error", None), "code", None)
+        code = failure.service_code or code_text(service) or type(failure.error).__name__
+        message, status = one_line(failure.error), "Busy" if failure.code == EXIT_CONFLICT else "Failed"
+    fields = job_fields(job) if job.get("jobId") else {}
+    return entry(member, status, **fields, error={"code": code, "message": message})
+
+
+class Slot:
+    """What one HSM's worker has got to, for the progress line and for an honest answer to Ctrl+C."""
+
+    def __init__(self, member):
+        self.member = member
+        self.state = "queued"  # queued -> starting -> running -> done
+        self.tracker = None
+        self.watch = None
+        self.entry = None
+
+    @property
+    def job_id(self):
+        return (self.tracker.job.get("jobId") if self.tracker else None) or self.member.job_id
+
+
+class Runner:
+    """Runs `work(slot)` for each slot on at most `parallel` threads; `work` returns the slot's entry."""
+
+    def __init__(self, slots, work, parallel, verb, where_it_shows=None):
+        self.slots, self.work, self.verb = slots, work, verb
+        self.where_it_shows = where_it_shows  # member -> the command that shows a job that may have started
+        self.parallel = max(1, min(parallel, len(slots)))
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._next = 0
+        self._finished = 0
+        self._done = threading.Event()
+
+    def run(self):
+        if not self.slots:
+            return
+        for number in range(self.parallel):
+            threading.Thread(target=self._worker, name=f"hsm-backup-{number}", daemon=True).start()
+        while not self._done.wait(0.2):  # short waits: Ctrl+C reaches the main thread at once
+            pass
+
+    def _take(self):
+        with self._lock:
+            if self.stopping.is_set() or self._next >= len(self.slots):
+                return None
+            slot = self.slots[self._next]
+            self._next += 1
+            slot.state = "starting"
+            return slot
+
+    def _worker(self):
+        while True:
+            slot = self._take()
+            if slot is None:
+                return
+            try:
+                slot.entry = self.work(slot)
+            except Exception as ex:  # pylint: disable=broad-exception-caught
+                slot.entry = failed_entry(slot.member, ex, self.verb, {})
+            with self._lock:
+                slot.state = "done"
+                self._finished += 1
+                self._report(slot)
+                if self._finished == len(self.slots):
+                    self._done.set()
+
+    def _report(self, slot):
+        counts = {"running": 0, "failed": 0}
+        for other in self.slots:
+            if other.state in ("starting", "running"):
+                counts["running"] += 1
+            elif other.state == "done" and other.entry["status"] in NOT_DONE:
+                counts["failed"] += 1
+        status = slot.entry["status"]
+        detail = slot.entry["folderName"] or (slot.entry["error"] or {}).get("code") or ""
+        logger.warning(
+            "%s: %s%s. Done %d of %d, running %d, failed %d.",
+            slot.member.hsm_name,
+            status,
+            f" ({detail})" if detail else "",
+            self._finished,
+            len(self.slots),
+            counts["running"],
+            counts["failed"],
+        )
+
+    def stopped(self):
+        """The Ctrl+C / SIGTERM message: per HSM, its job and the command that checks it, or what did not start."""
+        from azext_hsmbackup.custom import _show_command
+
+        self.stopping.set()
+        lines = [f"Stopped. The jobs already started keep running on their HSMs ({self.verb}):"]
+        for slot in self.slots:
+            name, job_id = slot.member.hsm_name, slot.job_id
+            if slot.state == "done" and slot.entry["status"] not in ("InProgress",):
+                lines.append(f"  {name}: {slot.entry['status']}.")
+            elif job_id:
+                lines.append(f"  {name}: job {job_id}, check on it with: {_show_command(slot.member, job_id)}")
+            elif slot.state == "queued" or not (slot.watch and slot.watch.may_have_started):
+                lines.append(f"  {name}: not started.")
+            else:
+                shows = f"; its folder shows up in: {self.where_it_shows(slot.member)}" if self.where_it_shows else ""
+                lines.append(f"  {name}: the {self.verb} request went out unanswered: a job may have started{shows}")
+        return "\n".join(lines)
+
+
+def run(members, work, parallel, verb, where_it_shows=None):
+    """Entries in the members' order: the skipped ones as they are, the others through `work(slot, stopping)` in
+    parallel (`stopping` is set once Ctrl+C came: a worker starts no job after it)."""
+    from azext_hsmbackup._stop import stops_with
+
+    slots = [Slot(m) for m in members]
+    pending = [s for s in slots if s.entry is None and not _settled(s)]
+    runner = Runner(pending, lambda slot: work(slot, runner.stopping), parallel, verb, where_it_shows)
+    if pending:
+        logger.warning(
+            "%s %d HSM(s), at most %d at once%s.",
+            "Backing up" if verb == "backup" else "Waiting for",
+            len(pending),
+            runner.parallel,
+            f"; skipped {len(slots) - len(pending)}" if len(slots) > len(pending) else "",
+        )
+    with stops_with(runner.stopped):
+        runner.run()
+    return [s.entry for s in slots]
+
+
+def _settled(slot):
+    """A member that gets no job: skipped before anything starts, or carried over from create --no-wait's output."""
+    member = slot.member
+    if member.skip_reason:
+        slot.entry = entry(member, "Skipped", reason=member.skip_reason)
+        logger.warning("Skipped %s: %s", member.hsm_name, member.skip_reason)
+    elif member.carried is not None:
+        slot.entry = entry(member, member.carried.get("status") or "NotStarted", **member.carried)
+    return slot.entry is not None
+
+
+def outcome(entries):
+    """(exit code, one line) of a whole run; (0, None) when every HSM that was not skipped did what was asked."""
+    from azext_hsmbackup.errors import EXIT_SOME_FAILED, EXIT_TIMEOUT
+
+    bad = [e for e in entries if e["status"] in NOT_DONE]
+    if bad:
+        listed = ", ".join(f"{e['hsmName']} ({e['status']})" for e in bad[:10])
+        more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+        return EXIT_SOME_FAILED, (
+            f"{len(bad)} of {len(entries)} HSMs were not backed up: {listed}{more}. Each HSM's status, error and "
+            "reason are in the output; run the command again for those once the cause is fixed."
+        )
+    still = [e for e in entries if e["status"] == "InProgress"]
+    if still and any(e.get("reason") == TIMED_OUT for e in still):
+        return EXIT_TIMEOUT, f"{len(still)} job(s) still running when --timeout ran out; they keep running."
+    return 0, None
+
+
+TIMED_OUT = "Still running when --timeout ran out; the job keeps running."
+
+
+def exit_after_output(cli_ctx, entries):
+    """A run with a failed HSM exits non-zero, but only after az has printed the whole array to stdout."""
+    from azure.cli.core.azclierror import AzureResponseError
+    from knack.events import EVENT_CLI_SUCCESSFUL_EXECUTE
+
+    from azext_hsmbackup.errors import ExitWith
+
+    code, line = outcome(entries)
+    if not code:
+        return
+
+    def fail(_cli_ctx, **_):
+        raise ExitWith(AzureResponseError(line), code)
+
+    cli_ctx.register_event(EVENT_CLI_SUCCESSFUL_EXECUTE, fail)
+
+
+# ---- the work of one HSM ----------------------------------------------------------------------------------------
+
+
+def back_up(cmd, fleet, slot, stopping, *, secret, api_version, polling_interval, skip_wait, credential):
+    """Start one HSM's backup and (unless --no-wait) wait for it; its entry, whatever happens."""
+    from azext_hsmbackup._client_factory import JobTracker, backup_client, cache_the_challenge
+    from azext_hsmbackup._stop import StartWatch
+    from azext_hsmbackup.custom import _auth_kwargs
+
+    member, target = slot.member, fleet.target_for(slot.member)
+    slot.tracker, slot.watch = JobTracker(), StartWatch()
+    start = slot.watch.watching(lambda client, **kw: client.begin_backup(target.container_uri, **kw))
+    try:
+        with backup_client(cmd.cli_ctx, member.hsm_url, api_version, slot.tracker, credential) as client:
+            cache_the_challenge(client)
+            if stopping.is_set():
+                return entry(member, "NotStarted", reason="Stopped before its job started.")
+            poller = start(client, _polling_interval=polling_interval, **_auth_kwargs(target, secret))
+            slot.state = "running"
+            if skip_wait:
+                return entry(member, "InProgress", **job_fields(slot.tracker.job))
+            folder_url = poller.result().folder_url
+        return entry(member, "Succeeded", **job_fields(slot.tracker.job, folder_url))
+    except Exception as ex:  # pylint: disable=broad-exception-caught
+        secrets = [target.sas_token, secret]
+        return failed_entry(member, ex, "backup", slot.tracker.job, secrets, target.container_uri)
+
+
+def wait_for(cmd, slot, stopping, *, api_version, polling_interval, deadline, credential):
+    """Wait for one HSM's job (backup or restore); its entry when the job ends or the deadline passes."""
+    from azure.core.rest import HttpRequest
+
+    from azext_hsmbackup._client_factory import JobTracker, backup_client
+
+    member = slot.member
+    slot.tracker, slot.state = JobTracker(), "running"
+
+    def status(client):
+        for kind in ("backup", "restore"):
+            response = client.send_request(HttpRequest("GET", f"/{kind}/{member.job_id}/pending"))
+            if response.status_code != 404:
+                response.raise_for_status()
+                return kind, response.json()
+        return "status", None
+
+    try:
+        with backup_client(cmd.cli_ctx, member.hsm_url, api_version, slot.tracker, credential) as client:
+            while not stopping.is_set():
+                kind, job = status(client)
+                if job is None:
+                    return entry(
+                        member,
+                        "Failed",
+                        jobId=member.job_id,
+                        error={"code": "NotFound", "message": f"No job {member.job_id} on {member.hsm_url}."},
+                    )
+                if job.get("status") != "InProgress":
+                    break
+                if deadline and time.monotonic() > deadline:
+                    return entry(member, "InProgress", **job_fields(job), reason=TIMED_OUT)
+                time.sleep(slot.tracker.retry_after or polling_interval or DEFAULT_POLLING_INTERVAL)
+    except Exception as ex:  # pylint: disable=broad-exception-caught
+        return failed_entry(member, ex, "status", slot.tracker.job)
+    if job is None or job.get("status") == "InProgress":  # stopped: the job itself runs on
+        return entry(member, "InProgress", jobId=member.job_id)
+    if job.get("status") == "Succeeded":
+        return entry(member, "Succeeded", **job_fields(job))
+    from azext_hsmbackup.errors import job_failure, one_line
+
+    failure = job_failure(job, kind, hsm_url=member.hsm_url)
+    error = {"code": failure.service_code, "message": one_line(failure.error)}
+    return entry(member, "Failed", **job_fields(job), error=error)
+
+
+# ---- the commands -----------------------------------------------------------------------------------------------
+
+
+def _members(cmd, fleet):
+    """The fleet's members: as given, or (--all) as ARM lists them now; none at all is an error, not a quiet 0."""
+    from azure.cli.core.azclierror import ResourceNotFoundError
+
+    from azext_hsmbackup import fleet as fleet_module
+    from azext_hsmbackup._validators import MI_MODE, cloud_suffix
+    from azext_hsmbackup.errors import EXIT_NOT_FOUND, ExitWith
+
+    if not fleet.list_all:
+        return fleet.members
+    records = fleet_module.list_managed_hsms(cmd.cli_ctx, fleet.resource_group)
+    suffix = cloud_suffix(cmd.cli_ctx.cloud, "mhsm_dns")
+    use_mi = fleet.storage.storage_auth == MI_MODE
+    members = fleet_module.distinct(fleet_module.members_from_records(records, suffix, use_mi))
+    if not members:
+        where = f"resource group {fleet.resource_group}" if fleet.resource_group else "the subscription"
+        raise ExitWith(
+            ResourceNotFoundError(
+                f"ARM lists no Managed HSM in {where}: nothing to back up. Check --subscription and -g "
+                "(az keyvault list --resource-type hsm)."
+            ),
+            EXIT_NOT_FOUND,
+        )
+    return members
+
+
+def create_many(cmd, fleet, *, what_if, confirm, skip_wait, api_version, polling_interval, max_parallel):
+    """az hsm-backup create for several HSMs: one entry per distinct HSM, in the order given or listed."""
+    from functools import partial
+
+    from azext_hsmbackup._client_factory import cli_credential
+    from azext_hsmbackup._constants import BACKUP_SAS_PERMISSIONS
+    from azext_hsmbackup._secrets import secrets_redacted
+    from azext_hsmbackup.custom import _confirm, _storage_secret
+    from azext_hsmbackup.errors import list_command
+
+    members = _members(cmd, fleet)
+    container = fleet.storage.container_uri
+    if what_if:
+        return [_what_if(m, container) for m in members]
+    ready = [m for m in members if not m.skip_reason]
+    if confirm and ready:
+        names = [m.hsm_name for m in ready]
+        listed = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+        skipped = len(members) - len(ready)
+        _confirm(
+            f"Perform a full backup of {len(ready)} HSM(s) ({listed}) into {container}"
+            + (f" ({skipped} skipped)" if skipped else "")
+            + "?",
+            cli_ctx=cmd.cli_ctx,
+        )
+    with secrets_redacted(fleet.storage.sas_token):
+        secret = _storage_secret(cmd, fleet.storage, BACKUP_SAS_PERMISSIONS) if ready else None  # once for all
+        with secrets_redacted(secret):
+            work = partial(
+                back_up,
+                cmd,
+                fleet,
+                secret=secret,
+                api_version=api_version,
+                polling_interval=polling_interval,
+                skip_wait=skip_wait,
+                credential=cli_credential(cmd.cli_ctx) if ready else None,
+            )
+            entries = run(
+                members,
+                work,
+                max_parallel or DEFAULT_MAX_PARALLEL,
+                "backup",
+                lambda m: list_command(container, m.hsm_name),
+            )
+    exit_after_output(cmd.cli_ctx, entries)
+    return entries
+
+
+def _what_if(member, container_uri):
+    if member.skip_reason:
+        return entry(member, "Skipped", reason=member.skip_reason)
+    return entry(member, "WouldBackUp", reason=f"What if: a full backup of HSM {member.hsm_name} into {container_uri}.")
+
+
+def wait_many(cmd, fleet, *, timeout, polling_interval, api_version):
+    """az hsm-backup wait for several jobs (create --no-wait's array, or --ids with a --job-id each)."""
+    from functools import partial
+
+    from azext_hsmbackup._client_factory import cli_credential
+
+    deadline = time.monotonic() + timeout if timeout else None
+    waiting = [m for m in fleet.members if m.job_id]
+    work = partial(
+        wait_for,
+        cmd,
+        api_version=api_version,
+        polling_interval=polling_interval,
+        deadline=deadline,
+        credential=cli_credential(cmd.cli_ctx) if waiting else None,
+    )
+    entries = run(fleet.members, work, len(waiting) or 1, "wait")
+    exit_after_output(cmd.cli_ctx, entries)
+    return entries
