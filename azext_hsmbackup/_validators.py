@@ -928,7 +928,7 @@ def resolve_wait(*, hsm_ids=None, jobs=None, job_id=None, mhsm_dns_suffix=None, 
             f"--ids names {len(members)} HSM(s) and --job-id {len(job_ids)} job(s): give one --job-id per HSM, in "
             "the same order, e.g. --ids URL1 URL2 --job-id ID1 ID2."
         )
-    return fleet.Fleet(tuple(m.with_job(j) for m, j in zip(members, job_ids))), []
+    return fleet.Fleet(fleet.distinct(m.with_job(j) for m, j in zip(members, job_ids))), []
 
 
 validate_job = validate_show

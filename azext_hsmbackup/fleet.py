@@ -171,10 +171,11 @@ def _json_array(text, flag, wanted):
 
 
 def distinct(members):
-    """Each HSM once, where it first appears: the same HSM named twice (name, URL, ID, any case) gets one job."""
+    """Each HSM once, where it first appears: the same HSM named twice (name, URL, ID, any case) gets one job (wait:
+    each HSM's job once)."""
     seen, kept = set(), []
     for member in members:
-        key = (member.hsm_url or member.resource_id or member.hsm_name).lower()
+        key = ((member.hsm_url or member.resource_id or member.hsm_name).lower(), member.job_id)
         if key not in seen:
             seen.add(key)
             kept.append(member)

@@ -188,9 +188,10 @@ def test_no_wait_then_wait_for_the_array(stack, hsm):
 def test_ctrl_c_in_mid_fleet_names_each_job_and_starts_no_more(stack, hsm):
     names = [f"{hsm}-c{i}" for i in range(4)]
     stack.emulator("PUT", "config", {"job_duration_s": 30.0})
+    ids = [stack.hsm_url(n) for n in names]
+    to = ["--storage-container-uri", stack.container_uri(), "--mi"]
     process = subprocess.Popen(
-        [str(AZ), "hsm-backup", "create", "--storage-container-uri", stack.container_uri(), "--mi"]
-        + ["--ids", *[stack.hsm_url(n) for n in names], "--max-parallel", "2", "--only-show-errors"],
+        [str(AZ), "hsm-backup", "create", *to, "--ids", *ids, "--max-parallel", "2", "--only-show-errors"],
         env=stack.env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 from azext_hsmbackup import _params, custom, sas
 from azext_hsmbackup import _validators as v
 from azext_hsmbackup._validators import PROMPT_FOR_SAS, Target
+from azext_hsmbackup.fleet import Fleet
 from azext_hsmbackup.errors import ExitWith
 
 # ---- Valid values, one list per flag -------------------------------------------------------------------------
@@ -105,6 +106,19 @@ VALID = {
     "polling_interval": ["0.5", "5", "3600", "0.1"],
     "timeout": ["1", "600", "604800"],
     "job_id": ["0123456789abcdef0123456789abcdef", "ABCDEF0123456789ABCDEF0123456789"],
+    # several HSMs (create, wait)
+    "hsm_ids": [
+        ["https://ids1.managedhsm.azure.net"],
+        ["https://ids1.managedhsm.azure.net", HSM_RID, "https://IDS1.managedhsm.azure.net/"],
+        f"https://ids2.managedhsm.azure.net\n{HSM_RID}\n",
+    ],
+    "all_hsms": [True],
+    "jobs": [
+        json.dumps([{"hsmUrl": "https://jobs1.managedhsm.azure.net", "jobId": "0123456789abcdef0123456789abcdef"}]),
+        json.dumps([{"hsmUrl": "https://jobs2.managedhsm.azure.net", "status": "Skipped", "reason": "x"}]),
+    ],
+    "resource_group": ["rg", "My.Group(1)"],
+    "max_parallel": ["1", "5", "64"],
     "folder_url": [f"{CONTAINER}/{FOLDER}"],
     "backup_folder": [FOLDER],
     # H1's flags: generated with every value class, asserted only against the contract
@@ -196,14 +210,14 @@ COMMANDS = {
     "check backup": (v.validate_check_backup, custom.check_backup),
     "restore": (v.validate_restore, custom.restore_backup),
     "check restore": (v.validate_restore, custom.check_restore),
-    "show": (v.validate_job, custom.show_job),
-    "wait": (v.validate_job, custom.wait_job),
+    "show": (v.validate_show, custom.show_job),
+    "wait": (v.validate_wait, custom.wait_job),
     "list": (v.validate_list, custom.list_backups),
     "delete": (v.validate_delete, custom.delete_backup),
     "prune": (v.validate_prune, custom.prune_backups),
 }
 FLAG_ARGS = {"hsm_filter", "keep", "older_than", "key_name"}  # the rest are in VALID already
-STORE_TRUE = {"what_if", "yes", "confirm", "skip_wait", "details", "mint_sas"}
+STORE_TRUE = {"what_if", "yes", "confirm", "skip_wait", "details", "mint_sas", "all_hsms"}
 
 
 class FlagTable:
@@ -258,7 +272,7 @@ def arguments(command):
 
 
 HSM_FORMS = ("hsm_name", "hsm_object", "hsm_id")
-HSM_WEIGHTED = st.sampled_from(HSM_FORMS)
+FLEET_FORMS = ("hsm_ids", "all_hsms", "jobs")
 STORAGE_FORMS = ("uri", "names")
 AUTH_FORMS = ("sas_token", "use_managed_identity", "mint_sas")
 AUTH_WEIGHTED = st.sampled_from(["sas_token"] * 2 + ["use_managed_identity", "mint_sas"])  # SAS has most branches
@@ -271,7 +285,7 @@ def invocation(draw, command):
     values = dict(args)
     label = []
     if "hsm_name" in args:
-        form = draw(HSM_WEIGHTED)
+        form = draw(st.sampled_from([f for f in (*HSM_FORMS, *FLEET_FORMS) if f in args]))
         values[form] = draw(PICK[form])
         label.append(form)
     if "folder_url" in args and draw(st.integers(0, 2)) == 0:
@@ -295,16 +309,21 @@ def invocation(draw, command):
     elif "sas_token" in args and draw(st.booleans()):
         values["sas_token"] = draw(PICK["sas_token"])
         label.append("sas_token")
-    for flag in ("job_id",):
-        if flag in args:
-            values[flag] = draw(PICK[flag])
+    if "job_id" in args and "jobs" not in label:  # --jobs names every job itself
+        values["job_id"] = draw(PICK["job_id"])
+        if "hsm_ids" in label and "jobs" in args:  # wait --ids: one --job-id per HSM, as az hands over nargs="+"
+            ids = values["hsm_ids"]
+            values["job_id"] = [values["job_id"]] * len(ids.split() if isinstance(ids, str) else ids)
     for flag in ("api_version", "polling_interval", "timeout", *FLAG_ARGS):
         if flag in args and draw(st.booleans()):
+            values[flag] = draw(PICK[flag])
+    for flag in ("resource_group", "max_parallel"):  # several HSMs only: a plan of one HSM refuses them
+        if flag in args and draw(st.integers(0, 3)) == 0:
             values[flag] = draw(PICK[flag])
     if "keep" in args and values["keep"] is None and values["older_than"] is None:  # prune needs a rule
         rule = draw(st.sampled_from(["keep", "older_than"]))
         values[rule] = draw(PICK[rule])
-    for flag in STORE_TRUE & set(args) - {"mint_sas"}:
+    for flag in STORE_TRUE & set(args) - {"mint_sas", "all_hsms"}:
         values[flag] = draw(st.booleans())
     # Break the parameter-set rules now and then: a second form, or a missing one.
     if draw(st.integers(0, 9)) == 0:
@@ -364,6 +383,16 @@ def assert_error_line(error, printed):
 
 def assert_plan(namespace, command):
     target = namespace.target
+    if isinstance(target, Fleet):  # several HSMs: each member's URL (and job), and the one storage target
+        assert command in ("create", "wait") and SIG not in repr(target)
+        for member in target.members:
+            assert HSM_URL.fullmatch(member.hsm_url), member.hsm_url
+            assert member.job_id is None or re.fullmatch(r"[0-9a-f]{32}", member.job_id)
+        assert len({(m.hsm_url.lower(), m.job_id) for m in target.members}) == len(target.members)  # each HSM once
+        assert target.members or target.list_all
+        if command == "wait":
+            return
+        target = target.storage
     assert isinstance(target, Target) and SIG not in repr(target)
     if target.hsm_url is not None:
         assert HSM_URL.fullmatch(target.hsm_url), target.hsm_url
@@ -379,8 +408,10 @@ def assert_plan(namespace, command):
         assert v.API_VERSION_RE.fullmatch(namespace.api_version)
     if getattr(namespace, "use_managed_identity", None) is not None:
         assert isinstance(namespace.use_managed_identity, bool)
-    if command in ("show", "wait"):
+    if command == "show" or (command == "wait" and target.hsm_url):
         assert re.fullmatch(r"[0-9a-f]{32}", namespace.job_id)
+    if getattr(namespace, "max_parallel", None) is not None:
+        assert 1 <= namespace.max_parallel <= 64 and isinstance(namespace.max_parallel, int)
 
 
 # ---- The harness: spies, no network, captured output ---------------------------------------------------------
@@ -512,8 +543,11 @@ def exercise(commands, check_counts):
     assert counts["ran"] >= EXAMPLES and counts["plan"] >= 300 and counts["error"] >= 300
     # every parameter set is tried hundreds of times, and goes all the way to a plan at least 80 times
     forms = {key.split(":", 1)[1] for key in counts if key.startswith("set:")}
-    at_least(counts, 200, *(f"set:{form}" for form in forms))
-    at_least(counts, 80, *(f"plan:{form}" for form in forms))
+    single = forms - set(FLEET_FORMS)  # the several-HSM forms share create and wait with three others: fewer runs
+    at_least(counts, 200, *(f"set:{form}" for form in single))
+    at_least(counts, 80, *(f"plan:{form}" for form in single))
+    at_least(counts, 100, *(f"set:{form}" for form in forms - single))
+    at_least(counts, 40, *(f"plan:{form}" for form in forms - single))
     check_counts(counts)
 
 
@@ -530,8 +564,6 @@ def test_create_and_check_backup():
         at_least(
             counts,
             200,
-            "reached:hsm_url_from_object:ok",
-            "reached:hsm_url_from_url(hsmUri):ok",
             "reached:normalize_sas",
             "reached:check_sas",
             "reached:resolve_storage_auth",
@@ -539,7 +571,8 @@ def test_create_and_check_backup():
             "reached:check_api_version",
             "reached:three_state",
         )
-        at_least(counts, 150, "reached:hsm_url_from_resource_id")
+        at_least(counts, 120, "reached:hsm_url_from_resource_id", "reached:hsm_url_from_object:ok")
+        at_least(counts, 100, "reached:hsm_url_from_url(hsmUri):ok")
         # the SAS forms: JSON-quoted, a whole SAS URL, and the short-lived one that warns
         at_least(counts, 50, "reached:unquote_json_string(quoted)", "reached:split_sas_url", "plan:warned")
 
