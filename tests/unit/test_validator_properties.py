@@ -31,8 +31,8 @@ from hypothesis import strategies as st
 from azext_hsmbackup import _params, custom, sas
 from azext_hsmbackup import _validators as v
 from azext_hsmbackup._validators import PROMPT_FOR_SAS, Target
-from azext_hsmbackup.fleet import Fleet
 from azext_hsmbackup.errors import ExitWith
+from azext_hsmbackup.fleet import Fleet
 
 # ---- Valid values, one list per flag -------------------------------------------------------------------------
 
