@@ -1,0 +1,447 @@
+"""Several HSMs (fleet.py, fleet_run.py, and their validators): which HSMs, each once, what is skipped and why, how
+many run at once, what a stop says, and what the exit code is. The e2e tests (tests/e2e/test_fleet.py) drive the
+same through az; these pin each rule on its own."""
+
+import argparse
+import io
+import json
+import threading
+import time
+from types import SimpleNamespace
+from unittest import mock
+
+import pytest
+from azure.cli.core import azclierror
+from azure.cli.core.azclierror import (
+    InvalidArgumentValueError,
+    MutuallyExclusiveArgumentError,
+    RequiredArgumentMissingError,
+)
+from azure.core.exceptions import HttpResponseError
+
+from azext_hsmbackup import fleet, fleet_run
+from azext_hsmbackup import _validators as v
+from azext_hsmbackup.errors import EXIT_SOME_FAILED, EXIT_TIMEOUT, ExitWith
+from azext_hsmbackup.fleet import Member
+
+MHSM = ".managedhsm.azure.net"
+SUB = "6a1c9e2b-4d3f-4b8a-9c7e-112233445566"
+JOB = "0123456789abcdef0123456789abcdef"
+CONTAINER = "https://acct.blob.core.windows.net/bkp"
+
+
+def rid(name, group="rg"):
+    return f"/subscriptions/{SUB}/resourceGroups/{group}/providers/Microsoft.KeyVault/managedHSMs/{name}"
+
+
+def record(name, activation="Active", state="Succeeded", identity="user"):
+    """An ARM managedHSMs record as `az keyvault list --resource-type hsm` prints it."""
+    ids = {"UserAssigned": {"userAssignedIdentities": {f"/x/{name}-id": {"principalId": "p"}}}}
+    return {
+        "id": rid(name),
+        "name": name,
+        "type": "Microsoft.KeyVault/managedHSMs",
+        "identity": ids.get("UserAssigned") if identity == "user" else identity,
+        "properties": {
+            "hsmUri": f"https://{name}{MHSM}/",
+            "provisioningState": state,
+            "securityDomainProperties": {"activationStatus": activation},
+        },
+    }
+
+
+# ---- skip reasons -------------------------------------------------------------------------------------------
+
+
+def test_a_ready_hsm_is_not_skipped_with_or_without_its_identity():
+    assert fleet.skip_reason(record("h1"), use_managed_identity=True) is None
+    assert fleet.skip_reason(record("h1", state="Activated"), use_managed_identity=False) is None
+    assert fleet.skip_reason(record("h1", identity=None), use_managed_identity=False) is None  # SAS: no identity
+
+
+@pytest.mark.parametrize("activation", ["NotActivated", "Unknown", "Failed", "active-ish"])
+def test_an_hsm_whose_security_domain_is_not_active_is_skipped(activation):
+    reason = fleet.skip_reason(record("h1", activation=activation), use_managed_identity=False)
+    assert f"security domain is {activation}, not Active" in reason
+
+
+@pytest.mark.parametrize(
+    "state", ["Provisioning", "Updating", "Deleting", "Failed", "Restoring", "SecurityDomainRestore"]
+)
+def test_an_hsm_not_provisioned_is_skipped(state):
+    assert f"provisioningState is {state}" in fleet.skip_reason(record("h1", state=state), False)
+
+
+@pytest.mark.parametrize("identity", [None, {}, {"type": "SystemAssigned", "principalId": "p"}, {"type": "None"}])
+def test_managed_identity_needs_a_user_assigned_one(identity):
+    reason = fleet.skip_reason(record("h1", identity=identity), use_managed_identity=True)
+    assert "user-assigned managed identity" in reason and "--use-user-managed-identity" in reason
+
+
+def test_case_of_the_states_does_not_matter_and_an_object_without_a_record_is_not_judged():
+    rec = record("h1", activation="ACTIVE", state="succeeded")
+    assert fleet.skip_reason(rec, True) is None
+    assert fleet.skip_reason({"name": "h1", "type": "Microsoft.KeyVault/managedHSMs"}, True) is None
+    ps = {"Name": "h1", "OriginalManagedHsm": {"Properties": {"ProvisioningState": "Provisioning"}}}
+    assert "Provisioning" in fleet.skip_reason(ps, False)  # PowerShell keeps the ARM record inside
+
+
+# ---- members: array, ids, jobs, each once ----------------------------------------------------------------------
+
+
+def test_a_json_array_gives_members_in_its_order_with_resource_ids_and_skips():
+    text = json.dumps([record("h2"), record("h1", activation="NotActivated"), record("h3", identity=None)])
+    members = fleet.members_from_array(text, MHSM, use_managed_identity=True)
+    assert [(m.hsm_name, m.hsm_url, m.resource_id) for m in members] == [
+        (n, f"https://{n}{MHSM}", rid(n)) for n in ("h2", "h1", "h3")
+    ]
+    assert [bool(m.skip_reason) for m in members] == [False, True, True]
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("[]", "empty JSON array"),
+        ("[1]", "item 0"),
+        ('[{"name": "h1", "type": "Microsoft.KeyVault/managedHSMs"}, "x"]', "item 1"),
+        ("[{", "not valid JSON"),
+        ('{"a": 1}', "not a JSON array"),
+        ("[" * 100000, "nested too deeply"),
+        ("  ", "empty"),
+        (json.dumps([record("h1")] * 400) + " " * v.MAX_HSM_OBJECT_CHARS, "too large"),
+        (json.dumps([{"type": "Microsoft.KeyVault/vaults", "name": "kv"}]), "item 0"),
+    ],
+)
+def test_a_bad_array_is_one_error_naming_the_flag(text, fragment):
+    with pytest.raises(InvalidArgumentValueError) as info:
+        fleet.members_from_array(text, MHSM, False)
+    assert info.value.error_msg.startswith("--hsm-object") and fragment in info.value.error_msg
+
+
+def test_ids_take_urls_and_resource_ids_as_values_or_one_whitespace_separated_value():
+    members = fleet.members_from_ids([f"https://a{MHSM}", f"{rid('bbb')}\nhttps://C{MHSM}/x"], MHSM)
+    assert [(m.hsm_name, m.resource_id) for m in members] == [("a", None), ("bbb", rid("bbb")), ("c", None)]
+    assert fleet.members_from_ids(f"https://a{MHSM}", MHSM)[0].hsm_url == f"https://a{MHSM}"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [[""], ["  "], [f"http://a{MHSM}"], ["/subscriptions/x"], [rid("kv").replace("managedHSMs", "vaults")], [5]],
+)
+def test_a_bad_id_names_ids(values):
+    with pytest.raises(InvalidArgumentValueError) as info:
+        fleet.members_from_ids(values, MHSM)
+    assert info.value.error_msg.startswith("--ids")
+
+
+def test_each_hsm_once_in_the_order_first_given_whatever_its_case():
+    members = [Member(f"https://a{MHSM}", "a"), Member(f"https://B{MHSM}", "b"), Member(f"https://A{MHSM}", "a2")]
+    members.append(Member(f"https://b{MHSM}", "b2"))
+    assert [m.hsm_name for m in fleet.distinct(members)] == ["a", "b"]
+    jobs = [Member(f"https://a{MHSM}", "a", job_id=JOB), Member(f"https://a{MHSM}", "a", job_id="1" * 32)]
+    assert len(fleet.distinct(jobs + jobs)) == 2  # wait: each (HSM, job) once
+
+
+def test_jobs_array_waits_for_started_jobs_and_carries_the_others():
+    text = json.dumps(
+        [
+            {"hsmUrl": f"https://a{MHSM}", "jobId": JOB.upper(), "resourceId": rid("a"), "status": "InProgress"},
+            {"hsmUrl": f"https://b{MHSM}", "jobId": None, "status": "Skipped", "reason": "not active"},
+            {"hsmUrl": f"https://c{MHSM}", "status": "Busy", "error": {"code": "Conflict", "message": "m"}},
+        ]
+    )
+    a, b, c = fleet.members_from_jobs(text)
+    assert (a.job_id, a.resource_id, a.carried) == (JOB, rid("a"), None)
+    assert b.carried == {"status": "Skipped", "reason": "not active", "error": None} and b.job_id is None
+    assert c.carried["error"]["code"] == "Conflict"
+
+
+@pytest.mark.parametrize(
+    "items, fragment",
+    [
+        ([{"jobId": JOB}], "item 0 has no hsmUrl"),
+        ([{"hsmUrl": f"https://a{MHSM}", "jobId": JOB}, {"hsmUrl": "ftp://b", "jobId": JOB}], "item 1 hsmUrl"),
+        ([{"hsmUrl": f"https://a{MHSM}", "jobId": "xyz"}], "item 0 jobId"),
+        ([], "empty JSON array"),
+        (["x"], "item 0"),
+    ],
+)
+def test_a_bad_jobs_array_names_the_item(items, fragment):
+    with pytest.raises(InvalidArgumentValueError) as info:
+        fleet.members_from_jobs(json.dumps(items))
+    assert info.value.error_msg.startswith("--jobs") and fragment in info.value.error_msg
+
+
+def test_a_record_arm_lists_that_cannot_be_read_is_skipped_not_fatal():
+    broken = {"name": "h9", "id": rid("h9"), "type": "Microsoft.KeyVault/managedHSMs", "properties": {"hsmUri": "x"}}
+    members = fleet.members_from_records([record("h1"), broken], MHSM, False)
+    assert members[0].skip_reason is None and "cannot be used" in members[1].skip_reason
+    assert members[1].resource_id == rid("h9") and members[1].hsm_url is None
+
+
+# ---- the create and wait validators -----------------------------------------------------------------------------
+
+
+def create(**values):
+    base = {"storage_container_uri": CONTAINER, "use_managed_identity": "true", "mhsm_dns_suffix": MHSM}
+    return v.resolve_create_target(**{**base, **values})
+
+
+def test_one_hsm_stays_one_target_and_every_many_form_is_a_fleet():
+    assert isinstance(create(hsm_name="hs1")[0], v.Target)
+    for form in ({"hsm_ids": ["h"]}, {"all_hsms": True}, {"hsm_object": json.dumps([record("h1")])}):
+        if "hsm_ids" in form:
+            form = {"hsm_ids": [f"https://h1{MHSM}"]}
+        target = create(**form)[0]
+        assert isinstance(target, fleet.Fleet) and target.storage.container_uri == CONTAINER
+        assert target.storage.hsm_url is None and target.storage.storage_auth == "managedIdentity"
+    assert create(all_hsms=True, resource_group=" rg-a ")[0].resource_group == "rg-a"
+
+
+@pytest.mark.parametrize(
+    "values, error, flag",
+    [
+        ({"hsm_name": "h1", "hsm_ids": [f"https://a{MHSM}"]}, MutuallyExclusiveArgumentError, "--hsm-name and --ids"),
+        ({"hsm_id": f"https://a{MHSM}", "all_hsms": True}, MutuallyExclusiveArgumentError, "--id and --all"),
+        ({"hsm_ids": [f"https://a{MHSM}"], "all_hsms": True}, MutuallyExclusiveArgumentError, "--ids and --all"),
+        ({"hsm_name": "h1", "resource_group": "rg"}, RequiredArgumentMissingError, "--resource-group"),
+        ({"hsm_ids": [f"https://a{MHSM}"], "resource_group": "rg"}, RequiredArgumentMissingError, "--resource-group"),
+        ({"hsm_name": "h1", "max_parallel": 3}, InvalidArgumentValueError, "--max-parallel"),
+        ({"all_hsms": True, "resource_group": "rg/x"}, InvalidArgumentValueError, "--resource-group"),
+        ({"all_hsms": True, "resource_group": ""}, InvalidArgumentValueError, "--resource-group"),
+        ({"all_hsms": True, "storage_container_uri": None}, RequiredArgumentMissingError, "blob container"),
+        ({"all_hsms": True, "use_managed_identity": None}, RequiredArgumentMissingError, "--sas-token"),
+    ],
+)
+def test_create_refuses_mixed_or_misplaced_forms(values, error, flag):
+    with pytest.raises(error) as info:
+        create(**values)
+    assert flag in info.value.error_msg
+
+
+@pytest.mark.parametrize(
+    "value", ["0", "-1", "65", "1.5", "nan", "inf", "1e9", "", "  ", "abc", "99999999999999999999"]
+)
+def test_max_parallel_takes_a_whole_number_from_1_to_64(value):
+    with pytest.raises(InvalidArgumentValueError) as info:
+        v.check_options(argparse.Namespace(max_parallel=value))
+    assert info.value.error_msg.startswith("--max-parallel")
+
+
+def test_max_parallel_bounds_are_accepted():
+    for value, expected in (("1", 1), (" 64 ", 64), (5, 5)):
+        namespace = argparse.Namespace(max_parallel=value)
+        v.check_options(namespace)
+        assert namespace.max_parallel == expected
+
+
+def wait(**values):
+    return v.resolve_wait(mhsm_dns_suffix=MHSM, **values)
+
+
+def test_wait_pairs_each_hsm_with_its_job_in_order():
+    target, _ = wait(hsm_ids=[f"https://a{MHSM}", f"https://b{MHSM}"], job_id=[JOB, "1" * 32])
+    assert [(m.hsm_name, m.job_id) for m in target.members] == [("a", JOB), ("b", "1" * 32)]
+    one, _ = wait(hsm_ids=[f"https://a{MHSM}"], job_id=JOB)
+    assert [(m.hsm_name, m.job_id) for m in one.members] == [("a", JOB)]
+    assert wait(hsm_name="aaa", job_id=JOB)[0].hsm_url == f"https://aaa{MHSM}"
+
+
+@pytest.mark.parametrize(
+    "values, flag",
+    [
+        ({"hsm_ids": [f"https://a{MHSM}", f"https://b{MHSM}"], "job_id": JOB}, "--ids names 2 HSM(s) and --job-id 1"),
+        ({"hsm_ids": [f"https://a{MHSM}"], "job_id": [JOB, JOB]}, "--job-id 2"),
+        ({"hsm_name": "a", "job_id": [JOB, JOB]}, "--job-id was given 2 times"),
+        ({"jobs": "[]", "job_id": JOB}, "--jobs names every job"),
+        ({"jobs": "[]", "hsm_ids": ["x"]}, "--ids and --jobs"),
+        ({"hsm_name": "a", "hsm_ids": ["x"], "job_id": JOB}, "--hsm-name and --ids"),
+    ],
+)
+def test_wait_refuses_unpaired_jobs(values, flag):
+    with pytest.raises((InvalidArgumentValueError, MutuallyExclusiveArgumentError)) as info:
+        wait(**values)
+    assert flag in info.value.error_msg
+
+
+def test_stdin_is_read_once_for_one_flag():
+    namespace = argparse.Namespace(hsm_object="-", sas_token=None)
+    with mock.patch("sys.stdin", io.StringIO('[{"a": 1}]')):
+        v.read_stdin_flags(namespace)
+    assert namespace.hsm_object == '[{"a": 1}]'
+    with pytest.raises(MutuallyExclusiveArgumentError) as info:
+        v.read_stdin_flags(argparse.Namespace(hsm_object="-", sas_token="-"))
+    assert "--hsm-object - and --sas-token -" in info.value.error_msg
+    with mock.patch("sys.stdin", io.StringIO(" \n")), pytest.raises(InvalidArgumentValueError) as info:
+        v.read_stdin_flags(argparse.Namespace(jobs="-"))
+    assert info.value.error_msg.startswith("--jobs - read nothing")
+    untouched = argparse.Namespace(sas_token="-", jobs=None)
+    v.read_stdin_flags(untouched)  # --sas-token - is read_sas_token's: one line, stripped
+    assert untouched.sas_token == "-"
+
+
+# ---- running: bounded, each HSM's own outcome, the stop, the exit code -------------------------------------------
+
+
+def members(count):
+    return [Member(f"https://h{i}{MHSM}", f"h{i}") for i in range(count)]
+
+
+def test_at_most_parallel_run_at_once_and_entries_keep_the_given_order():
+    lock, running, peak = threading.Lock(), [0], [0]
+
+    def work(slot, stopping):
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.05 * (7 - int(slot.member.hsm_name[1:])))  # later ones finish first
+        with lock:
+            running[0] -= 1
+        return fleet_run.entry(slot.member, "Succeeded", jobId=slot.member.hsm_name)
+
+    out = fleet_run.run(members(7), work, 3, "backup")
+    assert [e["hsmName"] for e in out] == [f"h{i}" for i in range(7)] and peak[0] == 3
+    assert all(list(e) == list(fleet_run.ENTRY_KEYS) for e in out)
+
+
+def test_a_skipped_member_gets_no_work_and_a_crash_is_that_members_failure():
+    called = []
+
+    def work(slot, stopping):
+        called.append(slot.member.hsm_name)
+        if slot.member.hsm_name == "h1":
+            raise RuntimeError("boom at h1")
+        return fleet_run.entry(slot.member, "Succeeded")
+
+    given = members(3)
+    given[2] = Member(given[2].hsm_url, "h2", skip_reason="not active")
+    out = fleet_run.run(given, work, 5, "backup")
+    assert sorted(called) == ["h0", "h1"]
+    assert [e["status"] for e in out] == ["Succeeded", "Failed", "Skipped"]
+    assert out[1]["error"] == {"code": "RuntimeError", "message": "boom at h1"}
+    assert out[2]["reason"] == "not active"
+
+
+def http_error(status, code):
+    response = SimpleNamespace(status_code=status, reason="x", headers={}, text=lambda: "", request=None)
+    error = HttpResponseError(message=f"({code}) busy", response=response)
+    error.status_code, error.error = status, SimpleNamespace(code=code, message="busy")
+    return error
+
+
+def test_a_409_is_busy_and_other_answers_are_failed_with_the_services_code():
+    member = members(1)[0]
+    busy = fleet_run.failed_entry(member, http_error(409, "Conflict"), "backup", {})
+    assert busy["status"] == "Busy" and busy["error"]["code"] == "Conflict"
+    assert member.hsm_url in busy["error"]["message"] and "(409)" in busy["error"]["message"]
+    denied = fleet_run.failed_entry(member, http_error(403, "Forbidden"), "backup", {"jobId": JOB})
+    assert denied["status"] == "Failed" and denied["error"]["code"] == "Forbidden" and denied["jobId"] == JOB
+    secret = fleet_run.failed_entry(member, ValueError("sig=SECRET123 in here"), "backup", {}, secrets=["SECRET123"])
+    assert "SECRET123" not in json.dumps(secret)
+
+
+def test_a_job_that_failed_is_failed_with_the_jobs_code():
+    job = {"jobId": JOB, "status": "Failed", "error": {"code": "ContainerNotFound", "message": "no container"}}
+    response = SimpleNamespace(status_code=200, reason="OK", headers={}, text=lambda: json.dumps(job), request=None)
+    ex = HttpResponseError(message="failed", response=response)
+    ex.status_code = 200
+    out = fleet_run.failed_entry(members(1)[0], ex, "backup", job, container_uri=CONTAINER)
+    assert out["status"] == "Failed" and out["error"]["code"] == "ContainerNotFound" and out["jobId"] == JOB
+    assert "az storage container create" in out["error"]["message"]
+
+
+def entries(*statuses, reason=None):
+    return [fleet_run.entry(m, s, reason=reason) for m, s in zip(members(len(statuses)), statuses)]
+
+
+def test_the_exit_code_is_0_only_when_every_hsm_not_skipped_did_what_was_asked():
+    assert fleet_run.outcome(entries("Succeeded", "Skipped", "Succeeded")) == (0, None)
+    assert fleet_run.outcome(entries("InProgress", "InProgress")) == (0, None)  # --no-wait: started is done
+    for bad in ("Failed", "Busy", "NotStarted"):
+        code, line = fleet_run.outcome(entries("Succeeded", bad))
+        assert code == EXIT_SOME_FAILED and f"1 of 2 HSMs were not backed up: h1 ({bad})" in line
+    code, line = fleet_run.outcome(entries("InProgress", "Succeeded", reason=fleet_run.TIMED_OUT))
+    assert code == EXIT_TIMEOUT and "--timeout" in line
+    assert fleet_run.outcome(entries("Failed", "InProgress", reason=fleet_run.TIMED_OUT))[0] == EXIT_SOME_FAILED
+    code, line = fleet_run.outcome(entries(*["Failed"] * 12))
+    assert "h9 (Failed) and 2 more" in line and "h10" not in line
+
+
+def test_the_exit_code_comes_after_the_output():
+    handlers = {}
+    cli_ctx = SimpleNamespace(register_event=lambda name, fn: handlers.setdefault(name, fn))
+    fleet_run.exit_after_output(cli_ctx, entries("Succeeded"))
+    assert handlers == {}
+    with (
+        mock.patch.object(azclierror.AzCLIError, "print_error"),
+        mock.patch.object(azclierror.AzCLIError, "send_telemetry"),
+    ):
+        fleet_run.exit_after_output(cli_ctx, entries("Succeeded", "Busy"))
+        (handler,) = handlers.values()
+        with pytest.raises(ExitWith) as info:
+            handler(cli_ctx, result=None)
+    assert info.value.code == EXIT_SOME_FAILED
+
+
+def test_a_stop_names_each_hsms_job_and_what_did_not_start():
+    given = members(4)
+    slots = [fleet_run.Slot(m) for m in given]
+    slots[0].state, slots[0].entry = "done", fleet_run.entry(given[0], "Succeeded")
+    slots[1].state, slots[1].tracker = "running", SimpleNamespace(job={"jobId": JOB})
+    slots[2].state, slots[2].watch = "starting", SimpleNamespace(may_have_started=True)
+    runner = fleet_run.Runner(slots, None, 2, "backup", lambda m: f"az hsm-backup list --hsm-name {m.hsm_name}")
+    text = runner.stopped()
+    assert runner.stopping.is_set()
+    assert "h0: Succeeded." in text
+    assert f"h1: job {JOB}, check on it with: az hsm-backup show --id https://h1{MHSM} --job-id {JOB}" in text
+    assert "h2: the backup request went out unanswered" in text and "az hsm-backup list --hsm-name h2" in text
+    assert "h3: not started." in text
+
+
+# ---- --all: ARM's list --------------------------------------------------------------------------------------
+
+
+class FakeArm:
+    def __init__(self, pages, fail=None):
+        self.pages, self.fail, self.urls = pages, fail, []
+
+    def __call__(self, cli_ctx, method, url, **_):
+        self.urls.append(url)
+        if self.fail:
+            raise self.fail
+        page = self.pages[len(self.urls) - 1]
+        return SimpleNamespace(json=lambda: page)
+
+
+def test_all_follows_next_link_and_narrows_to_the_group():
+    arm = FakeArm([{"value": [record("a")], "nextLink": "https://arm/next1"}, {"value": [record("b"), 5]}])
+    with mock.patch("azure.cli.core.util.send_raw_request", arm):
+        records = fleet.list_managed_hsms(None, resource_group="rg (x)")
+    assert [r["name"] for r in records] == ["a", "b"]
+    assert arm.urls[0].startswith("/subscriptions/{subscriptionId}/resourceGroups/rg%20%28x%29/providers/")
+    assert (
+        arm.urls[0].endswith(f"managedHSMs?api-version={fleet.ARM_API_VERSION}") and arm.urls[1] == "https://arm/next1"
+    )
+
+
+def test_a_next_link_that_never_ends_is_cut_off():
+    arm = FakeArm([{"value": [], "nextLink": "https://arm/again"}] * (fleet.MAX_PAGES + 1))
+    with mock.patch("azure.cli.core.util.send_raw_request", arm), pytest.raises(InvalidArgumentValueError):
+        fleet.list_managed_hsms(None)
+    assert len(arm.urls) == fleet.MAX_PAGES
+
+
+@pytest.mark.parametrize("status, code", [(401, 5), (403, 5), (404, 3), (500, 1)])
+def test_what_arm_refuses_is_one_line_and_an_exit_code(status, code):
+    body = {"error": {"code": "ResourceGroupNotFound", "message": "Resource group 'g' could not be found."}}
+    response = SimpleNamespace(status_code=status, reason="r", json=lambda: body)
+    arm = FakeArm([], fail=azclierror.HTTPError("r", response))
+    with (
+        mock.patch("azure.cli.core.util.send_raw_request", arm),
+        mock.patch.object(azclierror.AzCLIError, "print_error"),
+        mock.patch.object(azclierror.AzCLIError, "send_telemetry"),
+        pytest.raises(ExitWith) as info,
+    ):
+        fleet.list_managed_hsms(None, resource_group="g")
+    assert info.value.code == code
+    assert f"resource group g ({status}): (ResourceGroupNotFound)" in info.value.error.error_msg
