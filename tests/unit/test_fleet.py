@@ -19,8 +19,8 @@ from azure.cli.core.azclierror import (
 )
 from azure.core.exceptions import HttpResponseError
 
-from azext_hsmbackup import fleet, fleet_run
 from azext_hsmbackup import _validators as v
+from azext_hsmbackup import fleet, fleet_run
 from azext_hsmbackup.errors import EXIT_SOME_FAILED, EXIT_TIMEOUT, ExitWith
 from azext_hsmbackup.fleet import Member
 
@@ -189,9 +189,7 @@ def create(**values):
 
 def test_one_hsm_stays_one_target_and_every_many_form_is_a_fleet():
     assert isinstance(create(hsm_name="hs1")[0], v.Target)
-    for form in ({"hsm_ids": ["h"]}, {"all_hsms": True}, {"hsm_object": json.dumps([record("h1")])}):
-        if "hsm_ids" in form:
-            form = {"hsm_ids": [f"https://h1{MHSM}"]}
+    for form in ({"hsm_ids": [f"https://h1{MHSM}"]}, {"all_hsms": True}, {"hsm_object": json.dumps([record("h1")])}):
         target = create(**form)[0]
         assert isinstance(target, fleet.Fleet) and target.storage.container_uri == CONTAINER
         assert target.storage.hsm_url is None and target.storage.storage_auth == "managedIdentity"
@@ -351,7 +349,7 @@ def test_a_job_that_failed_is_failed_with_the_jobs_code():
 
 
 def entries(*statuses, reason=None):
-    return [fleet_run.entry(m, s, reason=reason) for m, s in zip(members(len(statuses)), statuses)]
+    return [fleet_run.entry(m, s, reason=reason) for m, s in zip(members(len(statuses)), statuses, strict=True)]
 
 
 def test_the_exit_code_is_0_only_when_every_hsm_not_skipped_did_what_was_asked():
@@ -410,7 +408,7 @@ class FakeArm:
         if self.fail:
             raise self.fail
         page = self.pages[len(self.urls) - 1]
-        return SimpleNamespace(json=lambda: page)
+        return SimpleNamespace(json=page.copy)
 
 
 def test_all_follows_next_link_and_narrows_to_the_group():
