@@ -109,6 +109,31 @@ CASES = [
     ("show", [*HSM, "--job-id", ""], "--job-id"),
     ("show", [*HSM, "--job-id", JOB + "0"], "--job-id"),
     ("wait", [*HSM], "--job-id"),
+    # several HSMs: --ids, --all with -g and --max-parallel, a JSON array, wait --jobs and --ids with --job-id
+    ("create", ["--ids", "", *TO, *MI], "--ids"),
+    (
+        "create",
+        ["--ids", "https://a.managedhsm.hsmbackup.test", "http://b.managedhsm.hsmbackup.test", *TO, *MI],
+        "--ids",
+    ),
+    ("create", ["--ids", "https://a.managedhsm.hsmbackup.test", *HSM, *TO, *MI], "--ids"),
+    ("create", ["--all", "--max-parallel", "0", *TO, *MI], "--max-parallel"),
+    ("create", ["--all", "--max-parallel", "-1", *TO, *MI], "--max-parallel"),
+    ("create", ["--all", "--max-parallel", "nan", *TO, *MI], "--max-parallel"),
+    ("create", ["--all", "--max-parallel", "1e9", *TO, *MI], "--max-parallel"),
+    ("create", ["--all", "--max-parallel", "abc", *TO, *MI], "--max-parallel"),
+    ("create", [*HSM, "--max-parallel", "4", *TO, *MI], "--max-parallel"),
+    ("create", ["--all", "-g", "rg/x", *TO, *MI], "--resource-group"),
+    ("create", [*HSM, "-g", "rg", *TO, *MI], "--resource-group"),
+    ("create", ["--hsm-object", "[]", *TO, *MI], "--hsm-object"),
+    ("create", ["--hsm-object", "[1, 2]", *TO, *MI], "--hsm-object"),
+    ("wait", ["--jobs", "[]"], "--jobs"),
+    ("wait", ["--jobs", '[{"hsmUrl": "https://a.managedhsm.hsmbackup.test", "jobId": "x"}]'], "--jobs"),
+    (
+        "wait",
+        ["--ids", "https://a.managedhsm.hsmbackup.test", "https://b.managedhsm.hsmbackup.test", "--job-id", JOB],
+        "--ids",
+    ),
 ]
 
 KEY_VAULT_PS = {  # Get-AzKeyVault | ConvertTo-Json: a PSKeyVault is not an HSM
@@ -151,7 +176,7 @@ def test_every_flag_and_value_class_is_in_the_table():
     assert flags >= {
         "--hsm-name", "--hsm-object", "--id", "--storage-account-name", "--storage-container-name",
         "--storage-container-uri", "--sas-token", "--use-user-managed-identity", "--api-version",
-        "--polling-interval", "--timeout", "--job-id",
+        "--polling-interval", "--timeout", "--job-id", "--ids", "--max-parallel", "--resource-group", "--jobs",
     }  # fmt: skip
     values = [value for case in CASES for value in case[1]]
     for value in ["", "   ", "abc", "0", "-1", "nan", "inf", "1e309", "99999999", "latest", "false"]:

@@ -367,7 +367,7 @@ def test_the_exit_code_is_0_only_when_every_hsm_not_skipped_did_what_was_asked()
 
 def test_the_exit_code_comes_after_the_output():
     handlers = {}
-    cli_ctx = SimpleNamespace(register_event=lambda name, fn: handlers.setdefault(name, fn))
+    cli_ctx = SimpleNamespace(register_event=handlers.setdefault)
     fleet_run.exit_after_output(cli_ctx, entries("Succeeded"))
     assert handlers == {}
     with (
