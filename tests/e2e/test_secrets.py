@@ -180,6 +180,13 @@ def test_access_token_payload_never_printed_under_debug(stack, hsm):
 
 COMMANDS = {
     "create": lambda s, h, f: ["create", "--hsm-name", h, "--storage-container-uri", s.container_uri()],
+    "create several": lambda s, h, f: [
+        "create",
+        "--ids",
+        *[s.hsm_url(f"{h}{i}") for i in ("", "-b", "-c")],
+        "--storage-container-uri",
+        s.container_uri(),
+    ],
     "check backup": lambda s, h, f: ["check", "backup", "--hsm-name", h, "--storage-container-uri", s.container_uri()],
     "restore": lambda s, h, f: ["restore", "--hsm-name", h, "--folder-url", f, "--yes"],
     "check restore": lambda s, h, f: ["check", "restore", "--hsm-name", h, "--folder-url", f],
@@ -195,7 +202,7 @@ COMMANDS = {
     "prune": lambda s, h, f: ["prune", "--storage-container-uri", s.container_uri(), "--keep", "1", "--hsm-name", h],
 }
 # Commands that run a job on the HSM send the SAS in the request body: the debug trace shows that body, masked.
-JOB_COMMANDS = {"create", "check backup", "restore", "check restore"}
+JOB_COMMANDS = {"create", "create several", "check backup", "restore", "check restore"}
 
 
 def _folder(stack, hsm):
@@ -243,6 +250,9 @@ def test_a_sas_the_extension_mints_never_shows_under_debug(stack, hsm, command):
     assert "/.default" in result.stderr and "storage" in result.stderr, "a SAS was minted from the signed-in identity"
     if command in JOB_COMMANDS:
         assert '"token": "***"' in result.stderr, "the minted SAS went to the HSM in the body the trace shows, masked"
+    if command == "create several":  # one SAS for every HSM: one user delegation key, three starts with the SAS
+        assert result.stderr.count("comp=userdelegationkey") == 1, result.stderr.count("comp=userdelegationkey")
+        assert result.stderr.count('"token": "***"') == 3
 
 
 @pytest.fixture
