@@ -83,6 +83,19 @@ def test_confirm_yes_starts_and_no_does_not(stack, hsm):
     assert code == 0 and '"Succeeded"' in screen
 
 
+def test_confirm_asks_once_for_several_hsms_listing_them(stack, hsm):
+    names = [f"{hsm}-q{i}" for i in range(3)]
+    args = ["hsm-backup", "create", "--ids", *[stack.hsm_url(n) for n in names], "--mi", "--confirm"]
+    args += ["--storage-container-uri", stack.container_uri()]
+    question = rf"Perform a full backup of 3 HSM\(s\) \({', '.join(names)}\) into .*\?"
+    code, screen = at_terminal(stack, args, [(question, "n")])
+    assert code == 10 and screen.count("Perform a full backup") == 1 and requests_to(stack) == []
+    code, screen = at_terminal(stack, args, [(question, "y")])
+    assert code == 0 and screen.count("Perform a full backup") == 1 and screen.count('"Succeeded"') == 3, screen
+    starts = [r for r in requests_to(stack) if r["method"] == "POST" and r["path"] == "/backup" and r["status"] == 202]
+    assert sorted(r["hsm"] for r in starts) == names
+
+
 def restore_args(hsm, folder_url, *extra):
     return ["hsm-backup", "restore", "--hsm-name", hsm, "--folder-url", folder_url, "--mi", *extra]
 
