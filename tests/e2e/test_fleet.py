@@ -4,6 +4,7 @@
 import json
 import signal
 import subprocess
+from datetime import datetime
 
 import pytest
 
@@ -213,3 +214,28 @@ def test_ctrl_c_in_mid_fleet_names_each_job_and_starts_no_more(stack, hsm):
     for name in names[2:]:
         assert f"{name}: not started." in stderr, stderr
     assert len(backup_jobs(stack)) == 2  # nothing started after the stop
+
+
+def test_a_503_with_retry_after_on_one_hsm_is_waited_out_for_that_hsm_alone(stack, hsm):
+    names = [f"{hsm}-r{i}" for i in range(3)]
+    stack.emulator(
+        "POST",
+        "faults",
+        {
+            "rules": [
+                {
+                    "match": {"method": "POST", "path": "^/backup$", "hsm": names[1], "authorized": True},
+                    "response": {"status": 503, "headers": {"Retry-After": "2"}, "body": {"error": {"code": "x"}}},
+                }
+            ]
+        },
+    )
+    result = create(stack, "--ids", *[stack.hsm_url(n) for n in names], "--mi", "--only-show-errors")
+    assert result.returncode == 0, result.stderr
+    assert [e["status"] for e in json.loads(result.stdout)] == ["Succeeded"] * 3
+    starts = [r for r in requests_to(stack, names[1]) if r["method"] == "POST" and r["auth_present"]]
+    assert [r["status"] for r in starts] == [503, 202]
+    gap = datetime.fromisoformat(starts[1]["time"]) - datetime.fromisoformat(starts[0]["time"])
+    assert gap.total_seconds() >= 1.9  # the Retry-After, honoured
+    started = {j["hsm"]: j["started"] for j in backup_jobs(stack)}
+    assert started[names[1]] - max(started[names[0]], started[names[2]]) >= 1.5  # that HSM alone waited
