@@ -64,9 +64,8 @@ class ExitWith(SystemExit):
 
 def one_line(error):
     """An az error's message and its fix (recommendations) as the one line the user reads."""
-    if not error.recommendations:
-        return error.error_msg
-    return f"{error.error_msg.rstrip()} {' '.join(str(r) for r in error.recommendations)}"
+    fix = " ".join(str(r) for r in error.recommendations if r)
+    return f"{error.error_msg.rstrip()} {fix}" if fix else error.error_msg
 
 
 def shown(value, limit=60):
