@@ -194,7 +194,8 @@ def _settled(slot):
         slot.entry = entry(member, "Skipped", reason=member.skip_reason)
         logger.warning("Skipped %s: %s", member.hsm_name, member.skip_reason)
     elif member.carried is not None:
-        slot.entry = entry(member, member.carried.get("status") or "NotStarted", **member.carried)
+        carried = dict(member.carried)
+        slot.entry = entry(member, carried.pop("status", None) or "NotStarted", **carried)
     return slot.entry is not None
 
 

@@ -176,6 +176,30 @@ def test_list_and_prune_what_if(host, hsm):
     assert {b.split("/")[0] for b in stack.list_blobs(container)} == set(made)  # nothing deleted
 
 
+def test_all_hsms_of_a_resource_group_then_wait_for_their_jobs(host, hsm):
+    """--all lists through az's own ARM request machinery, which every release has; then wait --jobs from stdin."""
+    stack = host.stack
+    names = [f"{hsm}-f{i}" for i in range(3)]
+    group = f"rg-{hsm}"
+    fleet = [{"name": n, "resourceGroup": group} for n in names]
+    fleet[1]["activationStatus"] = "NotActivated"
+    stack.declare_fleet([*fleet, {"name": f"{hsm}-other", "resourceGroup": "rg-other"}], page_size=2)
+    try:
+        to = ["--storage-container-uri", stack.container_uri(), "--mi"]
+        started = host.az("hsm-backup", "create", "--all", "-g", group, *to, "--no-wait", "--max-parallel", "2")
+        out = az_json(started)
+        assert [(e["hsmName"], e["status"]) for e in out] == [
+            (names[0], "InProgress"),
+            (names[1], "Skipped"),
+            (names[2], "InProgress"),
+        ]
+        waited = az_json(host.az("hsm-backup", "wait", "--jobs", "-", input=started.stdout))
+        assert [e["status"] for e in waited] == ["Succeeded", "Skipped", "Succeeded"]
+        assert [len(job_starts(stack, n)) for n in names] == [1, 0, 1]
+    finally:
+        stack.declare_fleet([])
+
+
 # ---- no second job after a 401 in mid-poll --------------------------------------------------------------------------
 
 

@@ -320,6 +320,27 @@ def test_a_skipped_member_gets_no_work_and_a_crash_is_that_members_failure():
     assert out[2]["reason"] == "not active"
 
 
+def test_wait_carries_what_create_no_wait_said_of_hsms_without_a_job():
+    text = json.dumps(
+        [
+            {"hsmUrl": f"https://a{MHSM}", "status": "Skipped", "reason": "not active"},
+            {"hsmUrl": f"https://b{MHSM}", "status": "Busy", "error": {"code": "Conflict", "message": "m"}},
+            {"hsmUrl": f"https://c{MHSM}"},
+            {"hsmUrl": f"https://d{MHSM}", "jobId": JOB},
+        ]
+    )
+    out = fleet_run.run(
+        fleet.members_from_jobs(text), lambda slot, _: fleet_run.entry(slot.member, "Succeeded"), 2, "wait"
+    )
+    assert [(e["hsmName"], e["status"]) for e in out] == [
+        ("a", "Skipped"),
+        ("b", "Busy"),
+        ("c", "NotStarted"),
+        ("d", "Succeeded"),
+    ]
+    assert out[0]["reason"] == "not active" and out[1]["error"] == {"code": "Conflict", "message": "m"}
+
+
 def http_error(status, code):
     response = SimpleNamespace(status_code=status, reason="x", headers={}, text=lambda: "", request=None)
     error = HttpResponseError(message=f"({code}) busy", response=response)
