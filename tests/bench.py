@@ -234,6 +234,26 @@ def concurrency(stack, env):
     report("concurrency", "5 parallel backups vs 1 backup (wall)", total, single, target="close to 1")
 
 
+def fleet(stack, env, rounds):
+    """Twenty HSMs in one command (--ids, --max-parallel 20) against one HSM alone: same 5 s jobs, same headers."""
+    print("6. Fleet (20 HSMs with 5 s jobs in one `create --ids ... --max-parallel 20`, against one backup alone)")
+    stack.emulator("PUT", "config", {"job_duration_s": 5, "poll_retry_after_ms": None})
+    to = ["--storage-container-uri", stack.container_uri(), "--sas-token", stack.mint_sas()]
+    one = [str(AZ), "hsm-backup", "create", "--hsm-name", "fleetsolo", *to]
+    ids = [stack.hsm_url(f"fleet{i:02d}") for i in range(20)]
+    many = [str(AZ), "hsm-backup", "create", "--ids", *ids, "--max-parallel", "20", *to, "--only-show-errors"]
+    samples = {"one": [], "many": []}
+    for _ in range(rounds):  # alternately; a fleet run exits 0 only when all 20 succeeded (run_rss checks it)
+        samples["one"].append(run_rss(one, env))
+        samples["many"].append(run_rss(many, env))
+    jobs = [j for j in stack.emulator("GET", "jobs")["jobs"] if j["hsm"].startswith("fleet") and j["kind"] == "backup"]
+    print(f"  {len(jobs)} backup jobs, all {', '.join(sorted({j['status'] for j in jobs}))}")
+    walls = {k: statistics.median(w for w, _ in v) for k, v in samples.items()}
+    rss = {k: statistics.median(m for _, m in v) for k, v in samples.items()}
+    report("fleet", "20 HSMs at once vs 1 HSM (wall)", walls["many"], walls["one"], target="<= 1.3")
+    report("fleet", "20 HSMs at once vs 1 HSM (peak RSS, MB)", rss["many"], rss["one"], unit="MB", target="<= 1.5")
+
+
 def populate(stack, container, folders, blobs_per_folder, body):
     """Folders of 5 HSMs, uploaded straight to Azurite (path-style on 127.0.0.1) with many threads."""
     from azure.storage.blob import ContainerClient
@@ -307,6 +327,7 @@ def main():
             listing(stack, env, sizes[:2] if quick else sizes)
             memory(stack, env)
             concurrency(stack, env)
+            fleet(stack, env, 2 if quick else 3)
         finally:
             stack.down()
     print("\n| section | measurement | ours | other | ratio | target |\n|---|---|---|---|---|---|")
