@@ -15,7 +15,9 @@ type: command
 short-summary: Take a full backup of a Managed HSM into a blob container.
 long-summary: >
     Give the HSM once, by --hsm-name, --hsm-object (the JSON of `az keyvault show --hsm-name NAME`) or --id
-    (its URL or resource ID), and the container once, by --storage-container-uri or by --storage-account-name with
+    (its URL or resource ID); or several HSMs by --all (every HSM of the subscription, or of -g), --ids, or the
+    JSON array of `az keyvault list --resource-type hsm` in --hsm-object: each is backed up once, at most
+    --max-parallel at a time, and the output is one entry per HSM. Give the container once, by --storage-container-uri or by --storage-account-name with
     --storage-container-name. The service writes a new folder mhsm-NAME-TIMESTAMP into the container; the output's
     folderUrl is what Backup-AzKeyVault prints (`--query folderUrl -o tsv`).
 
@@ -27,7 +29,8 @@ long-summary: >
 
     The signed-in identity needs the Managed HSM local role "Managed HSM Backup" or "Managed HSM Administrator".
     Exit codes: 0 done, 2 bad input, 3 not found, 4 the job failed, 5 not authorized, 6 another backup or restore
-    is running, 7 the HSM cannot be reached, 10 "n" at the --confirm question, 130 Ctrl+C, 143 SIGTERM. A job
+    is running, 7 the HSM cannot be reached, 9 some of several HSMs were not backed up (the whole array is still
+    printed), 10 "n" at the --confirm question, 130 Ctrl+C, 143 SIGTERM. A job
     that has started keeps running when you stop the command: the error line names it (or says that one may have
     started and where to look).
 examples:
@@ -63,6 +66,24 @@ examples:
     text: >
         az hsm-backup create --hsm-name myhsm --storage-container-uri https://myaccount.blob.core.windows.net/backups
         --use-user-managed-identity --no-wait
+  - name: Back up every Managed HSM of the subscription, each with its own identity, four at a time.
+    text: >
+        az hsm-backup create --all --storage-container-uri https://myaccount.blob.core.windows.net/backups
+        --use-user-managed-identity --max-parallel 4
+  - name: Back up the HSMs of one resource group as a table (exit 9 if any was not backed up).
+    text: >
+        az hsm-backup create --all -g myrg --storage-account-name myaccount --storage-container-name backups
+        --mi -o table
+  - name: Back up the HSMs that `az keyvault list` prints, piped in; one folder URL a line.
+    text: >
+        az keyvault list --resource-type hsm |
+        az hsm-backup create --hsm-object - --storage-account-name myaccount --storage-container-name backups
+        --mi --query "[].folderUrl" -o tsv
+  - name: Back up two HSMs by URL and by resource ID, with one SAS token for both.
+    text: >
+        az hsm-backup create --ids https://myhsm.managedhsm.azure.net
+        /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/myrg/providers/Microsoft.KeyVault/managedHSMs/myotherhsm
+        --storage-container-uri https://myaccount.blob.core.windows.net/backups --sas-token @sas.txt
 """
 
 helps["hsm-backup restore"] = """
@@ -110,8 +131,10 @@ helps["hsm-backup wait"] = """
 type: command
 short-summary: Wait until a backup or restore job ends; exits non-zero if it failed.
 long-summary: >
-    Exit codes 4 (the job failed), 8 (still running when --timeout ran out), 130 / 143 (Ctrl+C / SIGTERM: the
-    job keeps running).
+    One job (--hsm-name, --hsm-object or --id with --job-id), or several: --jobs takes the array that
+    `create --no-wait` printed for several HSMs, --ids takes several HSMs with one --job-id each.
+    Exit codes 4 (the job failed), 8 (still running when --timeout ran out), 9 (several jobs: some failed; every
+    job's entry is printed), 130 / 143 (Ctrl+C / SIGTERM: the job keeps running).
 examples:
   - name: Wait for a job by the HSM's URL, as the line of a stopped command names it.
     text: az hsm-backup wait --id https://myhsm.managedhsm.azure.net --job-id 0123456789abcdef0123456789abcdef
@@ -120,6 +143,11 @@ examples:
         job=$(az hsm-backup create --hsm-name myhsm --storage-account-name myaccount --storage-container-name backups
         --mi --no-wait --query jobId -o tsv) &&
         az hsm-backup wait --hsm-name myhsm --job-id "$job" --timeout 600
+  - name: Start the backups of every HSM of the subscription, then wait for all of them.
+    text: >
+        az hsm-backup create --all --storage-container-uri https://myaccount.blob.core.windows.net/backups --mi
+        --no-wait > started.json &&
+        az hsm-backup wait --jobs @started.json -o table
 """
 
 helps["hsm-backup list"] = """

@@ -80,6 +80,8 @@ def in_our_world(text, stack, folder, job_id):
         text = text.replace(placeholder, ours)
     text = re.sub(r"(--storage-container-name|--blob-container-name) backups\b", rf"\1 {CONTAINER}", text)
     text = re.sub(r"\bmyaccount\b", C.STORAGE_ACCOUNT, text)
+    text = re.sub(r"\bmyotherhsm\b", f"{HSM}-b", text)
+    text = re.sub(r"/subscriptions/0{8}-0{4}-0{4}-0{4}-0{12}/", f"/subscriptions/{C.SUBSCRIPTION_ID}/", text)
     return re.sub(r"\bmyhsm\b", HSM, text)
 
 
@@ -91,16 +93,21 @@ def test_help_example_runs(stack, world, command, example):
     folder = backup(stack)["folderName"] if "delete" in command else world["folder"]  # delete takes its own
     job_id = backup(stack, "--no-wait")["jobId"] if EXAMPLE_JOB_ID in text else None
     script = in_our_world(text, stack, folder, job_id)
-    assert not re.search(r"\bmy(hsm|account|key)\b|0123456789abcdef", script), script
+    assert not re.search(r"\bmy(hsm|otherhsm|account|key)\b|0123456789abcdef|0{8}-", script), script
+    # The HSMs ARM lists for --all and `az keyvault list`: the example HSM and one more, in the example's group.
+    stack.declare_fleet([{"name": HSM, "resourceGroup": "myrg"}, {"name": f"{HSM}-b", "resourceGroup": "myrg"}])
     env = stack.env(PATH=f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}", AZURE_CORE_ONLY_SHOW_ERRORS="false")
-    result = subprocess.run(
-        ["bash", "-o", "errexit", "-o", "pipefail", "-c", script],
-        cwd=world["home"],
-        env=env,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-    )
+    try:
+        result = subprocess.run(
+            ["bash", "-o", "errexit", "-o", "pipefail", "-c", script],
+            cwd=world["home"],
+            env=env,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=120,
+        )
+    finally:
+        stack.declare_fleet([])
     assert result.returncode == 0, f"{script}\n{result.stderr}"
     assert "Traceback" not in result.stderr
