@@ -18,7 +18,8 @@ long-summary: >
     (its URL or resource ID); or several HSMs by --all (every HSM of the subscription, or of -g), --ids, or the
     JSON array of `az keyvault list --resource-type hsm` in --hsm-object: each is backed up once, at most
     --max-parallel at a time, and the output is one entry per HSM. Give the container once, by
-    --storage-container-uri or by --storage-account-name with --storage-container-name. The service writes a new folder mhsm-NAME-TIMESTAMP into the container; the output's
+    --storage-container-uri or by --storage-account-name with --storage-container-name. The service writes a new
+    folder mhsm-NAME-TIMESTAMP into the container; the output's
     folderUrl is what Backup-AzKeyVault prints (`--query folderUrl -o tsv`).
 
     The HSM reaches storage either with a SAS token (--sas-token) or with its own user-assigned managed identity
