@@ -319,12 +319,14 @@ def _members(cmd, fleet):
     from azure.cli.core.azclierror import ResourceNotFoundError
 
     from azext_hsmbackup import fleet as fleet_module
+    from azext_hsmbackup._stop import stops_with
     from azext_hsmbackup._validators import MI_MODE, cloud_suffix
     from azext_hsmbackup.errors import EXIT_NOT_FOUND, ExitWith
 
     if not fleet.list_all:
         return fleet.members
-    records = fleet_module.list_managed_hsms(cmd.cli_ctx, fleet.resource_group)
+    with stops_with(lambda: "Stopped while ARM listed the Managed HSMs: no job was started."):
+        records = fleet_module.list_managed_hsms(cmd.cli_ctx, fleet.resource_group)
     suffix = cloud_suffix(cmd.cli_ctx.cloud, "mhsm_dns")
     use_mi = fleet.storage.storage_auth == MI_MODE
     members = fleet_module.distinct(fleet_module.members_from_records(records, suffix, use_mi))
@@ -385,6 +387,10 @@ def create_many(cmd, fleet, *, what_if, confirm, skip_wait, api_version, polling
                 "backup",
                 lambda m: list_command(container, m.hsm_name),
             )
+    if skip_wait and any(e["status"] == "InProgress" for e in entries):
+        logger.warning(
+            "Wait for them all with: az hsm-backup wait --jobs @FILE (this output saved in FILE), or --jobs -"
+        )
     exit_after_output(cmd.cli_ctx, entries)
     return entries
 
