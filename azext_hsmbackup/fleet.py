@@ -2,16 +2,14 @@
 them cannot be backed up, from their ARM record, before anything starts. Running them is fleet_run.py's part."""
 
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from urllib.parse import quote
 
 from azure.cli.core.azclierror import InvalidArgumentValueError
 
 from azext_hsmbackup import _validators as v
 from azext_hsmbackup.errors import shown
 
-# The ARM api-version of Microsoft.KeyVault/managedHSMs list: GA, with securityDomainProperties and regions.
-ARM_API_VERSION = "2025-05-01"
 MAX_PAGES = 1000  # a nextLink loop (a broken or hostile endpoint) ends here instead of running forever
 READY_STATES = ("succeeded", "activated")
 
@@ -199,71 +197,59 @@ def check_resource_group(value):
 
 def list_managed_hsms(cli_ctx, resource_group=None):
     """Every Managed HSM ARM lists for the subscription (az's current one, or --subscription), or one resource group,
-    following nextLink. Through az's own request machinery (what `az rest` uses): the CLI's credential, cloud, proxy
-    and CA settings, on every supported az release."""
-    from azure.cli.core.util import send_raw_request
+    as `az keyvault list --resource-type hsm` prints them: through the management client az itself uses for that
+    (azure-mgmt-keyvault, in every az release), with the CLI's credential, cloud and API profile. The SDK follows
+    nextLink; a nextLink that never ends stops after MAX_PAGES pages."""
+    from azure.cli.core.commands.client_factory import get_mgmt_service_client
+    from azure.cli.core.profiles import ResourceType
 
-    scope = f"/resourceGroups/{quote(resource_group, safe='')}" if resource_group else ""
-    url = (
-        f"/subscriptions/{{subscriptionId}}{scope}/providers/Microsoft.KeyVault/managedHSMs"
-        f"?api-version={ARM_API_VERSION}"
-    )
-    records = []
-    for _ in range(MAX_PAGES):
-        page = _arm_get(send_raw_request, cli_ctx, url, resource_group)
-        records.extend(item for item in page.get("value") or [] if isinstance(item, dict))
-        url = page.get("nextLink")
-        if not url:
-            return records
-    raise InvalidArgumentValueError(f"ARM kept sending a nextLink after {MAX_PAGES} pages of Managed HSMs.")
+    try:  # how az turns SDK models into its JSON output (azure-cli-core's own since it handles TypeSpec models)
+        from azure.cli.core.util import todict
+    except ImportError:
+        from knack.util import todict
+
+    where = f"resource group {resource_group}" if resource_group else "the subscription"
+    with _arm_errors(where):
+        hsms = get_mgmt_service_client(cli_ctx, ResourceType.MGMT_KEYVAULT).managed_hsms
+        pager = hsms.list_by_resource_group(resource_group) if resource_group else hsms.list_by_subscription()
+        records = []
+        for number, page in enumerate(pager.by_page(), 1):
+            if number > MAX_PAGES:
+                raise InvalidArgumentValueError(f"ARM kept sending a nextLink after {MAX_PAGES} pages of Managed HSMs.")
+            records.extend(todict(hsm) for hsm in page)
+    return [r for r in records if isinstance(r, dict)]
 
 
-def _arm_get(send, cli_ctx, url, resource_group):
-    """One page of ARM's list; what ARM or the network says becomes one line and an exit code."""
+@contextmanager
+def _arm_errors(where):
+    """What ARM or the network says while listing becomes one line and an exit code."""
     from azure.cli.core import azclierror
+    from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
 
     from azext_hsmbackup.errors import EXIT_CONNECTION, EXIT_NOT_FOUND, EXIT_UNAUTHORIZED, ExitWith, first_line
 
-    where = f"resource group {resource_group}" if resource_group else "the subscription"
     try:
-        page = send(cli_ctx, "GET", url).json()
-    except azclierror.HTTPError as ex:
-        status, words = _arm_words(ex.response)
-        codes = {401: EXIT_UNAUTHORIZED, 403: EXIT_UNAUTHORIZED, 404: EXIT_NOT_FOUND}
+        yield
+    except HttpResponseError as ex:
+        status = ex.status_code
+        code = getattr(getattr(ex, "error", None), "code", None)
+        message = first_line(getattr(getattr(ex, "error", None), "message", None) or ex.reason or str(ex))
+        words = f"({code}) {message}" if code else message
         fix = {
             401: "Sign in again: az login.",
             403: "The signed-in identity needs the Reader role (Microsoft.KeyVault/managedHSMs/read) there.",
             404: "Check the resource group (-g) and the subscription (--subscription, az account show).",
-        }.get(status, "")
+        }.get(status)
+        codes = {401: EXIT_UNAUTHORIZED, 403: EXIT_UNAUTHORIZED, 404: EXIT_NOT_FOUND}
         raise ExitWith(
             azclierror.AzureResponseError(f"ARM refused to list the Managed HSMs of {where} ({status}): {words}", fix),
             codes.get(status, 1),
         ) from None
-    except ValueError:  # an answer that is not JSON (a proxy's error page)
-        raise ExitWith(
-            azclierror.AzureResponseError(f"ARM's list of the Managed HSMs of {where} is not JSON."), 1
-        ) from None
-    except OSError as ex:  # requests' connection errors are OSErrors
+    except (ServiceRequestError, ServiceResponseError) as ex:
         raise ExitWith(
             azclierror.AzureConnectionError(f"Cannot reach ARM to list the Managed HSMs: {first_line(str(ex))}"),
             EXIT_CONNECTION,
         ) from None
-    if not isinstance(page, dict):
-        raise ExitWith(azclierror.AzureResponseError(f"ARM's list of the Managed HSMs of {where} is not a page."), 1)
-    return page
-
-
-def _arm_words(response):
-    """(status, "(Code) message") of an ARM error answer."""
-    from azext_hsmbackup.errors import first_line
-
-    status = getattr(response, "status_code", None)
-    try:
-        error = _lower(_lower(response.json()).get("error"))
-    except ValueError:
-        error = {}
-    code, message = error.get("code"), first_line(str(error.get("message") or getattr(response, "reason", "")))
-    return status, f"({code}) {message}" if code else message
 
 
 def members_from_records(records, mhsm_dns_suffix, use_managed_identity):

@@ -22,14 +22,15 @@ ROOT = Path(__file__).resolve().parents[2]
 HOSTS = ROOT / ".venv-az"
 MATRIX = ("2.55.0", "2.67.0", "2.80.0", "2.88.0", "2.91.0")
 # What the extension and the matrix's commands load from the host, besides azure-cli-core: the two data-plane SDKs
-# (azure-multiapi-storage is where az < 2.82 keeps its blob client), and the ARM subscriptions client `az login`
-# uses. A release that does not name a package does not get it.
+# (azure-multiapi-storage is where az < 2.82 keeps its blob client), the ARM subscriptions client `az login`
+# uses, and the Key Vault management client `create --all` lists HSMs with. A release that does not name a package does not get it.
 HOST_PACKAGES = (
     "azure-cli-core",
     "azure-keyvault-administration",
     "azure-storage-blob",
     "azure-multiapi-storage",
     "azure-mgmt-resource",
+    "azure-mgmt-keyvault",
 )
 # Two more, as every real host of these releases has them:
 # - setuptools < 80: azure-multiapi-storage 1.2-1.3 (az 2.55-2.7x) imports pkg_resources, which setuptools warns

@@ -149,7 +149,7 @@ def test_resource_group_narrows_all_and_the_table_has_a_row_per_hsm(stack, hsm, 
             {"name": f"{hsm}-in2", "resourceGroup": "RG-IN", "provisioningState": "Provisioning"},
         ]
     )
-    result = create(stack, "--all", "-g", "rg-in", "--mi", "-o", "table")
+    result = create(stack, "--all", "-g", "rg-in", "--subscription", C.SUBSCRIPTION_ID, "--mi", "-o", "table")
     assert result.returncode == 0, result.stderr  # a skipped HSM does not fail the run
     rows = [line.split() for line in result.stdout.splitlines()]
     assert rows[0][:3] == ["HsmName", "Status", "FolderName"]

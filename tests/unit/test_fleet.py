@@ -420,47 +420,56 @@ def test_a_stop_names_each_hsms_job_and_what_did_not_start():
 # ---- --all: ARM's list --------------------------------------------------------------------------------------
 
 
-class FakeArm:
-    def __init__(self, pages, fail=None):
-        self.pages, self.fail, self.urls = pages, fail, []
+class FakeHsms:
+    """The managed_hsms operations of az's KeyVaultManagementClient: pages of records, or an error."""
 
-    def __call__(self, cli_ctx, method, url, **_):
-        self.urls.append(url)
+    def __init__(self, pages, fail=None):
+        self.pages, self.fail, self.calls = pages, fail, []
+
+    def _pager(self):
         if self.fail:
             raise self.fail
-        page = self.pages[len(self.urls) - 1]
-        return SimpleNamespace(json=page.copy)
+        return SimpleNamespace(by_page=lambda: iter(self.pages))
+
+    def list_by_subscription(self):
+        self.calls.append(("subscription",))
+        return self._pager()
+
+    def list_by_resource_group(self, group):
+        self.calls.append(("group", group))
+        return self._pager()
 
 
-def test_all_follows_next_link_and_narrows_to_the_group():
-    arm = FakeArm([{"value": [record("a")], "nextLink": "https://arm/next1"}, {"value": [record("b"), 5]}])
-    with mock.patch("azure.cli.core.util.send_raw_request", arm):
-        records = fleet.list_managed_hsms(None, resource_group="rg (x)")
-    assert [r["name"] for r in records] == ["a", "b"]
-    assert arm.urls[0].startswith("/subscriptions/{subscriptionId}/resourceGroups/rg%20%28x%29/providers/")
-    assert (
-        arm.urls[0].endswith(f"managedHSMs?api-version={fleet.ARM_API_VERSION}") and arm.urls[1] == "https://arm/next1"
-    )
+def listing(hsms, group=None):
+    client = SimpleNamespace(managed_hsms=hsms)
+    with mock.patch("azure.cli.core.commands.client_factory.get_mgmt_service_client", return_value=client) as get:
+        records = fleet.list_managed_hsms("CTX", resource_group=group)
+    assert get.call_args.args[0] == "CTX"
+    return records
+
+
+def test_all_reads_every_page_of_the_subscription_or_the_group():
+    hsms = FakeHsms([[record("a")], [record("b"), 5]])
+    assert [r["name"] for r in listing(hsms)] == ["a", "b"] and hsms.calls == [("subscription",)]
+    assert listing(hsms, group="rg-x") and hsms.calls[-1] == ("group", "rg-x")
 
 
 def test_a_next_link_that_never_ends_is_cut_off():
-    arm = FakeArm([{"value": [], "nextLink": "https://arm/again"}] * (fleet.MAX_PAGES + 1))
-    with mock.patch("azure.cli.core.util.send_raw_request", arm), pytest.raises(InvalidArgumentValueError):
-        fleet.list_managed_hsms(None)
-    assert len(arm.urls) == fleet.MAX_PAGES
+    pages = ([record("a")] for _ in range(fleet.MAX_PAGES + 5))
+    with pytest.raises(InvalidArgumentValueError) as info:
+        listing(FakeHsms(pages))
+    assert f"after {fleet.MAX_PAGES} pages" in info.value.error_msg
 
 
 @pytest.mark.parametrize("status, code", [(401, 5), (403, 5), (404, 3), (500, 1)])
 def test_what_arm_refuses_is_one_line_and_an_exit_code(status, code):
-    body = {"error": {"code": "ResourceGroupNotFound", "message": "Resource group 'g' could not be found."}}
-    response = SimpleNamespace(status_code=status, reason="r", json=lambda: body)
-    arm = FakeArm([], fail=azclierror.HTTPError("r", response))
+    error = http_error(status, "ResourceGroupNotFound")
+    error.error.message = "Resource group 'g' could not be found."
     with (
-        mock.patch("azure.cli.core.util.send_raw_request", arm),
         mock.patch.object(azclierror.AzCLIError, "print_error"),
         mock.patch.object(azclierror.AzCLIError, "send_telemetry"),
         pytest.raises(ExitWith) as info,
     ):
-        fleet.list_managed_hsms(None, resource_group="g")
+        listing(FakeHsms([], fail=error), group="g")
     assert info.value.code == code
     assert f"resource group g ({status}): (ResourceGroupNotFound)" in info.value.error.error_msg

@@ -7,6 +7,7 @@ from unittest import mock
 
 import pytest
 from azure.cli.core import azclierror
+from azure.core.exceptions import HttpResponseError, ServiceRequestError
 
 from azext_hsmbackup import _validators as v
 from azext_hsmbackup import fleet
@@ -171,43 +172,27 @@ def test_jobs_entries_keep_a_text_resource_id_and_the_hsm_name():
 # ---- ARM's answers ------------------------------------------------------------------------------------------
 
 
-def arm(answer):
-    calls = []
+def listed(error, group=None):
+    def refuse():
+        raise error
 
-    def send(cli_ctx, method, url, **_):
-        calls.append((cli_ctx, method, url))
-        if isinstance(answer, Exception):
-            raise answer
-        return SimpleNamespace(json=lambda: answer)
-
-    return send, calls
-
-
-def listed(answer, group=None):
-    send, calls = arm(answer)
+    hsms = SimpleNamespace(list_by_subscription=refuse, list_by_resource_group=lambda _: refuse())
+    client = SimpleNamespace(managed_hsms=hsms)
     with (
-        mock.patch("azure.cli.core.util.send_raw_request", send),
+        mock.patch("azure.cli.core.commands.client_factory.get_mgmt_service_client", return_value=client),
         mock.patch.object(azclierror.AzCLIError, "print_error"),
         mock.patch.object(azclierror.AzCLIError, "send_telemetry"),
+        pytest.raises(ExitWith) as info,
     ):
-        try:
-            return fleet.list_managed_hsms("CTX", group), calls
-        except ExitWith as stop:
-            return stop, calls
+        fleet.list_managed_hsms("CTX", group)
+    return info.value
 
 
-def test_the_list_is_a_get_as_the_cli_user_of_the_subscription():
-    records, calls = listed({"value": [{"name": "a"}]})
-    assert records == [{"name": "a"}]
-    assert calls == [
-        (
-            "CTX",
-            "GET",
-            f"/subscriptions/{{subscriptionId}}/providers/Microsoft.KeyVault/managedHSMs?api-version={fleet.ARM_API_VERSION}",
-        )
-    ]
-    _, calls = listed({"value": []}, group="a/b")
-    assert "/resourceGroups/a%2Fb/providers/" in calls[0][2]  # a group name never becomes a path
+def arm_error(status, code="Code", message="text", reason="R"):
+    response = SimpleNamespace(status_code=status, reason=reason, headers={}, text=lambda: "", request=None)
+    error = HttpResponseError(message="raw words", response=response)
+    error.error = SimpleNamespace(code=code, message=message) if code or message else None
+    return error
 
 
 @pytest.mark.parametrize(
@@ -234,32 +219,17 @@ def test_the_list_is_a_get_as_the_cli_user_of_the_subscription():
     ],
 )
 def test_arm_refusals_are_one_line_with_the_fix(status, line, code):
-    response = SimpleNamespace(
-        status_code=status, reason="R", json=lambda: {"error": {"code": "Code", "message": "text"}}
-    )
-    stop, _ = listed(azclierror.HTTPError("R", response))
+    stop = listed(arm_error(status))
     assert (stop.error.error_msg, stop.code) == (line, code)
 
 
-def test_an_arm_error_without_json_says_the_reason():
-    def not_json():
-        raise ValueError("no JSON")
-
-    response = SimpleNamespace(status_code=502, reason="Bad Gateway", json=not_json)
-    stop, _ = listed(azclierror.HTTPError("R", response))
-    assert stop.error.error_msg == "ARM refused to list the Managed HSMs of the subscription (502): Bad Gateway"
-    response = SimpleNamespace(status_code=500, reason="Oops", json=lambda: {"error": {"code": "E"}})
-    assert listed(azclierror.HTTPError("R", response))[0].error.error_msg.endswith("(500): (E) Oops")
+def test_an_arm_error_without_a_code_says_the_message_or_the_reason():
+    stop = listed(arm_error(502, code=None, message=None, reason="Bad Gateway"), group="g")
+    assert stop.error.error_msg == "ARM refused to list the Managed HSMs of resource group g (502): Bad Gateway"
+    stop = listed(arm_error(500, code="E", message=None, reason="Oops"))
+    assert stop.error.error_msg.endswith("(500): (E) Oops")
 
 
-@pytest.mark.parametrize(
-    "answer, line, code",
-    [
-        (ValueError("x"), "ARM's list of the Managed HSMs of resource group g is not JSON.", 1),
-        ([1, 2], "ARM's list of the Managed HSMs of resource group g is not a page.", 1),
-        (ConnectionError("refused\nmore"), "Cannot reach ARM to list the Managed HSMs: refused more", 7),
-    ],
-)
-def test_odd_answers_from_arm(answer, line, code):
-    stop, _ = listed(answer, group="g")
-    assert (stop.error.error_msg, stop.code) == (line, code)
+def test_arm_out_of_reach_is_exit_7():
+    stop = listed(ServiceRequestError("refused\nmore"))
+    assert (stop.error.error_msg, stop.code) == ("Cannot reach ARM to list the Managed HSMs: refused more", 7)
