@@ -23,7 +23,8 @@ HOSTS = ROOT / ".venv-az"
 MATRIX = ("2.55.0", "2.67.0", "2.80.0", "2.88.0", "2.91.0")
 # What the extension and the matrix's commands load from the host, besides azure-cli-core: the two data-plane SDKs
 # (azure-multiapi-storage is where az < 2.82 keeps its blob client), the ARM subscriptions client `az login`
-# uses, and the Key Vault management client `create --all` lists HSMs with. A release that does not name a package does not get it.
+# uses, and the Key Vault management client `create --all` lists HSMs with. A release that does not name a package
+# does not get it.
 HOST_PACKAGES = (
     "azure-cli-core",
     "azure-keyvault-administration",
