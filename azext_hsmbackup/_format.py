@@ -57,16 +57,19 @@ def deletion_table(result):
 
 
 def fleet_table(result):
-    """Several HSMs: one row per HSM, in the output's order, with the error code or the reason it was skipped."""
+    """Several HSMs: one row per HSM, in the output's order, with the error code or the reason it was skipped.
+
+    Empty cells are "", not None: az's table leaves a None out of its row, and a column first seen in a later row
+    would then move to the end."""
     return [
         OrderedDict(
             [
-                ("HsmName", row.get("hsmName")),
-                ("Status", row.get("status")),
-                ("FolderName", row.get("folderName")),
-                ("JobId", row.get("jobId")),
-                ("Error", (row.get("error") or {}).get("code")),
-                ("Reason", row.get("reason") if row.get("status") == "Skipped" else None),
+                ("HsmName", row.get("hsmName") or ""),
+                ("Status", row.get("status") or ""),
+                ("FolderName", row.get("folderName") or ""),
+                ("JobId", row.get("jobId") or ""),
+                ("Error", (row.get("error") or {}).get("code") or ""),
+                ("Reason", (row.get("reason") if row.get("status") == "Skipped" else None) or ""),
             ]
         )
         for row in result

@@ -111,6 +111,13 @@ def test_all_backs_up_every_hsm_of_three_groups_with_at_most_four_at_once(stack,
     assert f"{busy} (Busy)" in errors[0] and f"{refused} (Failed)" in errors[0]
     assert "Done 10 of 10" in result.stderr  # the progress lines on stderr
 
+    table = create(stack, "--all", "--max-parallel", "4", "--mi", "-o", "table", "--only-show-errors")
+    assert table.returncode == EXIT_SOME_FAILED  # the same fleet again, as a table
+    rows = [line.split() for line in table.stdout.splitlines()]
+    assert rows[0] == ["HsmName", "Status", "FolderName", "JobId", "Error", "Reason"]
+    assert [(r[0], r[1]) for r in rows[2:]] == [(n, status[n]) for n in names]
+    assert [r[3] for r in rows[2:] if r[1] == "Failed"] == ["AuthorizationFailure"]  # no folder: the code moves up
+
 
 def test_ids_dedupe_and_tsv_gives_one_folder_url_a_line(stack, hsm):
     names = [f"{hsm}-x{i}" for i in range(3)]

@@ -473,3 +473,12 @@ def test_what_arm_refuses_is_one_line_and_an_exit_code(status, code):
         listing(FakeHsms([], fail=error), group="g")
     assert info.value.code == code
     assert f"resource group g ({status}): (ResourceGroupNotFound)" in info.value.error.error_msg
+
+
+def test_the_table_has_the_same_columns_in_every_row_whatever_is_empty():
+    from azext_hsmbackup._format import job_table
+
+    rows = job_table(entries("Succeeded", "Skipped", "Busy", reason="why"))
+    assert [list(r) for r in rows] == [["HsmName", "Status", "FolderName", "JobId", "Error", "Reason"]] * 3
+    assert all(value is not None for row in rows for value in row.values())  # az's table drops a None cell
+    assert [r["Reason"] for r in rows] == ["", "why", ""]  # a reason shows for a skipped HSM only
