@@ -151,7 +151,8 @@ class Runner:
         from azext_hsmbackup.custom import _show_command
 
         self.stopping.set()
-        lines = [f"Stopped. The jobs already started keep running on their HSMs ({self.verb}):"]
+        waiting = "waiting" if self.verb == "wait" else f"the {self.verb}s"
+        lines = [f"Stopped {waiting}. Each job already started keeps running on its HSM:"]
         for slot in self.slots:
             name, job_id = slot.member.hsm_name, slot.job_id
             if slot.state == "done" and slot.entry["status"] not in ("InProgress",):
@@ -199,7 +200,7 @@ def _settled(slot):
     return slot.entry is not None
 
 
-def outcome(entries):
+def outcome(entries, failed="were not backed up"):
     """(exit code, one line) of a whole run; (0, None) when every HSM that was not skipped did what was asked."""
     from azext_hsmbackup.errors import EXIT_SOME_FAILED, EXIT_TIMEOUT
 
@@ -208,8 +209,8 @@ def outcome(entries):
         listed = ", ".join(f"{e['hsmName']} ({e['status']})" for e in bad[:10])
         more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
         return EXIT_SOME_FAILED, (
-            f"{len(bad)} of {len(entries)} HSMs were not backed up: {listed}{more}. Each HSM's status, error and "
-            "reason are in the output; run the command again for those once the cause is fixed."
+            f"{len(bad)} of {len(entries)} HSMs {failed}: {listed}{more}. Each HSM's status, error and reason are "
+            "in the output; run the command again for those once the cause is fixed."
         )
     still = [e for e in entries if e["status"] == "InProgress"]
     if still and any(e.get("reason") == TIMED_OUT for e in still):
@@ -220,14 +221,14 @@ def outcome(entries):
 TIMED_OUT = "Still running when --timeout ran out; the job keeps running."
 
 
-def exit_after_output(cli_ctx, entries):
+def exit_after_output(cli_ctx, entries, failed="were not backed up"):
     """A run with a failed HSM exits non-zero, but only after az has printed the whole array to stdout."""
     from azure.cli.core.azclierror import AzureResponseError
     from knack.events import EVENT_CLI_SUCCESSFUL_EXECUTE
 
     from azext_hsmbackup.errors import ExitWith
 
-    code, line = outcome(entries)
+    code, line = outcome(entries, failed)
     if not code:
         return
 
@@ -418,5 +419,5 @@ def wait_many(cmd, fleet, *, timeout, polling_interval, api_version):
         credential=cli_credential(cmd.cli_ctx) if waiting else None,
     )
     entries = run(fleet.members, work, len(waiting) or 1, "wait")
-    exit_after_output(cmd.cli_ctx, entries)
+    exit_after_output(cmd.cli_ctx, entries, failed="have no job that succeeded")
     return entries

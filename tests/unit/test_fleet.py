@@ -382,6 +382,10 @@ def test_the_exit_code_is_0_only_when_every_hsm_not_skipped_did_what_was_asked()
     code, line = fleet_run.outcome(entries("InProgress", "Succeeded", reason=fleet_run.TIMED_OUT))
     assert code == EXIT_TIMEOUT and "--timeout" in line
     assert fleet_run.outcome(entries("Failed", "InProgress", reason=fleet_run.TIMED_OUT))[0] == EXIT_SOME_FAILED
+    assert (
+        "1 of 1 HSMs have no job that succeeded: h0 (Failed)."
+        in fleet_run.outcome(entries("Failed"), "have no job that succeeded")[1]
+    )
     code, line = fleet_run.outcome(entries(*["Failed"] * 12))
     assert "h9 (Failed) and 2 more" in line and "h10" not in line
 
@@ -411,10 +415,14 @@ def test_a_stop_names_each_hsms_job_and_what_did_not_start():
     runner = fleet_run.Runner(slots, None, 2, "backup", lambda m: f"az hsm-backup list --hsm-name {m.hsm_name}")
     text = runner.stopped()
     assert runner.stopping.is_set()
+    assert text.startswith("Stopped the backups. Each job already started keeps running on its HSM:\n")
     assert "h0: Succeeded." in text
     assert f"h1: job {JOB}, check on it with: az hsm-backup show --id https://h1{MHSM} --job-id {JOB}" in text
     assert "h2: the backup request went out unanswered" in text and "az hsm-backup list --hsm-name h2" in text
     assert "h3: not started." in text
+    waiting = fleet_run.Runner([fleet_run.Slot(given[0].with_job(JOB))], None, 1, "wait").stopped()
+    assert waiting.startswith("Stopped waiting. Each job already started keeps running on its HSM:")
+    assert f"h0: job {JOB}, check on it with:" in waiting
 
 
 # ---- --all: ARM's list --------------------------------------------------------------------------------------
