@@ -283,6 +283,7 @@ def wait_for(cmd, slot, stopping, *, api_version, polling_interval, deadline, cr
                 return kind, response.json()
         return "status", None
 
+    kind, job = "status", None
     try:
         with backup_client(cmd.cli_ctx, member.hsm_url, api_version, slot.tracker, credential) as client:
             while not stopping.is_set():

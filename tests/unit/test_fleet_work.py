@@ -1,0 +1,347 @@
+"""One HSM's work in a fleet (fleet_run.back_up, wait_for) and the two commands around it (create_many, wait_many),
+with a fake Key Vault client: what is sent, in which order, and what each outcome becomes in that HSM's entry."""
+
+import json
+import threading
+from types import SimpleNamespace
+from unittest import mock
+
+import pytest
+from azure.core.exceptions import HttpResponseError
+
+from azext_hsmbackup import _validators as v
+from azext_hsmbackup import fleet, fleet_run
+from azext_hsmbackup.errors import ExitWith
+from azext_hsmbackup.fleet import Member
+
+MHSM = ".managedhsm.azure.net"
+JOB = "0123456789abcdef0123456789abcdef"
+CONTAINER = "https://acct.blob.core.windows.net/bkp"
+CMD = SimpleNamespace(cli_ctx=SimpleNamespace(cloud=None, register_event=lambda *a: None))
+
+
+class FakeClient:
+    """KeyVaultBackupClient enough for the fleet: begin_backup and send_request, recorded; jobs fill the tracker."""
+
+    def __init__(self, tracker, start_error=None, statuses=()):
+        self.tracker, self.start_error, self.statuses = tracker, start_error, list(statuses)
+        self.calls = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def send_request(self, request):
+        self.calls.append(("GET", request.url))
+        if "/0000" in request.url:
+            return SimpleNamespace(status_code=404)
+        status, body = self.statuses.pop(0) if self.statuses else (404, None)
+        if body is not None:
+            self.tracker.job = body
+
+        def raise_for_status():
+            if status >= 400:
+                raise http_error(status, "Boom")
+
+        return SimpleNamespace(status_code=status, json=lambda: body, raise_for_status=raise_for_status)
+
+    def begin_backup(self, container_uri, **kwargs):
+        kwargs.pop("raw_request_hook"), kwargs.pop("raw_response_hook")  # StartWatch's hooks
+        self.calls.append(("begin_backup", container_uri, kwargs))
+        if self.start_error:
+            raise self.start_error
+        self.tracker.job = {"jobId": JOB, "status": "InProgress", "startTime": 1764800000}
+
+        def result():
+            self.tracker.job = {**self.tracker.job, "status": "Succeeded", "endTime": 1764800009}
+            return SimpleNamespace(folder_url=f"{container_uri}/mhsm-hs1-2026120400000000")
+
+        return SimpleNamespace(result=result)
+
+
+def http_error(status, code):
+    response = SimpleNamespace(status_code=status, reason="x", headers={}, text=lambda: "", request=None)
+    error = HttpResponseError(message=f"({code}) no", response=response)
+    error.status_code, error.error = status, SimpleNamespace(code=code, message="no")
+    return error
+
+
+def fake_clients(**behaviour):
+    made = []
+
+    def factory(cli_ctx, hsm_url, api_version, tracker=None, credential=None):
+        client = FakeClient(tracker, **behaviour)
+        client.args = (hsm_url, api_version, credential)
+        made.append(client)
+        return client
+
+    return mock.patch("azext_hsmbackup._client_factory.backup_client", factory), made
+
+
+def a_fleet(auth="sas"):
+    storage = v.Target(None, None, CONTAINER, auth, "sv=1&sig=given" if auth == "sas" else None)
+    return fleet.Fleet((Member(f"https://hs1{MHSM}", "hs1"),), storage=storage)
+
+
+def back_up(stopping=None, skip_wait=False, auth="sas", **behaviour):
+    patch, made = fake_clients(**behaviour)
+    slot = fleet_run.Slot(Member(f"https://hs1{MHSM}", "hs1"))
+    with patch:
+        out = fleet_run.back_up(
+            CMD,
+            a_fleet(auth),
+            slot,
+            stopping or threading.Event(),
+            secret="sv=1&sig=minted" if auth != "managedIdentity" else None,
+            api_version="2025-07-01",
+            polling_interval=0.5,
+            skip_wait=skip_wait,
+            credential="CRED",
+        )
+    return out, made, slot
+
+
+def test_a_backup_reads_once_then_starts_with_the_sas_and_waits():
+    out, (client,), slot = back_up()
+    assert client.args == (f"https://hs1{MHSM}", "2025-07-01", "CRED")
+    assert [c[0] for c in client.calls] == ["GET", "begin_backup"]  # the body-less read first (cache_the_challenge)
+    assert client.calls[1][1:] == (CONTAINER, {"_polling_interval": 0.5, "sas_token": "sv=1&sig=minted"})
+    assert out["status"] == "Succeeded" and out["jobId"] == JOB and slot.state == "running"
+    assert (
+        out["folderUrl"] == f"{CONTAINER}/mhsm-hs1-2026120400000000"
+        and out["folderName"] == "mhsm-hs1-2026120400000000"
+    )
+    assert out["startTime"] == "2025-12-03T22:13:20Z" and out["endTime"] == "2025-12-03T22:13:29Z"
+
+
+def test_with_the_hsms_identity_no_sas_is_sent():
+    _, (client,), _ = back_up(auth="managedIdentity")
+    assert client.calls[1][2] == {"_polling_interval": 0.5, "use_managed_identity": True}
+
+
+def test_no_wait_returns_the_started_job_without_waiting():
+    out, _, _ = back_up(skip_wait=True)
+    assert (out["status"], out["jobId"], out["folderUrl"]) == ("InProgress", JOB, None)
+
+
+def test_a_stop_before_the_start_starts_nothing():
+    stopping = threading.Event()
+    stopping.set()
+    out, (client,), _ = back_up(stopping=stopping)
+    assert out["status"] == "NotStarted" and out["reason"] == "Stopped before its job started."
+    assert [c[0] for c in client.calls] == ["GET"]
+
+
+def test_a_409_at_the_start_is_busy_and_a_403_failed():
+    out, _, _ = back_up(start_error=http_error(409, "Conflict"))
+    assert (out["status"], out["error"]["code"], out["jobId"]) == ("Busy", "Conflict", None)
+    out, _, _ = back_up(start_error=http_error(403, "Forbidden"))
+    assert out["status"] == "Failed" and "Managed HSM Backup" in out["error"]["message"]
+
+
+# ---- wait ----------------------------------------------------------------------------------------------------
+
+
+def wait_for(statuses, deadline=None, stopping=None):
+    patch, made = fake_clients(statuses=statuses)
+    slot = fleet_run.Slot(Member(f"https://hs1{MHSM}", "hs1", job_id=JOB))
+    with patch, mock.patch("time.sleep") as sleep:
+        out = fleet_run.wait_for(
+            CMD,
+            slot,
+            stopping or threading.Event(),
+            api_version="7.6",
+            polling_interval=0.25,
+            deadline=deadline,
+            credential="CRED",
+        )
+    return out, made[0], sleep
+
+
+def job(status, **extra):
+    return {"jobId": JOB, "status": status, "startTime": 1764800000, **extra}
+
+
+def test_wait_polls_the_backup_until_it_ends():
+    done = job("Succeeded", azureStorageBlobContainerUri=f"{CONTAINER}/mhsm-hs1-2026120400000000", endTime=1764800009)
+    out, client, sleep = wait_for([(200, job("InProgress")), (200, job("InProgress")), (200, done)])
+    assert [c[1] for c in client.calls] == [f"/backup/{JOB}/pending"] * 3 and client.args[1:] == ("7.6", "CRED")
+    assert sleep.call_args_list == [mock.call(0.25)] * 2
+    assert out["status"] == "Succeeded" and out["folderName"] == "mhsm-hs1-2026120400000000"
+
+
+def test_wait_finds_a_restore_job_and_reports_its_failure():
+    failed = job("Failed", error={"code": "BlobNotFound", "message": "The specified blob does not exist."})
+    out, client, _ = wait_for([(404, None), (200, failed)])
+    assert [c[1] for c in client.calls] == [f"/backup/{JOB}/pending", f"/restore/{JOB}/pending"]
+    assert out["status"] == "Failed" and out["error"]["code"] == "BlobNotFound"
+    assert out["error"]["message"].startswith(f"The restore job {JOB} on https://hs1{MHSM} failed: (BlobNotFound)")
+
+
+def test_wait_for_a_job_the_hsm_does_not_have():
+    out, _, _ = wait_for([(404, None), (404, None)])
+    assert out["status"] == "Failed" and out["error"] == {
+        "code": "NotFound",
+        "message": f"No job {JOB} on https://hs1{MHSM}.",
+    }
+
+
+def test_wait_past_the_deadline_leaves_the_job_running():
+    out, _, sleep = wait_for([(200, job("InProgress"))], deadline=1)
+    assert (out["status"], out["reason"], out["jobId"]) == ("InProgress", fleet_run.TIMED_OUT, JOB) and not sleep.called
+
+
+def test_wait_stopped_before_a_poll_says_the_job_runs_on():
+    stopping = threading.Event()
+    stopping.set()
+    out, client, _ = wait_for([], stopping=stopping)
+    assert (out["status"], out["jobId"], client.calls) == ("InProgress", JOB, [])
+
+
+def test_a_status_error_is_that_hsms_failure():
+    out, _, _ = wait_for([(403, None)])
+    assert out["status"] == "Failed" and out["error"]["code"] == "Boom"
+
+
+# ---- the commands ---------------------------------------------------------------------------------------------
+
+
+def test_what_if_touches_no_hsm_and_mints_nothing():
+    given = fleet.Fleet(
+        (Member(f"https://hs1{MHSM}", "hs1"), Member(f"https://hs2{MHSM}", "hs2", skip_reason="why")),
+        storage=v.Target(None, None, CONTAINER, "mintedSas"),
+    )
+    patch, made = fake_clients()
+    with patch, mock.patch("azext_hsmbackup.custom._storage_secret") as mint:
+        out = fleet_run.create_many(
+            CMD,
+            given,
+            what_if=True,
+            confirm=True,
+            skip_wait=False,
+            api_version="x",
+            polling_interval=1,
+            max_parallel=None,
+        )
+    assert [(e["hsmName"], e["status"]) for e in out] == [("hs1", "WouldBackUp"), ("hs2", "Skipped")]
+    assert out[0]["reason"] == f"What if: a full backup of HSM hs1 into {CONTAINER}." and out[1]["reason"] == "why"
+    assert made == [] and not mint.called
+
+
+def test_create_asks_once_mints_once_and_backs_up_each(monkeypatch):
+    members = tuple(Member(f"https://hs{i}{MHSM}", f"hs{i}") for i in range(1, 4))
+    given = fleet.Fleet(
+        (*members, Member(f"https://hs9{MHSM}", "hs9", skip_reason="why")),
+        storage=v.Target(None, None, CONTAINER, "mintedSas"),
+    )
+    patch, made = fake_clients()
+    with (
+        patch,
+        mock.patch("azext_hsmbackup.custom._storage_secret", return_value="sv=1&sig=m") as mint,
+        mock.patch("azext_hsmbackup.custom._confirm") as confirm,
+        mock.patch("azext_hsmbackup._client_factory.cli_credential", return_value="CRED") as cred,
+    ):
+        out = fleet_run.create_many(
+            CMD,
+            given,
+            what_if=False,
+            confirm=True,
+            skip_wait=False,
+            api_version="x",
+            polling_interval=1,
+            max_parallel=2,
+        )
+    assert [e["status"] for e in out] == ["Succeeded"] * 3 + ["Skipped"]
+    assert mint.call_count == 1 and cred.call_count == 1 and len(made) == 3
+    assert (
+        confirm.call_args.args[0] == f"Perform a full backup of 3 HSM(s) (hs1, hs2, hs3) into {CONTAINER} (1 skipped)?"
+    )
+    assert all(c.calls[1][2]["sas_token"] == "sv=1&sig=m" for c in made)
+
+
+def test_nothing_is_minted_or_signed_in_when_every_hsm_is_skipped():
+    given = fleet.Fleet(
+        (Member(f"https://hs9{MHSM}", "hs9", skip_reason="why"),), storage=v.Target(None, None, CONTAINER, "mintedSas")
+    )
+    with (
+        mock.patch("azext_hsmbackup.custom._storage_secret") as mint,
+        mock.patch("azext_hsmbackup._client_factory.cli_credential") as cred,
+        mock.patch("azext_hsmbackup.custom._confirm") as confirm,
+    ):
+        out = fleet_run.create_many(
+            CMD,
+            given,
+            what_if=False,
+            confirm=True,
+            skip_wait=False,
+            api_version="x",
+            polling_interval=1,
+            max_parallel=None,
+        )
+    assert [e["status"] for e in out] == ["Skipped"] and not mint.called and not cred.called and not confirm.called
+
+
+def test_all_that_lists_no_hsm_is_an_error_not_a_quiet_success():
+    given = fleet.Fleet(
+        (), list_all=True, resource_group="rg", storage=v.Target(None, None, CONTAINER, "managedIdentity")
+    )
+    with (
+        mock.patch("azext_hsmbackup.fleet.list_managed_hsms", return_value=[]) as listed,
+        mock.patch("azext_hsmbackup._validators.cloud_suffix", return_value=MHSM),
+        mock.patch("azure.cli.core.azclierror.AzCLIError.print_error"),
+        mock.patch("azure.cli.core.azclierror.AzCLIError.send_telemetry"),
+        pytest.raises(ExitWith) as info,
+    ):
+        fleet_run.create_many(
+            CMD,
+            given,
+            what_if=True,
+            confirm=False,
+            skip_wait=False,
+            api_version="x",
+            polling_interval=1,
+            max_parallel=None,
+        )
+    assert listed.call_args.args[1] == "rg" and info.value.code == 3
+    assert info.value.error.error_msg.startswith("ARM lists no Managed HSM in resource group rg: nothing to back up.")
+
+
+def test_all_backs_up_what_arm_lists_each_once_with_the_identity_rule():
+    records = [
+        {"name": n, "type": "Microsoft.KeyVault/managedHSMs", "properties": {"hsmUri": f"https://{n}{MHSM}"}}
+        for n in ("hs1", "hs1", "hs2")
+    ]
+    records[2]["identity"] = {"userAssignedIdentities": {"/x": {}}}
+    given = fleet.Fleet((), list_all=True, storage=v.Target(None, None, CONTAINER, "managedIdentity"))
+    with (
+        mock.patch("azext_hsmbackup.fleet.list_managed_hsms", return_value=records),
+        mock.patch("azext_hsmbackup._validators.cloud_suffix", return_value=MHSM),
+    ):
+        out = fleet_run.create_many(
+            CMD,
+            given,
+            what_if=True,
+            confirm=False,
+            skip_wait=False,
+            api_version="x",
+            polling_interval=1,
+            max_parallel=None,
+        )
+    assert [(e["hsmName"], e["status"]) for e in out] == [("hs1", "Skipped"), ("hs2", "WouldBackUp")]
+
+
+def test_wait_many_waits_for_the_jobs_and_carries_the_rest():
+    given = fleet.Fleet(
+        (
+            Member(f"https://hs1{MHSM}", "hs1", job_id=JOB),
+            Member(f"https://hs2{MHSM}", "hs2", carried={"status": "Skipped"}),
+        )
+    )
+    done = job("Succeeded")
+    patch, made = fake_clients(statuses=[(200, done)])
+    with patch, mock.patch("azext_hsmbackup._client_factory.cli_credential", return_value="CRED"):
+        out = fleet_run.wait_many(CMD, given, timeout=None, polling_interval=1, api_version="7.6")
+    assert [e["status"] for e in out] == ["Succeeded", "Skipped"] and len(made) == 1
+    assert json.dumps(out)
