@@ -57,18 +57,20 @@ def arm_record(obj):
 
 
 def skip_reason(obj, use_managed_identity):
-    """Why an HSM cannot be backed up now, from its ARM record; None when nothing says so (or no record)."""
+    """Why an HSM cannot be backed up now, from its ARM record; None when nothing says so (or no record). The record's
+    own values are quoted as every user value is (control characters escaped, long ones cut): it may come from a
+    file or a pipe."""
     record = arm_record(obj)
     if not record:
         return None
     props = _lower(record.get("properties"))
     state = props.get("provisioningstate")
     if state is not None and str(state).lower() not in READY_STATES:
-        return f"provisioningState is {state}, not Succeeded: back it up once it is provisioned."
+        return f"provisioningState is {shown(state)}, not Succeeded: back it up once it is provisioned."
     activation = _lower(props.get("securitydomainproperties")).get("activationstatus")
     if activation is not None and str(activation).lower() != "active":
         return (
-            f"Its security domain is {activation}, not Active: the HSM holds no keys to back up until it is "
+            f"Its security domain is {shown(activation)}, not Active: the HSM holds no keys to back up until it is "
             "activated (az keyvault security-domain download)."
         )
     if use_managed_identity and not _lower(_lower(record.get("identity")).get("userassignedidentities")):

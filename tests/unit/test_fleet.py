@@ -62,14 +62,14 @@ def test_a_ready_hsm_is_not_skipped_with_or_without_its_identity():
 @pytest.mark.parametrize("activation", ["NotActivated", "Unknown", "Failed", "active-ish"])
 def test_an_hsm_whose_security_domain_is_not_active_is_skipped(activation):
     reason = fleet.skip_reason(record("h1", activation=activation), use_managed_identity=False)
-    assert f"security domain is {activation}, not Active" in reason
+    assert f"security domain is '{activation}', not Active" in reason
 
 
 @pytest.mark.parametrize(
     "state", ["Provisioning", "Updating", "Deleting", "Failed", "Restoring", "SecurityDomainRestore"]
 )
 def test_an_hsm_not_provisioned_is_skipped(state):
-    assert f"provisioningState is {state}" in fleet.skip_reason(record("h1", state=state), False)
+    assert f"provisioningState is '{state}'" in fleet.skip_reason(record("h1", state=state), False)
 
 
 @pytest.mark.parametrize("identity", [None, {}, {"type": "SystemAssigned", "principalId": "p"}, {"type": "None"}])
@@ -490,3 +490,8 @@ def test_the_table_has_the_same_columns_in_every_row_whatever_is_empty():
     assert [list(r) for r in rows] == [["HsmName", "Status", "FolderName", "JobId", "Error", "Reason"]] * 3
     assert all(value is not None for row in rows for value in row.values())  # az's table drops a None cell
     assert [r["Reason"] for r in rows] == ["", "why", ""]  # a reason shows for a skipped HSM only
+
+
+def test_a_hostile_value_in_a_record_is_quoted_escaped_and_cut():
+    reason = fleet.skip_reason(record("h1", state="Bad\x1b[2J" + "x" * 500), False)
+    assert reason.isprintable() and "\x1b" not in reason and len(reason) < 200

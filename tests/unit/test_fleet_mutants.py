@@ -91,13 +91,13 @@ SKIPS = [
     (
         record(securityDomainProperties={"activationStatus": "NotActivated"}),
         False,
-        "Its security domain is NotActivated, not Active: the HSM holds no keys to back up until it is activated "
+        "Its security domain is 'NotActivated', not Active: the HSM holds no keys to back up until it is activated "
         "(az keyvault security-domain download).",
     ),
     (
         record(provisioningState="Updating"),
         True,
-        "provisioningState is Updating, not Succeeded: back it up once it is provisioned.",
+        "provisioningState is 'Updating', not Succeeded: back it up once it is provisioned.",
     ),
     (
         record(),
