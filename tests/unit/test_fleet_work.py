@@ -345,3 +345,50 @@ def test_wait_many_waits_for_the_jobs_and_carries_the_rest():
         out = fleet_run.wait_many(CMD, given, timeout=None, polling_interval=1, api_version="7.6")
     assert [e["status"] for e in out] == ["Succeeded", "Skipped"] and len(made) == 1
     assert json.dumps(out)
+
+
+def test_a_backup_job_that_fails_names_the_operation_and_the_container():
+    job = {"jobId": JOB, "status": "Failed", "error": {"code": "ContainerNotFound", "message": "gone"}}
+    response = SimpleNamespace(status_code=200, reason="OK", headers={}, text=lambda: json.dumps(job), request=None)
+    failed = HttpResponseError(message="failed", response=response)
+    failed.status_code = 200
+
+    class Failing(FakeClient):
+        def begin_backup(self, container_uri, **kwargs):
+            poller = super().begin_backup(container_uri, **kwargs)
+            poller.result = lambda: (_ for _ in ()).throw(failed)
+            return poller
+
+    slot = fleet_run.Slot(Member(f"https://hs1{MHSM}", "hs1"))
+    with mock.patch("azext_hsmbackup._client_factory.backup_client", lambda *a, **k: Failing(a[3])):
+        out = fleet_run.back_up(
+            CMD, a_fleet(), slot, threading.Event(), secret="s", api_version="x", polling_interval=1, skip_wait=False,
+            credential=None,
+        )  # fmt: skip
+    assert out["status"] == "Failed" and out["jobId"] == JOB
+    assert out["error"]["message"].startswith(f"The backup job {JOB} on https://hs1{MHSM} failed: (ContainerNotFound)")
+    assert "--account-name acct --name bkp" in out["error"]["message"]
+
+
+def test_wait_stopped_between_polls_says_the_job_runs_on():
+    stopping = threading.Event()
+    patch, made = fake_clients(statuses=[(200, job("InProgress"))])
+    slot = fleet_run.Slot(Member(f"https://hs1{MHSM}", "hs1", job_id=JOB))
+    with patch, mock.patch("time.sleep", side_effect=lambda _: stopping.set()):
+        out = fleet_run.wait_for(
+            CMD, slot, stopping, api_version="7.6", polling_interval=1, deadline=None, credential=None
+        )
+    assert (out["status"], out["jobId"], out["error"]) == ("InProgress", JOB, None) and len(made[0].calls) == 1
+    assert made[0].args[0] == f"https://hs1{MHSM}" and slot.state == "running"
+
+
+def test_the_workers_are_daemon_threads_named_for_the_extension():
+    seen, both = [], threading.Barrier(2)
+
+    def work(slot, _):
+        both.wait(5)  # each worker holds one HSM
+        seen.append((threading.current_thread().daemon, threading.current_thread().name))
+        return fleet_run.entry(slot.member, "Succeeded")
+
+    fleet_run.run([Member(f"https://hs{i}{MHSM}", f"hs{i}") for i in range(2)], work, 2, "backup")
+    assert sorted(seen) == [(True, "hsm-backup-0"), (True, "hsm-backup-1")]  # Ctrl+C never waits for a worker
