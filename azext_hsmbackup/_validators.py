@@ -863,7 +863,8 @@ def resolve_create_target(
             )
         return resolve_target(mhsm_dns_suffix=mhsm_dns_suffix, **one)
     hsm_object = one.pop("hsm_object", None)
-    one.pop("hsm_name", None), one.pop("hsm_id", None)
+    for single in ("hsm_name", "hsm_id"):  # not given (_one_hsm_form): only the storage flags are left
+        one.pop(single, None)
     storage, warnings = resolve_backup_storage(**one)
     use_mi = storage.storage_auth == MI_MODE
     members = ()
