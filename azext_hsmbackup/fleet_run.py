@@ -7,6 +7,7 @@ import time
 from knack.log import get_logger
 
 from azext_hsmbackup._constants import DEFAULT_POLLING_INTERVAL
+from azext_hsmbackup._validators import MAX_PARALLEL_RANGE
 
 logger = get_logger(__name__)
 
@@ -419,6 +420,7 @@ def wait_many(cmd, fleet, *, timeout, polling_interval, api_version):
         deadline=deadline,
         credential=cli_credential(cmd.cli_ctx) if waiting else None,
     )
-    entries = run(fleet.members, work, len(waiting) or 1, "wait")
+    # Every job already runs: wait for all at once, up to create's bound (a queued one is polled when a slot frees).
+    entries = run(fleet.members, work, min(len(waiting), MAX_PARALLEL_RANGE[1]) or 1, "wait")
     exit_after_output(cmd.cli_ctx, entries, failed="have no job that succeeded")
     return entries

@@ -285,3 +285,10 @@ def test_wait_many_hands_on_the_deadline_versions_and_one_worker_per_job():
     ):
         fleet_run.wait_many(CMD, fleet.Fleet((HSMS[2],)), timeout=None, polling_interval=1, api_version="7.6")
     assert run.call_args.args[2] == 1 and run.call_args.args[1].keywords["deadline"] is None and not cred.called
+    many = fleet.Fleet(tuple(Member(f"https://h{i}{MHSM}", f"h{i}", job_id=JOB) for i in range(70)))
+    with (
+        mock.patch.object(fleet_run, "run", return_value=[]) as run,
+        mock.patch("azext_hsmbackup._client_factory.cli_credential"),
+    ):
+        fleet_run.wait_many(CMD, many, timeout=None, polling_interval=1, api_version="7.6")
+    assert run.call_args.args[2] == 64  # at most create's bound of threads, however many jobs
