@@ -146,6 +146,14 @@ def test_hsm_object_takes_the_az_keyvault_list_output_from_stdin(stack, hsm, fle
     ]
     assert "user-assigned" in out[2]["reason"] and out[0]["resourceId"] == rid("rg-objects", names[0])
     assert sorted(j["hsm"] for j in backup_jobs(stack)) == names[:2]
+    listed_file = stack.dir / f"{hsm}-hsms.json"
+    listed_file.write_text(listed.stdout)
+    preview = create(stack, "--hsm-object", f"@{listed_file}", "--mi", "--what-if")  # the @file form
+    assert [(e["hsmName"], e["status"]) for e in json.loads(preview.stdout)] == [
+        (names[0], "WouldBackUp"),
+        (names[1], "WouldBackUp"),
+        (names[2], "Skipped"),
+    ]
 
 
 def test_resource_group_narrows_all_and_the_table_has_a_row_per_hsm(stack, hsm, fleet):
@@ -193,7 +201,8 @@ def test_no_wait_then_wait_for_the_array(stack, hsm):
     assert sum(len(accepted_backups(stack, n)) for n in names) == 3
 
 
-def test_ctrl_c_in_mid_fleet_names_each_job_and_starts_no_more(stack, hsm):
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_in_mid_fleet_names_each_job_and_starts_no_more(stack, hsm, sig, code):
     names = [f"{hsm}-c{i}" for i in range(4)]
     stack.emulator("PUT", "config", {"job_duration_s": 30.0})
     ids = [stack.hsm_url(n) for n in names]
@@ -208,12 +217,13 @@ def test_ctrl_c_in_mid_fleet_names_each_job_and_starts_no_more(stack, hsm):
     )
     try:
         wait_for(lambda: len(backup_jobs(stack)) == 2, what="two jobs running")
-        process.send_signal(signal.SIGINT)
+        process.send_signal(sig)
         stdout, stderr = process.communicate(timeout=30)
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 130 and stdout == "", stderr
+    assert process.returncode == code and stdout == "", stderr
+    assert stderr.count("ERROR: ") == 1 and "Stopped the backups." in stderr
     jobs = {j["hsm"]: j["jobId"] for j in backup_jobs(stack)}
     assert sorted(jobs) == names[:2]
     for name, job_id in jobs.items():
