@@ -44,7 +44,7 @@ _STORAGE_HINTS = {
 
 
 # An az error and its exit code, not yet printed: a command about one HSM raises it as ExitWith; a command about
-# many (fleet.py) reports it in that HSM's entry. `service_code` is the service's own code when it gave one.
+# many (fleet_run.py) reports it in that HSM's entry. `service_code` is the service's own code when it gave one.
 Failure = namedtuple("Failure", "error code service_code", defaults=(None,))
 
 
