@@ -24,12 +24,17 @@ def _iso(unix_seconds):
     return datetime.fromtimestamp(int(unix_seconds), timezone.utc).isoformat().replace("+00:00", "Z")
 
 
+def folder_name(folder_url):
+    """The backup folder's name: the last segment of the folder URL the service reports."""
+    return folder_url.rstrip("/").rsplit("/", 1)[-1] if folder_url else None
+
+
 def job_output(job, target):
     """The job document as az users get it: camelCase, ISO 8601 times, the folder split out."""
     folder_url = job.get("azureStorageBlobContainerUri")
     return {
         "folderUrl": folder_url,
-        "folderName": folder_url.rstrip("/").rsplit("/", 1)[-1] if folder_url else None,
+        "folderName": folder_name(folder_url),
         "jobId": job.get("jobId"),
         "status": job.get("status"),
         "startTime": _iso(job.get("startTime")),
@@ -450,23 +455,31 @@ def check_restore(  # pylint: disable=too-many-arguments
 # ---- show / wait ------------------------------------------------------------------------------------------------
 
 
-def _fetch_job(client, target, job_id):
-    """(kind, job document) of a backup or restore job; the HSM keeps each kind under its own path."""
-    from azure.cli.core.azclierror import ResourceNotFoundError
+def job_status(client, job_id):
+    """(kind, job document) of a backup or restore job, or (None, None) when the HSM has neither; the HSM keeps each
+    kind under its own path. What the SDK raises is the caller's to map (one HSM: ExitWith; several: an entry)."""
     from azure.core.rest import HttpRequest
+
+    for kind in ("backup", "restore"):
+        response = client.send_request(HttpRequest("GET", f"/{kind}/{job_id}/pending"))
+        if response.status_code != 404:
+            response.raise_for_status()
+            return kind, response.json()
+    return None, None
+
+
+def _fetch_job(client, target, job_id):
+    """job_status of one HSM's job for show and wait: errors as one line, a job the HSM does not have is exit 3."""
+    from azure.cli.core.azclierror import ResourceNotFoundError
 
     from azext_hsmbackup._stop import stops_with
     from azext_hsmbackup.errors import EXIT_NOT_FOUND, ExitWith
 
     with stops_with(lambda: _stopped_on_job(target, job_id)):  # show, and wait's first look and each poll
-        for kind in ("backup", "restore"):
-            request = HttpRequest("GET", f"/{kind}/{job_id}/pending")
-            response = _sdk_call(lambda r=request: client.send_request(r), target, "status")
-            if response.status_code == 404:
-                continue
-            _sdk_call(response.raise_for_status, target, "status")
-            return kind, response.json()
-    raise ExitWith(ResourceNotFoundError(f"No backup or restore job {job_id} on {target.hsm_url}."), EXIT_NOT_FOUND)
+        kind, job = _sdk_call(lambda: job_status(client, job_id), target, "status")
+    if kind is None:
+        raise ExitWith(ResourceNotFoundError(f"No backup or restore job {job_id} on {target.hsm_url}."), EXIT_NOT_FOUND)
+    return kind, job
 
 
 def _job_view(kind, job, target):

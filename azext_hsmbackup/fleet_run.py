@@ -37,13 +37,13 @@ def entry(member, status, **fields):
 
 
 def job_fields(job, folder_url=None):
-    from azext_hsmbackup.custom import _iso
+    from azext_hsmbackup.custom import _iso, folder_name
 
     folder_url = folder_url or job.get("azureStorageBlobContainerUri")
     return {
         "jobId": job.get("jobId"),
         "folderUrl": folder_url,
-        "folderName": folder_url.rstrip("/").rsplit("/", 1)[-1] if folder_url else None,
+        "folderName": folder_name(folder_url),
         "startTime": _iso(job.get("startTime")),
         "endTime": _iso(job.get("endTime")),
     }
@@ -269,26 +269,16 @@ def back_up(cmd, fleet, slot, stopping, *, secret, api_version, polling_interval
 
 def wait_for(cmd, slot, stopping, *, api_version, polling_interval, deadline, credential):
     """Wait for one HSM's job (backup or restore); its entry when the job ends or the deadline passes."""
-    from azure.core.rest import HttpRequest
-
     from azext_hsmbackup._client_factory import JobTracker, backup_client
+    from azext_hsmbackup.custom import job_status
 
     member = slot.member
     slot.tracker, slot.state = JobTracker(), "running"
-
-    def status(client):
-        for kind in ("backup", "restore"):
-            response = client.send_request(HttpRequest("GET", f"/{kind}/{member.job_id}/pending"))
-            if response.status_code != 404:
-                response.raise_for_status()
-                return kind, response.json()
-        return "status", None
-
-    kind, job = "status", None
+    kind, job = None, None
     try:
         with backup_client(cmd.cli_ctx, member.hsm_url, api_version, slot.tracker, credential) as client:
             while not stopping.is_set():
-                kind, job = status(client)
+                kind, job = job_status(client, member.job_id)
                 if job is None:
                     return entry(
                         member,
