@@ -582,33 +582,12 @@ def resolve_folder(folder_url, backup_folder, account, container, container_uri,
 # ---- Whole targets, one per command family --------------------------------------------------------------------
 
 
-def resolve_target(
-    *,
-    hsm_name=None,
-    hsm_object=None,
-    hsm_id=None,
-    storage_account_name=None,
-    storage_container_name=None,
-    storage_container_uri=None,
-    sas_token=None,
-    use_managed_identity=None,
-    mint_sas=None,
-    mhsm_dns_suffix=None,
-    storage_endpoint_suffix=None,
-    needed_permissions=BACKUP_SAS_PERMISSIONS,
-):
-    """create, check backup: one HSM form, one storage form, one storage auth mode. Returns (Target, warnings)."""
+def resolve_target(*, hsm_name=None, hsm_object=None, hsm_id=None, mhsm_dns_suffix=None, **storage_flags):
+    """create, check backup: one HSM form, one storage form, one storage auth mode. Returns (Target, warnings).
+
+    `storage_flags` are resolve_backup_storage's (container, storage auth, suffix, permissions)."""
     hsm_url = resolve_hsm_url(hsm_name, hsm_object, hsm_id, mhsm_dns_suffix)
-    storage, warnings = resolve_backup_storage(
-        storage_account_name=storage_account_name,
-        storage_container_name=storage_container_name,
-        storage_container_uri=storage_container_uri,
-        sas_token=sas_token,
-        use_managed_identity=use_managed_identity,
-        mint_sas=mint_sas,
-        storage_endpoint_suffix=storage_endpoint_suffix,
-        needed_permissions=needed_permissions,
-    )
+    storage, warnings = resolve_backup_storage(**storage_flags)
     return replace(storage, hsm_url=hsm_url, hsm_name=hsm_name_from_url(hsm_url)), warnings
 
 
