@@ -11,7 +11,7 @@ from azext_hsmbackup import _validators as v
 from azext_hsmbackup import fleet, fleet_run
 from azext_hsmbackup.errors import EXIT_SOME_FAILED, ExitWith
 from azext_hsmbackup.fleet import Member
-from tests.unit.test_fleet_work import CMD, CONTAINER, JOB, MHSM, fake_clients, http_error
+from tests.unit.test_fleet_work import CMD, CONTAINER, JOB, MHSM, create_many, fake_clients, http_error
 
 HSMS = [Member(f"https://hs{i}{MHSM}", f"hs{i}") for i in range(4)]
 
@@ -168,12 +168,6 @@ def test_a_service_error_without_a_code_is_named_by_its_class():
 
 
 # ---- what the commands hand on --------------------------------------------------------------------------------
-
-
-def create_many(given, **flags):
-    values = {"what_if": False, "confirm": False, "skip_wait": False, "api_version": "7.6", "polling_interval": 0.3}
-    values.update({"max_parallel": None, **flags})
-    return fleet_run.create_many(CMD, given, **values)
 
 
 def test_create_hands_on_the_secret_the_versions_and_the_identity():

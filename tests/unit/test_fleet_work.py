@@ -208,6 +208,13 @@ def test_a_status_error_is_that_hsms_failure():
 # ---- the commands ---------------------------------------------------------------------------------------------
 
 
+def create_many(given, **flags):
+    """fleet_run.create_many as the create command calls it, with the flags a test does not care about filled in."""
+    values = {"what_if": False, "confirm": False, "skip_wait": False, "api_version": "7.6", "polling_interval": 0.3}
+    values.update({"max_parallel": None, **flags})
+    return fleet_run.create_many(CMD, given, **values)
+
+
 def test_what_if_touches_no_hsm_and_mints_nothing():
     given = fleet.Fleet(
         (Member(f"https://hs1{MHSM}", "hs1"), Member(f"https://hs2{MHSM}", "hs2", skip_reason="why")),
@@ -215,16 +222,7 @@ def test_what_if_touches_no_hsm_and_mints_nothing():
     )
     patch, made = fake_clients()
     with patch, mock.patch("azext_hsmbackup.custom._storage_secret") as mint:
-        out = fleet_run.create_many(
-            CMD,
-            given,
-            what_if=True,
-            confirm=True,
-            skip_wait=False,
-            api_version="x",
-            polling_interval=1,
-            max_parallel=None,
-        )
+        out = create_many(given, what_if=True, confirm=True)
     assert [(e["hsmName"], e["status"]) for e in out] == [("hs1", "WouldBackUp"), ("hs2", "Skipped")]
     assert out[0]["reason"] == f"What if: a full backup of HSM hs1 into {CONTAINER}." and out[1]["reason"] == "why"
     assert made == [] and not mint.called
@@ -243,16 +241,7 @@ def test_create_asks_once_mints_once_and_backs_up_each(monkeypatch):
         mock.patch("azext_hsmbackup.custom._confirm") as confirm,
         mock.patch("azext_hsmbackup._client_factory.cli_credential", return_value="CRED") as cred,
     ):
-        out = fleet_run.create_many(
-            CMD,
-            given,
-            what_if=False,
-            confirm=True,
-            skip_wait=False,
-            api_version="x",
-            polling_interval=1,
-            max_parallel=2,
-        )
+        out = create_many(given, confirm=True, max_parallel=2)
     assert [e["status"] for e in out] == ["Succeeded"] * 3 + ["Skipped"]
     assert mint.call_count == 1 and cred.call_count == 1 and len(made) == 3
     assert (
@@ -270,16 +259,7 @@ def test_nothing_is_minted_or_signed_in_when_every_hsm_is_skipped():
         mock.patch("azext_hsmbackup._client_factory.cli_credential") as cred,
         mock.patch("azext_hsmbackup.custom._confirm") as confirm,
     ):
-        out = fleet_run.create_many(
-            CMD,
-            given,
-            what_if=False,
-            confirm=True,
-            skip_wait=False,
-            api_version="x",
-            polling_interval=1,
-            max_parallel=None,
-        )
+        out = create_many(given, confirm=True)
     assert [e["status"] for e in out] == ["Skipped"] and not mint.called and not cred.called and not confirm.called
 
 
@@ -294,16 +274,7 @@ def test_all_that_lists_no_hsm_is_an_error_not_a_quiet_success():
         mock.patch("azure.cli.core.azclierror.AzCLIError.send_telemetry"),
         pytest.raises(ExitWith) as info,
     ):
-        fleet_run.create_many(
-            CMD,
-            given,
-            what_if=True,
-            confirm=False,
-            skip_wait=False,
-            api_version="x",
-            polling_interval=1,
-            max_parallel=None,
-        )
+        create_many(given, what_if=True)
     assert listed.call_args.args[1] == "rg" and info.value.code == 3
     assert info.value.error.error_msg.startswith("ARM lists no Managed HSM in resource group rg: nothing to back up.")
 
@@ -319,16 +290,7 @@ def test_all_backs_up_what_arm_lists_each_once_with_the_identity_rule():
         mock.patch("azext_hsmbackup.fleet.list_managed_hsms", return_value=records),
         mock.patch("azext_hsmbackup._validators.cloud_suffix", return_value=MHSM),
     ):
-        out = fleet_run.create_many(
-            CMD,
-            given,
-            what_if=True,
-            confirm=False,
-            skip_wait=False,
-            api_version="x",
-            polling_interval=1,
-            max_parallel=None,
-        )
+        out = create_many(given, what_if=True)
     assert [(e["hsmName"], e["status"]) for e in out] == [("hs1", "Skipped"), ("hs2", "WouldBackUp")]
 
 
