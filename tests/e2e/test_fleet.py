@@ -3,13 +3,12 @@
 
 import json
 import signal
-import subprocess
 from datetime import datetime
 
 import pytest
 
 from tests.e2e.conftest import accepted_backups, requests_to
-from tests.e2e.test_interrupts import wait_for
+from tests.e2e.test_interrupts import stopped_at
 from tests.stack import constants as C
 from tests.stack.launcher import AZ
 
@@ -207,22 +206,14 @@ def test_ctrl_c_in_mid_fleet_names_each_job_and_starts_no_more(stack, hsm, sig, 
     stack.emulator("PUT", "config", {"job_duration_s": 30.0})
     ids = [stack.hsm_url(n) for n in names]
     to = ["--storage-container-uri", stack.container_uri(), "--mi"]
-    process = subprocess.Popen(
-        [str(AZ), "hsm-backup", "create", *to, "--ids", *ids, "--max-parallel", "2", "--only-show-errors"],
-        env=stack.env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        stdin=subprocess.DEVNULL,
+    returncode, stdout, stderr = stopped_at(
+        stack,
+        [AZ, "hsm-backup", "create", *to, "--ids", *ids, "--max-parallel", "2", "--only-show-errors"],
+        lambda: len(backup_jobs(stack)) == 2,
+        sig,
+        "two jobs running",
     )
-    try:
-        wait_for(lambda: len(backup_jobs(stack)) == 2, what="two jobs running")
-        process.send_signal(sig)
-        stdout, stderr = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == code and stdout == "", stderr
+    assert returncode == code and stdout == "", stderr
     assert stderr.count("ERROR: ") == 1 and "Stopped the backups." in stderr
     jobs = {j["hsm"]: j["jobId"] for j in backup_jobs(stack)}
     assert sorted(jobs) == names[:2]

@@ -46,6 +46,27 @@ def start_requests(stack, hsm, operation, authorized):
     ]
 
 
+def stopped_at(stack, argv, reached, sig, what="the moment", settle=0.0):
+    """Start `argv` (az), wait until `reached()`, let `settle` seconds pass, send `sig`: (exit code, stdout, stderr)."""
+    process = subprocess.Popen(
+        [str(a) for a in argv],
+        env=stack.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(reached, what=what)
+        time.sleep(settle)
+        process.send_signal(sig)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    return process.returncode, stdout, stderr
+
+
 def tunnels_to(stack, hsm):
     log = stack.dir / "proxy-requests.jsonl"
     return [line for line in log.read_text().splitlines() if f"{hsm}." in line and '"tunnel"' in line]
@@ -94,25 +115,10 @@ def test_a_stop_at_any_moment_says_what_runs_on_and_starts_no_second_job(stack, 
     folder_url = az_json(create_with_identity(stack, hsm))["folderUrl"] if operation == "restore" else None
     before_jobs = [j["jobId"] for j in stack.emulator("GET", "jobs")["jobs"] if j["hsm"] == hsm]
     reached = arrange(stack, hsm, operation, moment)
-    process = subprocess.Popen(
-        command(stack, hsm, operation, folder_url),
-        env=stack.env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
-    try:
-        wait_for(reached, what=moment)
-        time.sleep(0.3)
-        process.send_signal(sig)
-        stdout, stderr = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
+    code, stdout, stderr = stopped_at(stack, command(stack, hsm, operation, folder_url), reached, sig, moment, 0.3)
     time.sleep(HOLD_S + 0.5)  # let a held request land on the HSM, so that what it started can be counted
 
-    assert process.returncode == EXIT[sig], stderr
+    assert code == EXIT[sig], stderr
     assert stdout == "" and "Traceback" not in stderr
     assert "sig=" not in stderr and Path(stack.state["sas_file"]).read_text().strip() not in stderr
     errors = [line for line in stderr.splitlines() if line.startswith("ERROR:")]
@@ -141,23 +147,14 @@ def test_stopping_wait_names_the_job_which_runs_on(stack, hsm, sig):
     stack.emulator("PUT", "config", {"job_duration_s": 20})
     job_id = az_json(create_with_identity(stack, hsm, "--no-wait"))["jobId"]
     polls = len([r for r in requests_to(stack, hsm) if r["method"] == "GET"])
-    process = subprocess.Popen(
-        [str(AZ), "hsm-backup", "wait", "--hsm-name", hsm, "--job-id", job_id, "--only-show-errors"],
-        env=stack.env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        stdin=subprocess.DEVNULL,
+    code, stdout, stderr = stopped_at(
+        stack,
+        [AZ, "hsm-backup", "wait", "--hsm-name", hsm, "--job-id", job_id, "--only-show-errors"],
+        lambda: len([r for r in requests_to(stack, hsm) if r["method"] == "GET"]) > polls + 1,
+        sig,
     )
-    try:
-        wait_for(lambda: len([r for r in requests_to(stack, hsm) if r["method"] == "GET"]) > polls + 1)
-        process.send_signal(sig)
-        stdout, stderr = process.communicate(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
     errors = [line for line in stderr.splitlines() if line.startswith("ERROR:")]
-    assert process.returncode == EXIT[sig] and stdout == "" and len(errors) == 1, stderr
+    assert code == EXIT[sig] and stdout == "" and len(errors) == 1, stderr
     assert f"az hsm-backup show --id {stack.hsm_url(hsm)} --job-id {job_id}" in errors[0]
     jobs = {j["jobId"]: j for j in stack.emulator("GET", "jobs")["jobs"]}
     assert jobs[job_id]["status"] == "InProgress"  # stopping wait stops only the waiting
