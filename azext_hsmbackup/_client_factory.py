@@ -6,8 +6,8 @@ Three policies ride in every Managed HSM client, because they decide how the SDK
 - JobStartRetryPolicy never sends a job start twice once it may have reached the HSM.
 """
 
-import json
 import math
+import re
 import time
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -16,7 +16,9 @@ from urllib.parse import urlsplit
 from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 from azure.core.pipeline.policies import RetryPolicy, SansIOHTTPPolicy
 
+from azext_hsmbackup import answers
 from azext_hsmbackup._constants import MAX_RETRY_AFTER_S
+from azext_hsmbackup.pacing import PollSchedule
 
 _RETRY_AFTER_HEADERS = ("retry-after", "retry-after-ms", "x-ms-retry-after-ms")
 _READ_ONLY_METHODS = ("GET", "HEAD")
@@ -62,40 +64,86 @@ def starts_a_job(http_request):
     return http_request.method.upper() not in _READ_ONLY_METHODS and "Authorization" in http_request.headers
 
 
-class JobTracker(SansIOHTTPPolicy):
-    """Remembers the newest job document the HSM returned (the 202 and every status poll) and its Retry-After.
+# GET /backup/{job id}/pending and /restore/{job id}/pending: where a job's status is read.
+_STATUS_PATH_RE = re.compile(r"/+(backup|restore)/+([^/?]+)/+pending/*$", re.IGNORECASE)
+# The job starts that name a folder when they succeed: a full backup (a pre-check's document names none).
+_FOLDER_NAMING_START_RE = re.compile(r"/+backup/*$", re.IGNORECASE)
 
-    The SDK's poller exposes only the folder URL; jobId, status and the times come from these bodies. The SDK polls
-    at once after the 202, although the 202's Retry-After (10 s from the real service) is "the recommended number of
-    seconds to wait before calling" the status URL: the first status request waits for it here.
+
+def status_read_job(http_request):
+    """The job id a status read asks about, or None when the request is not a status read."""
+    if http_request.method.upper() != "GET":
+        return None
+    match = _STATUS_PATH_RE.search(urlsplit(http_request.url).path)
+    return match.group(2) if match else None
+
+
+class JobTracker(SansIOHTTPPolicy):
+    """Reads every job document the HSM returns (the answer to a job start, every status read) as untrusted input,
+    keeps the newest, and paces the status reads.
+
+    The SDK's poller exposes only the folder URL; jobId, status and the times come from these bodies, each checked
+    field by field (answers.read_job): an answer of the wrong shape raises UnreadableAnswer, which stops the SDK
+    and becomes one line (exit 11) that names the job when it is known. The SDK reads the status at once after the
+    202 and then at its own fixed interval; here the first read waits for the 202's Retry-After ("the recommended
+    number of seconds to wait before calling" the status URL, 10 s from the real service), and each next one for
+    the poll schedule (pacing.py) or the service's Retry-After. The SDK is given a polling interval of 0.
     """
 
-    def __init__(self):
+    def __init__(self, schedule=None):
         super().__init__()
         self.job = {}
-        self.retry_after = None  # seconds, from the newest job document's answer (capped), or None
-        self._not_before = None  # monotonic time before which no status request leaves
+        self.schedule = schedule or PollSchedule()
+        self.retry_after = None  # seconds, from the newest job document's answer (bounded), or None
+        self.started = None  # monotonic time of the answer to the job start; None while unknown
+        self.next_read = None  # monotonic time before which no status read leaves
+        self._folder_expected = False
+
+    # ---- pacing --------------------------------------------------------------------------------------------------
 
     def on_request(self, request):
-        if self._not_before is None or request.http_request.method.upper() != "GET":  # only a status check waits
+        if status_read_job(request.http_request) is None or self.next_read is None:
             return
-        delay, self._not_before = self._not_before - time.monotonic(), None
+        delay = self.next_read - time.monotonic()
         if delay > 0:
             request.context.transport.sleep(delay)
 
+    def waited(self, now):
+        """Seconds the job has run: since its start was answered, or since the startTime its document gives."""
+        if self.started is not None:
+            return now - self.started
+        start = self.job.get("startTime")
+        return max(0.0, time.time() - start) if start else 0.0
+
+    def plan_next_read(self, now=None):
+        now = time.monotonic() if now is None else now
+        self.next_read = now + self.schedule.gap(self.waited(now), self.retry_after)
+
+    # ---- reading ---------------------------------------------------------------------------------------------------
+
     def on_response(self, request, response):
-        http = response.http_response
-        if http.status_code not in (200, 202) or "json" not in (http.headers.get("content-type") or ""):
+        http_request, http = request.http_request, response.http_response
+        asked = status_read_job(http_request)
+        start = starts_a_job(http_request)
+        if http.status_code not in (200, 202) or not (start or asked):
             return
+        if start:
+            self._folder_expected = bool(_FOLDER_NAMING_START_RE.search(urlsplit(http_request.url).path))
+        known = asked or self.job.get("jobId")
         try:
-            body = json.loads(_body(http))
-        except ValueError:
-            return
-        if isinstance(body, dict) and body.get("jobId"):
-            self.job = body
-            self.retry_after = retry_after_seconds(http.headers)
-            if http.status_code == 202 and self.retry_after:
-                self._not_before = time.monotonic() + self.retry_after
+            body = answers.parse_json(_body(http))
+        except answers.UnreadableAnswer as ex:
+            raise answers.UnreadableAnswer(ex.what, known) from None
+        self.job = answers.read_job(body, asked, self._folder_expected)
+        self.retry_after = retry_after_seconds(http.headers)
+        now = time.monotonic()
+        if start:
+            if not http.headers.get("azure-asyncoperation"):
+                raise answers.UnreadableAnswer("gives no status link (Azure-AsyncOperation)", self.job["jobId"])
+            self.started = now
+            self.next_read = now + (self.retry_after or 0)
+        else:
+            self.plan_next_read(now)
 
 
 def _body(http):
@@ -188,16 +236,44 @@ def _cli_client_kwargs(cli_ctx):
 _NO_SUCH_JOB = "0" * 32
 
 
-def cache_the_challenge(client):
-    """Send one body-less request through `client` before it starts a job; its answer (404) is not read.
+def _version_key(version):
+    """'4.8.0b1' -> (4, 8, 0, 1, 1); a final release sorts after its pre-releases (a/b/rc: 0/1/2, final: 3)."""
+    match = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)(?:(a|b|rc)(\d+))?", str(version).strip())
+    if not match:
+        return None
+    major, minor, patch, pre, number = match.groups()
+    rank = {"a": 0, "b": 1, "rc": 2}.get(pre, 3)
+    return int(major), int(minor), int(patch), rank, int(number or 0)
 
-    The Key Vault challenge policy of azure-keyvault-administration 4.4.0 to 4.7.1 and 4.8.0b1 (az 2.77 to 2.88)
-    keeps a copy of the first request that has a body when the host's challenge is not cached yet (the job start),
-    never drops it, and sends that copy again after any later 401 on the client: an expired token or a claims
-    challenge in mid-poll turns a status check into a second `POST /backup`, which the HSM answers 409. A body-less
-    first request gets the challenge cached without a copy being kept, on every SDK build; the job start then goes
-    out once, with its token.
+
+def resends_job_start_after_401(version):
+    """Whether this azure-keyvault-administration build has the challenge policy that replays a job start.
+
+    4.4.0 to 4.7.1 and 4.8.0b1 (az 2.77 to 2.88) keep a copy of the first request with a body when the host's
+    challenge is not cached yet (the job start), never drop it, and send it again after any later 401 on the client:
+    an expired token or a claims challenge in mid-poll turns a status read into a second `POST /backup`, which the
+    HSM answers 409. 4.4.0b2 (az 2.55-2.76), 4.7.2 and 4.8.0b2 on keep the copy per request. A version we cannot
+    read is taken to have the bug: the warm-up then costs one request, where its absence could cost a job.
     """
+    key = _version_key(version)
+    if key is None:
+        return True
+    return (4, 4, 0, 3, 0) <= key <= (4, 7, 1, 3, 0) or key == (4, 8, 0, 1, 1)
+
+
+def sdk_resends_job_start_after_401():
+    from azure.keyvault.administration._version import VERSION
+
+    return resends_job_start_after_401(VERSION)
+
+
+def cache_the_challenge(client):
+    """On SDK builds that replay a job start after a 401, send one body-less request through `client` before it
+    starts a job; its answer (404) is not read. The challenge gets cached without a copy of the start being kept,
+    so the start goes out once, with its token. On the other builds nothing is sent: the traffic is the SDK's own.
+    """
+    if not sdk_resends_job_start_after_401():
+        return
     from azure.core.rest import HttpRequest
 
     client.send_request(HttpRequest("GET", f"/backup/{_NO_SUCH_JOB}/pending"))

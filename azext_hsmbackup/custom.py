@@ -2,7 +2,6 @@
 
 import time
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from functools import partial
 
 from knack.log import get_logger
@@ -10,23 +9,13 @@ from knack.log import get_logger
 from azext_hsmbackup._constants import (
     BACKUP_SAS_PERMISSIONS,
     DEFAULT_API_VERSION,
-    DEFAULT_POLLING_INTERVAL,
     RESTORE_SAS_PERMISSIONS,
 )
 from azext_hsmbackup._validators import Target
+from azext_hsmbackup.answers import folder_name, iso_time
+from azext_hsmbackup.errors import show_command
 
 logger = get_logger(__name__)
-
-
-def _iso(unix_seconds):
-    if unix_seconds in (None, 0):
-        return None
-    return datetime.fromtimestamp(int(unix_seconds), timezone.utc).isoformat().replace("+00:00", "Z")
-
-
-def folder_name(folder_url):
-    """The backup folder's name: the last segment of the folder URL the service reports."""
-    return folder_url.rstrip("/").rsplit("/", 1)[-1] if folder_url else None
 
 
 def job_output(job, target):
@@ -37,15 +26,11 @@ def job_output(job, target):
         "folderName": folder_name(folder_url),
         "jobId": job.get("jobId"),
         "status": job.get("status"),
-        "startTime": _iso(job.get("startTime")),
-        "endTime": _iso(job.get("endTime")),
+        "startTime": iso_time(job.get("startTime")),
+        "endTime": iso_time(job.get("endTime")),
         "hsmUrl": target.hsm_url,
         "storageContainerUri": target.container_uri,
     }
-
-
-def _show_command(target, job_id):
-    return f"az hsm-backup show --id {target.hsm_url} --job-id {job_id}"
 
 
 def _confirm(question, flag="--confirm", cli_ctx=None):
@@ -119,7 +104,7 @@ def _wait(cmd, poller, job_id, target, operation):
         current = job_id() if callable(job_id) else job_id
         return (
             f"Stopped waiting. The {operation} job {current} keeps running on the HSM; check on it with: "
-            f"{_show_command(target, current)}"
+            f"{show_command(target.hsm_url, current)}"
         )
 
     with stops_with(stopped), _without_azs_cancel_line():  # novm: vermin takes the call for 3.9 parentheses
@@ -149,7 +134,7 @@ def _stopped_starting(target, operation, job_id, may_have_started):
     if job_id:
         return (
             f"Stopped. The {operation} job {job_id} keeps running on the HSM; check on it with: "
-            f"{_show_command(target, job_id)}"
+            f"{show_command(target.hsm_url, job_id)}"
         )
     if not may_have_started:
         return f"Stopped before the {operation} request was sent to {target.hsm_url}: no job was started."
@@ -210,8 +195,9 @@ def _run_job(cmd, target, operation, start, skip_wait, polling_interval, api_ver
     from azext_hsmbackup._client_factory import JobTracker, backup_client, cache_the_challenge
     from azext_hsmbackup._secrets import secrets_redacted
     from azext_hsmbackup._stop import StartWatch, stops_with
+    from azext_hsmbackup.pacing import PollSchedule
 
-    tracker, watch = JobTracker(), StartWatch()
+    tracker, watch = JobTracker(PollSchedule(polling_interval)), StartWatch()
     start = watch.watching(start)
 
     def stopped():
@@ -219,13 +205,9 @@ def _run_job(cmd, target, operation, start, skip_wait, polling_interval, api_ver
 
     connect = partial(backup_client, cmd.cli_ctx, target.hsm_url, api_version or DEFAULT_API_VERSION, tracker)
     with secrets_redacted(target.sas_token, sas_token), stops_with(stopped), connect() as client:  # novm
-        _sdk_call(lambda: cache_the_challenge(client), target, operation)  # before the start, on every SDK build
+        _sdk_call(lambda: cache_the_challenge(client), target, operation)  # on the SDK builds that need it
         poller = _sdk_call(
-            lambda: start(
-                client,
-                _polling_interval=polling_interval or DEFAULT_POLLING_INTERVAL,
-                **_auth_kwargs(target, sas_token),
-            ),
+            lambda: start(client, _polling_interval=0, **_auth_kwargs(target, sas_token)),  # the tracker paces
             target,
             operation,
             [sas_token],
@@ -233,7 +215,7 @@ def _run_job(cmd, target, operation, start, skip_wait, polling_interval, api_ver
         if skip_wait:
             job_id = tracker.job.get("jobId")
             logger.warning(
-                "The %s job %s started. Check on it with: %s", operation, job_id, _show_command(target, job_id)
+                "The %s job %s started. Check on it with: %s", operation, job_id, show_command(target.hsm_url, job_id)
             )
             return tracker.job, poller
         _sdk_call(
@@ -269,7 +251,7 @@ def create_backup(  # pylint: disable=too-many-arguments
             confirm=confirm,
             skip_wait=skip_wait,
             api_version=api_version,
-            polling_interval=polling_interval or DEFAULT_POLLING_INTERVAL,
+            polling_interval=polling_interval,
             max_parallel=max_parallel,
         )
     if what_if:
@@ -289,7 +271,7 @@ def create_backup(  # pylint: disable=too-many-arguments
             cli_ctx=cmd.cli_ctx,
         )
     secret = _storage_secret(cmd, target, BACKUP_SAS_PERMISSIONS)
-    job, poller = _run_job(
+    job, _ = _run_job(
         cmd,
         target,
         "backup",
@@ -299,10 +281,7 @@ def create_backup(  # pylint: disable=too-many-arguments
         api_version,
         secret,
     )
-    result = job_output(job, target)
-    if not skip_wait:
-        result["folderUrl"] = poller.result().folder_url  # the SDK's own reading of the final status
-    return result
+    return job_output(job, target)  # the final status, read field by field (a Succeeded backup names its folder)
 
 
 # ---- restore ----------------------------------------------------------------------------------------------------
@@ -457,14 +436,17 @@ def check_restore(  # pylint: disable=too-many-arguments
 
 def job_status(client, job_id):
     """(kind, job document) of a backup or restore job, or (None, None) when the HSM has neither; the HSM keeps each
-    kind under its own path. What the SDK raises is the caller's to map (one HSM: ExitWith; several: an entry)."""
+    kind under its own path. The document is read field by field (UnreadableAnswer otherwise). What the SDK raises
+    is the caller's to map (one HSM: ExitWith; several: an entry)."""
     from azure.core.rest import HttpRequest
+
+    from azext_hsmbackup.answers import parse_json, read_job
 
     for kind in ("backup", "restore"):
         response = client.send_request(HttpRequest("GET", f"/{kind}/{job_id}/pending"))
         if response.status_code != 404:
             response.raise_for_status()
-            return kind, response.json()
+            return kind, read_job(parse_json(response.read()), job_id)
     return None, None
 
 
@@ -490,8 +472,7 @@ def _job_view(kind, job, target):
 
 
 def _job_error(job):
-    from azext_hsmbackup._secrets import redact
-    from azext_hsmbackup.errors import code_text, first_line
+    from azext_hsmbackup.errors import code_text, service_line
 
     error = job.get("error")
     if not error and job.get("status") in (None, "InProgress", "Succeeded"):
@@ -499,7 +480,7 @@ def _job_error(job):
     error = error or {}
     return {
         "code": code_text(error.get("code") or job.get("statusDetails") or job.get("status")),
-        "message": redact(first_line(error.get("message"))) or None,
+        "message": service_line(error.get("message")) or None,
     }
 
 
@@ -514,27 +495,25 @@ def show_job(cmd, job_id, api_version=None, target=None):
 
 
 def _stopped_on_job(target, job_id):
-    return f"Stopped; the job {job_id} is not affected. Check on it with: {_show_command(target, job_id)}"
+    return f"Stopped; the job {job_id} is not affected. Check on it with: {show_command(target.hsm_url, job_id)}"
 
 
 class _JobPoller:
-    """Enough of a poller for az's LongRunningOperation, with the pacing of the SDK's poller in create/restore/check.
+    """Enough of a poller for az's LongRunningOperation, with the pacing of create/restore/check.
 
-    The first status check goes at once; each next one waits the Retry-After of the latest answer when it had one
-    (at most MAX_RETRY_AFTER_S, see _client_factory), else `interval` s. `expired()` runs on every tick.
+    The first status read goes at once; each next one when the tracker's schedule says (the Retry-After of the
+    latest answer, else a gap that grows with the time the job has run; pacing.py). `expired()` runs on every tick.
     """
 
-    def __init__(self, fetch, interval, tracker, expired=lambda: None):
-        self.fetch, self.interval, self.tracker, self.expired = fetch, interval, tracker, expired
+    def __init__(self, fetch, tracker, expired=lambda: None):
+        self.fetch, self.tracker, self.expired = fetch, tracker, expired
         self.kind, self.job = fetch()
-        self.last = time.monotonic()
 
     def done(self):
         if self.job.get("status") == "InProgress":
             self.expired()
-            if time.monotonic() - self.last >= (self.tracker.retry_after or self.interval):
+            if self.tracker.next_read is None or time.monotonic() >= self.tracker.next_read:
                 self.kind, self.job = self.fetch()
-                self.last = time.monotonic()
         return self.job.get("status") != "InProgress"
 
     def status(self):
@@ -556,6 +535,7 @@ def wait_job(  # pylint: disable=too-many-arguments
 
     from azext_hsmbackup._client_factory import JobTracker, backup_client
     from azext_hsmbackup.errors import EXIT_TIMEOUT, ExitWith, job_failed
+    from azext_hsmbackup.pacing import PollSchedule
 
     if not isinstance(target, Target):  # one job per HSM (--ids with --job-id each, or --jobs): fleet_run.py
         from azext_hsmbackup.fleet_run import wait_many
@@ -574,19 +554,14 @@ def wait_job(  # pylint: disable=too-many-arguments
             raise ExitWith(
                 AzureResponseError(
                     f"The job {job_id} is still running after {timeout:g} s; it keeps running.",
-                    f"Check on it with: {_show_command(target, job_id)}",
+                    f"Check on it with: {show_command(target.hsm_url, job_id)}",
                 ),
                 EXIT_TIMEOUT,
             )
 
-    tracker = JobTracker()
+    tracker = JobTracker(PollSchedule(polling_interval))
     with backup_client(cmd.cli_ctx, target.hsm_url, api_version or DEFAULT_API_VERSION, tracker) as client:
-        poller = _JobPoller(
-            lambda: _fetch_job(client, target, job_id),
-            polling_interval or DEFAULT_POLLING_INTERVAL,
-            tracker,
-            expired,
-        )
+        poller = _JobPoller(lambda: _fetch_job(client, target, job_id), tracker, expired)
         _wait(cmd, poller, job_id, target, poller.kind)
     if poller.job.get("status") != "Succeeded":
         raise job_failed(poller.job, poller.kind, hsm_url=target.hsm_url, container_uri=target.container_uri)

@@ -3,11 +3,12 @@
 Exit codes (also in README.md): 0 success, 1 other error, 2 bad input, 3 not found, 4 the job failed,
 5 not authorized (401/403), 6 another backup or restore is running (409), 7 HSM or storage unreachable or a TLS
 error, 8 still running when --timeout ran out, 9 some HSMs of several were not backed up (the output still
-lists every HSM), 10 cancelled at the prompt (nothing was done), 130 stopped by Ctrl+C,
-143 stopped by SIGTERM (a job already started keeps running; the error line names it).
+lists every HSM), 10 cancelled at the prompt (nothing was done), 11 an answer of the HSM or storage could not be
+read (the line names the job and the command that checks on it), 12 prune could not learn from an HSM which of its
+backups are finished, so they were all left alone (the output says which), 130 stopped by Ctrl+C, 143 stopped by
+SIGTERM (a job already started keeps running; the error line names it).
 """
 
-import json
 import re
 from collections import namedtuple
 from urllib.parse import urlsplit
@@ -16,6 +17,7 @@ from azure.cli.core import azclierror
 
 from azext_hsmbackup._constants import BACKUP_ROLES
 from azext_hsmbackup._secrets import redact
+from azext_hsmbackup.answers import UnreadableAnswer, clean_text, parse_json, read_job
 
 _USER_INFO_RE = re.compile(r"(//)[^/@]*@")
 
@@ -28,6 +30,8 @@ EXIT_CONNECTION = 7
 EXIT_TIMEOUT = 8
 EXIT_SOME_FAILED = 9  # several HSMs: one or more failed, were busy or did not start; each is in the output
 EXIT_CANCELLED = 10  # free in az (0-3, 130) and here; a "no" at the prompt is an answer, not bad input
+EXIT_BAD_ANSWER = 11  # the HSM (or storage) answered something of the wrong shape
+EXIT_UNCONFIRMED = 12  # prune: an HSM could not tell which of its backups are finished; they were left alone
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells and az report for Ctrl+C
 EXIT_TERMINATED = 143  # 128 + SIGTERM
 
@@ -81,16 +85,29 @@ def shown(value, limit=60):
 
 def first_line(message):
     """The service's message without the storage request dump and XML that follow it."""
-    text = (message or "").replace("\r", "").strip()
+    text = ("" if message is None else str(message)).replace("\r", "").strip()
     for cut in ("\nRequestId:", "\nStatus:", "<?xml"):
         if cut in text:
             text = text[: text.index(cut)]
     return " ".join(text.split())
 
 
+def service_line(message, secrets=()):
+    """Text the service sent, as one of our lines shows it: its first line, secrets masked, every character that is
+    not printable escaped (escape sequences, BEL, bidi overrides), and cut: the service's words get the treatment a
+    user's value gets."""
+    return clean_text(redact(first_line(message), secrets))
+
+
 def code_text(code):
-    """An error code as people read it: the value of an enum (StorageErrorCode.AUTHORIZATION_FAILURE), not its name."""
-    return str(getattr(code, "value", code)) if code is not None else None
+    """An error code as people read it: the value of an enum (StorageErrorCode.AUTHORIZATION_FAILURE), not its name;
+    a code the service sent is text from outside, cleaned like its message."""
+    return clean_text(getattr(code, "value", code), 100) if code is not None else None
+
+
+def show_command(hsm_url, job_id):
+    """The command that checks on a job: what every line about a started job ends with."""
+    return f"az hsm-backup show --id {hsm_url} --job-id {job_id}"
 
 
 def service_words(ex, secrets=()):
@@ -104,7 +121,7 @@ def service_words(ex, secrets=()):
     if not message:
         message = getattr(ex, "message", None) or str(ex)
         message = message.split("\nCode:", 1)[0]
-    message = redact(first_line(message), secrets)
+    message = service_line(message, secrets)
     if code and message.startswith(f"({code})"):
         return message
     return f"({code}) {message}" if code else message
@@ -137,7 +154,7 @@ def job_failure(job, operation, secrets=(), hsm_url=None, container_uri=None):
     """A job that ended Failed (or Canceled): the service's code and reason, and the next step."""
     error = job.get("error") or {}
     code = code_text(error.get("code") or job.get("statusDetails") or job.get("status") or "Failed")
-    message = redact(first_line(error.get("message")), secrets) or "The service gave no reason."
+    message = service_line(error.get("message"), secrets) or "The service gave no reason."
     where = f" on {hsm_url}" if hsm_url else ""
     failure = azclierror.AzureResponseError(
         f"The {operation} job {job.get('jobId')}{where} failed: ({code}) {message}",
@@ -183,8 +200,10 @@ def sdk_failure(ex, hsm_url, operation, secrets=(), container_uri=None):
     lost = _lost_job_start(ex, hsm_url, operation, container_uri)
     if lost is not None:
         return lost
+    if isinstance(ex, UnreadableAnswer):
+        return unreadable_answer(ex, hsm_url, operation, container_uri)
     if isinstance(ex, (ServiceRequestError, ServiceResponseError)):
-        detail = redact(first_line(str(ex)), secrets)
+        detail = service_line(str(ex), secrets)
         tls = "SSL" in detail or "certificate" in detail.lower()
         hint = (
             "Check the HSM's TLS certificate chain; behind a TLS-inspecting proxy set REQUESTS_CA_BUNDLE."
@@ -196,11 +215,7 @@ def sdk_failure(ex, hsm_url, operation, secrets=(), container_uri=None):
         return None
     status = getattr(ex, "status_code", None)
     if status == 200 and ex.response is not None:  # a job that ended Failed/Canceled is a 200 poll
-        try:
-            # text(), not json(): the SDK builds of az before 2.77 hand over azure-core's older response type
-            return job_failure(json.loads(ex.response.text()), operation, secrets, hsm_url, container_uri)
-        except ValueError:
-            pass
+        return _ended_badly(ex.response, operation, secrets, hsm_url, container_uri)
     words = service_words(ex, secrets)
     roles = " or ".join(BACKUP_ROLES)
     if isinstance(ex, ClientAuthenticationError) or status == 401:
@@ -238,6 +253,16 @@ def sdk_failure(ex, hsm_url, operation, secrets=(), container_uri=None):
     return Failure(azclierror.AzureResponseError(f"{hsm_url} answered {status} to the {operation}: {words}"), 1)
 
 
+def _ended_badly(response, operation, secrets, hsm_url, container_uri):
+    """The status answer (HTTP 200) of a job that ended Failed or Canceled, read field by field."""
+    try:
+        # text(), not json(): the SDK builds of az before 2.77 hand over azure-core's older response type
+        job = read_job(parse_json(response.text()))
+    except UnreadableAnswer as unreadable:
+        return unreadable_answer(unreadable, hsm_url, operation, container_uri)
+    return job_failure(job, operation, secrets, hsm_url, container_uri)
+
+
 def _challenge_tenant(ex):
     """The tenant the HSM's 401 challenge names (authorization="https://login.../<tenant>"), if it names one."""
     response = getattr(ex, "response", None)
@@ -266,12 +291,36 @@ def _lost_job_start(ex, hsm_url, operation, container_uri=None):
     )
 
 
+def unreadable_answer(ex, hsm_url, operation, container_uri=None):
+    """An answer of the HSM that cannot be read (answers.UnreadableAnswer): the job it was about, if that much was
+    readable, and how to check on it; without a job id, where a job that may have started shows up."""
+    job_id = ex.job_id
+    if job_id:
+        about = f"the answer about the {operation} job {job_id}"
+        if operation == "status":
+            about = f"the answer about the job {job_id}"
+            fix = "Run the command again later; if the answer stays so, something between (a proxy) may change it."
+        else:
+            fix = f"The job may still be running; check on it with: {show_command(hsm_url, job_id)}"
+    else:
+        about = f"the answer to the {operation} request"
+        fix = f"A {operation} job may have started; while one runs, the HSM refuses another backup or restore."
+        if operation == "backup" and container_uri:
+            host = urlsplit(hsm_url).hostname or ""
+            fix += f" A finished backup shows in: {list_command(container_uri, host.split('.')[0])}"
+    return Failure(
+        azclierror.AzureResponseError(f"{hsm_url} sent an answer that cannot be read: {about} {ex.what}.", fix),
+        EXIT_BAD_ANSWER,
+        "UnreadableAnswer",
+    )
+
+
 def from_storage_error(ex, container_uri, secrets=()):
     """Map what blob storage says to the CLI user (list, delete, prune, minting a SAS)."""
     from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
 
     if isinstance(ex, ServiceRequestError):
-        detail = redact(first_line(str(ex)), secrets)
+        detail = service_line(str(ex), secrets)
         return ExitWith(azclierror.AzureConnectionError(f"Cannot reach {container_uri}: {detail}"), EXIT_CONNECTION)
     if not isinstance(ex, HttpResponseError):
         return None
@@ -294,5 +343,5 @@ def from_storage_error(ex, container_uri, secrets=()):
             ),
             EXIT_NOT_FOUND,
         )
-    message = redact(first_line(getattr(ex, "message", None) or str(ex)), secrets)
+    message = service_line(getattr(ex, "message", None) or str(ex), secrets)
     return ExitWith(azclierror.AzureResponseError(f"{container_uri} answered {status} {code}: {message}"), 1)

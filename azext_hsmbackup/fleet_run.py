@@ -6,8 +6,9 @@ import time
 
 from knack.log import get_logger
 
-from azext_hsmbackup._constants import DEFAULT_POLLING_INTERVAL
 from azext_hsmbackup._validators import MAX_PARALLEL_RANGE
+from azext_hsmbackup.answers import folder_name, iso_time
+from azext_hsmbackup.errors import show_command
 
 logger = get_logger(__name__)
 
@@ -26,7 +27,8 @@ ENTRY_KEYS = (
     "reason",
 )
 # What a status means for the exit code: these end in EXIT_SOME_FAILED (the rest of the array is still printed).
-NOT_DONE = ("Failed", "Busy", "NotStarted")
+# Unknown: the HSM's answer about the job could not be read, so whether it was backed up is not known.
+NOT_DONE = ("Failed", "Busy", "NotStarted", "Unknown")
 
 
 def entry(member, status, **fields):
@@ -36,33 +38,35 @@ def entry(member, status, **fields):
     return {key: values.get(key) for key in ENTRY_KEYS}
 
 
-def job_fields(job, folder_url=None):
-    from azext_hsmbackup.custom import _iso, folder_name
-
-    folder_url = folder_url or job.get("azureStorageBlobContainerUri")
+def job_fields(job):
+    """The fields of an entry that a job document (checked by answers.read_job) gives."""
+    folder_url = job.get("azureStorageBlobContainerUri")
     return {
         "jobId": job.get("jobId"),
         "folderUrl": folder_url,
         "folderName": folder_name(folder_url),
-        "startTime": _iso(job.get("startTime")),
-        "endTime": _iso(job.get("endTime")),
+        "startTime": iso_time(job.get("startTime")),
+        "endTime": iso_time(job.get("endTime")),
     }
 
 
 def failed_entry(member, ex, operation, job, secrets=(), container_uri=None):
-    """Failed (or Busy, for a 409) with the service's code and our one line, from whatever the SDK raised."""
-    from azext_hsmbackup._secrets import redact
-    from azext_hsmbackup.errors import EXIT_CONFLICT, code_text, first_line, one_line, sdk_failure
+    """Failed (Busy for a 409, Unknown for an answer that cannot be read) with the service's code and our one line,
+    from whatever the SDK raised."""
+    from azext_hsmbackup.errors import EXIT_BAD_ANSWER, EXIT_CONFLICT, code_text, one_line, sdk_failure, service_line
 
     failure = sdk_failure(ex, member.hsm_url, operation, secrets, container_uri)
     if failure is None:  # not the service's or the network's words: still this HSM's failure only
-        code, message = type(ex).__name__, redact(first_line(str(ex)), secrets) or type(ex).__name__
-        status = "Failed"
+        code, status = "UnexpectedError", "Failed"
+        message = f"{member.hsm_url}: the {operation} stopped on an unexpected error: {service_line(str(ex), secrets)}"
     else:
         service = getattr(getattr(ex, "error", None), "code", None)
         code = failure.service_code or code_text(service) or type(failure.error).__name__
-        message, status = one_line(failure.error), "Busy" if failure.code == EXIT_CONFLICT else "Failed"
+        message = one_line(failure.error)
+        status = {EXIT_CONFLICT: "Busy", EXIT_BAD_ANSWER: "Unknown"}.get(failure.code, "Failed")
     fields = job_fields(job) if job.get("jobId") else {}
+    if not fields and getattr(ex, "job_id", None):  # an unreadable answer about a job whose id was readable
+        fields = {"jobId": ex.job_id}
     return entry(member, status, **fields, error={"code": code, "message": message})
 
 
@@ -149,8 +153,6 @@ class Runner:
 
     def stopped(self):
         """The Ctrl+C / SIGTERM message: per HSM, its job and the command that checks it, or what did not start."""
-        from azext_hsmbackup.custom import _show_command
-
         self.stopping.set()
         waiting = "waiting" if self.verb == "wait" else f"the {self.verb}s"
         lines = [f"Stopped {waiting}. Each job already started keeps running on its HSM:"]
@@ -159,7 +161,7 @@ class Runner:
             if slot.state == "done" and slot.entry["status"] not in ("InProgress",):
                 lines.append(f"  {name}: {slot.entry['status']}.")
             elif job_id:
-                lines.append(f"  {name}: job {job_id}, check on it with: {_show_command(slot.member, job_id)}")
+                lines.append(f"  {name}: job {job_id}, check on it with: {show_command(slot.member.hsm_url, job_id)}")
             elif slot.state == "queued" or not (slot.watch and slot.watch.may_have_started):
                 lines.append(f"  {name}: not started.")
             else:
@@ -247,21 +249,22 @@ def back_up(cmd, fleet, slot, stopping, *, secret, api_version, polling_interval
     from azext_hsmbackup._client_factory import JobTracker, backup_client, cache_the_challenge
     from azext_hsmbackup._stop import StartWatch
     from azext_hsmbackup.custom import _auth_kwargs
+    from azext_hsmbackup.pacing import PollSchedule
 
     member, target = slot.member, fleet.target_for(slot.member)
-    slot.tracker, slot.watch = JobTracker(), StartWatch()
+    slot.tracker, slot.watch = JobTracker(PollSchedule(polling_interval)), StartWatch()
     start = slot.watch.watching(lambda client, **kw: client.begin_backup(target.container_uri, **kw))
     try:
         with backup_client(cmd.cli_ctx, member.hsm_url, api_version, slot.tracker, credential) as client:
             cache_the_challenge(client)
             if stopping.is_set():
                 return entry(member, "NotStarted", reason="Stopped before its job started.")
-            poller = start(client, _polling_interval=polling_interval, **_auth_kwargs(target, secret))
+            poller = start(client, _polling_interval=0, **_auth_kwargs(target, secret))  # the tracker paces
             slot.state = "running"
             if skip_wait:
                 return entry(member, "InProgress", **job_fields(slot.tracker.job))
-            folder_url = poller.result().folder_url
-        return entry(member, "Succeeded", **job_fields(slot.tracker.job, folder_url))
+            poller.result()  # raises for a job that ended Failed
+        return entry(member, "Succeeded", **job_fields(slot.tracker.job))
     except Exception as ex:  # pylint: disable=broad-exception-caught
         secrets = [target.sas_token, secret]
         return failed_entry(member, ex, "backup", slot.tracker.job, secrets, target.container_uri)
@@ -271,9 +274,10 @@ def wait_for(cmd, slot, stopping, *, api_version, polling_interval, deadline, cr
     """Wait for one HSM's job (backup or restore); its entry when the job ends or the deadline passes."""
     from azext_hsmbackup._client_factory import JobTracker, backup_client
     from azext_hsmbackup.custom import job_status
+    from azext_hsmbackup.pacing import PollSchedule
 
     member = slot.member
-    slot.tracker, slot.state = JobTracker(), "running"
+    slot.tracker, slot.state = JobTracker(PollSchedule(polling_interval)), "running"
     kind, job = None, None
     try:
         with backup_client(cmd.cli_ctx, member.hsm_url, api_version, slot.tracker, credential) as client:
@@ -290,7 +294,8 @@ def wait_for(cmd, slot, stopping, *, api_version, polling_interval, deadline, cr
                     break
                 if deadline and time.monotonic() > deadline:
                     return entry(member, "InProgress", **job_fields(job), reason=TIMED_OUT)
-                time.sleep(slot.tracker.retry_after or polling_interval or DEFAULT_POLLING_INTERVAL)
+                next_read = slot.tracker.next_read or time.monotonic()
+                stopping.wait(max(0.0, min(next_read, deadline or next_read) - time.monotonic()))
     except Exception as ex:  # pylint: disable=broad-exception-caught
         return failed_entry(member, ex, "status", slot.tracker.job)
     if job is None or job.get("status") == "InProgress":  # stopped: the job itself runs on

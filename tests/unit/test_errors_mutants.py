@@ -10,6 +10,7 @@ from azure.cli.core import azclierror
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
 
 from azext_hsmbackup.errors import (
+    EXIT_BAD_ANSWER,
     EXIT_BAD_INPUT,
     EXIT_CONFLICT,
     EXIT_CONNECTION,
@@ -63,6 +64,8 @@ def no_secret(text):
         assert form not in text, text
 
 
+JOB1 = "1" * 32  # a job id as the service writes them: 32 hex digits
+
 HSM_ANSWERS = {
     "401": (http_error(401), azclierror.UnauthorizedError, EXIT_UNAUTHORIZED),
     "auth error": (http_error(None, cls=ClientAuthenticationError), azclierror.UnauthorizedError, EXIT_UNAUTHORIZED),
@@ -71,7 +74,7 @@ HSM_ANSWERS = {
     "404": (http_error(404), azclierror.ResourceNotFoundError, EXIT_NOT_FOUND),
     "400": (http_error(400), azclierror.BadRequestError, 1),
     "500": (http_error(500), azclierror.AzureResponseError, 1),
-    "200 not JSON": (http_error(200), azclierror.AzureResponseError, 1),
+    "200 not JSON": (http_error(200), azclierror.AzureResponseError, EXIT_BAD_ANSWER),  # an unreadable answer
 }
 
 
@@ -106,10 +109,10 @@ def test_a_409_says_another_job_runs():
 
 
 def test_a_failed_job_in_a_200_poll_is_exit_4_with_the_service_code():
-    body = {"jobId": "j1", "status": "Failed", "error": {"code": "ContainerNotFound", "message": "Gone."}}
+    body = {"jobId": JOB1, "status": "Failed", "error": {"code": "ContainerNotFound", "message": "Gone."}}
     mapped = from_sdk_error(http_error(200, body=body), HSM, "backup")
     text = line(mapped)
-    assert mapped.code == EXIT_JOB_FAILED and "(ContainerNotFound) Gone." in text and "j1" in text
+    assert mapped.code == EXIT_JOB_FAILED and "(ContainerNotFound) Gone." in text and JOB1 in text
     assert "az storage container create" in text, "the storage hint is appended"
 
 
@@ -118,7 +121,7 @@ def test_a_failed_job_in_a_200_poll_is_exit_4_with_the_service_code():
     [(CONTAINER, "acct", "backups"), ("https://127.0.0.1:10000/devstoreaccount1/keep", "devstoreaccount1", "keep")],
 )
 def test_a_missing_container_gets_the_complete_command_that_creates_it(container, account, name):
-    body = {"jobId": "j1", "status": "Failed", "error": {"code": "ContainerNotFound", "message": "Gone."}}
+    body = {"jobId": JOB1, "status": "Failed", "error": {"code": "ContainerNotFound", "message": "Gone."}}
     text = line(from_sdk_error(http_error(200, body=body), HSM, "backup", container_uri=container))
     assert text.endswith(
         f"Create the container first: az storage container create --account-name {account} --name {name} "
@@ -127,7 +130,7 @@ def test_a_missing_container_gets_the_complete_command_that_creates_it(container
 
 
 def test_other_storage_codes_keep_their_hint_when_the_container_is_known():
-    body = {"jobId": "j1", "status": "Failed", "error": {"code": "AuthenticationFailed", "message": "No."}}
+    body = {"jobId": JOB1, "status": "Failed", "error": {"code": "AuthenticationFailed", "message": "No."}}
     text = line(from_sdk_error(http_error(200, body=body), HSM, "backup", container_uri=CONTAINER))
     assert "The SAS token was refused" in text and "container create" not in text
 
@@ -281,9 +284,9 @@ def test_an_unreachable_hsm_echoing_the_signature_alone_is_masked():
 
 
 def test_a_failed_job_in_a_200_poll_masks_a_signature_echoed_alone_and_names_the_operation():
-    body = {"jobId": "j1", "status": "Failed", "error": {"code": "X", "message": f"Refused {DECODED_SIG} here."}}
+    body = {"jobId": JOB1, "status": "Failed", "error": {"code": "X", "message": f"Refused {DECODED_SIG} here."}}
     text = line(from_sdk_error(http_error(200, body=body), HSM, "restore", secrets=[SAS]))
-    assert "Refused *** here." in text and "restore job j1" in text
+    assert "Refused *** here." in text and f"restore job {JOB1}" in text
 
 
 def _with_words(ex, words="The service's own words."):
@@ -384,8 +387,8 @@ def test_an_error_without_a_message_attribute_gives_its_text_without_a_code():
 
 
 def test_a_job_that_failed_without_an_hsm_url_names_no_place():
-    text = line(job_failed({"jobId": "j1", "error": {"code": "X", "message": "m"}}, "backup"))
-    assert "job j1 failed: (X) m" in text
+    text = line(job_failed({"jobId": JOB1, "error": {"code": "X", "message": "m"}}, "backup"))
+    assert f"job {JOB1} failed: (X) m" in text
 
 
 def test_a_401_without_a_response_asks_for_the_tenant_by_a_placeholder():

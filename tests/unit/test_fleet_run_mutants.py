@@ -134,7 +134,9 @@ def test_exit_after_output_says_what_failed():
 
 
 def test_the_folder_name_is_the_last_segment_of_the_folder_url():
-    fields = fleet_run.job_fields({"jobId": JOB}, f"{CONTAINER}/mhsm-hs1-2026120400000000/")
+    fields = fleet_run.job_fields(
+        {"jobId": JOB, "azureStorageBlobContainerUri": f"{CONTAINER}/mhsm-hs1-2026120400000000/"}
+    )
     assert fields["folderName"] == "mhsm-hs1-2026120400000000"
     deep = fleet_run.job_fields({"azureStorageBlobContainerUri": "https://a.blob.core.windows.net/x/y/mhsm-b-1"})
     assert deep["folderName"] == "mhsm-b-1" and deep["folderUrl"].endswith("/x/y/mhsm-b-1")
@@ -153,9 +155,12 @@ def test_a_failed_job_entry_names_the_operation_and_the_container():
     assert out["jobId"] == JOB and fleet_run.failed_entry(HSMS[0], ex, "backup", {})["jobId"] is None
 
 
-def test_an_unmapped_error_keeps_its_class_and_masks_secrets():
+def test_an_unmapped_error_is_an_unexpected_error_of_that_hsm_and_masks_secrets():
     out = fleet_run.failed_entry(HSMS[0], KeyError(""), "backup", {})
-    assert out["error"] == {"code": "KeyError", "message": "''"}
+    assert out["error"] == {
+        "code": "UnexpectedError",
+        "message": f"https://hs0{MHSM}: the backup stopped on an unexpected error: ''",
+    }
     masked = fleet_run.failed_entry(HSMS[0], RuntimeError("x SECRET1 y"), "backup", {}, secrets=["SECRET1"])
     assert "SECRET1" not in masked["error"]["message"]
 
@@ -186,9 +191,8 @@ def test_create_hands_on_the_secret_the_versions_and_the_identity():
     assert secret.call_args.args == (CMD, given.storage, "crdw") and cred.call_args.args == (CMD.cli_ctx,)
     assert {c.args for c in redacted.call_args_list} >= {("sv=1&sig=given",)}
     assert [c.args for c in made] == [(f"https://hs0{MHSM}", "7.6", "CRED"), (f"https://hs1{MHSM}", "7.6", "CRED")]
-    assert [c.calls[1][2]["_polling_interval"] for c in made] == [0.3, 0.3] and [e["status"] for e in out] == [
-        "Succeeded"
-    ] * 2
+    assert [c.calls[0][2]["_polling_interval"] for c in made] == [0, 0]  # the tracker paces, at --polling-interval
+    assert [e["status"] for e in out] == ["Succeeded"] * 2
 
 
 def test_create_no_wait_says_how_to_wait_and_a_stop_names_the_list_command():

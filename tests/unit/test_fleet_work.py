@@ -40,12 +40,15 @@ class FakeClient:
         status, body = self.statuses.pop(0) if self.statuses else (404, None)
         if body is not None:
             self.tracker.job = body
+            self.tracker.plan_next_read()  # what the real tracker does with each status answer
 
         def raise_for_status():
             if status >= 400:
                 raise http_error(status, "Boom")
 
-        return SimpleNamespace(status_code=status, json=lambda: body, raise_for_status=raise_for_status)
+        return SimpleNamespace(
+            status_code=status, read=lambda: json.dumps(body).encode(), raise_for_status=raise_for_status
+        )
 
     def begin_backup(self, container_uri, **kwargs):
         kwargs.pop("raw_request_hook"), kwargs.pop("raw_response_hook")  # StartWatch's hooks
@@ -55,8 +58,14 @@ class FakeClient:
         self.tracker.job = {"jobId": JOB, "status": "InProgress", "startTime": 1764800000}
 
         def result():
-            self.tracker.job = {**self.tracker.job, "status": "Succeeded", "endTime": 1764800009}
-            return SimpleNamespace(folder_url=f"{container_uri}/mhsm-hs1-2026120400000000")
+            folder = f"{container_uri}/mhsm-hs1-2026120400000000"
+            self.tracker.job = {
+                **self.tracker.job,
+                "status": "Succeeded",
+                "endTime": 1764800009,
+                "azureStorageBlobContainerUri": folder,
+            }
+            return SimpleNamespace(folder_url=folder)
 
         return SimpleNamespace(result=result)
 
@@ -103,11 +112,19 @@ def back_up(stopping=None, skip_wait=False, auth="sas", **behaviour):
     return out, made, slot
 
 
-def test_a_backup_reads_once_then_starts_with_the_sas_and_waits():
+@pytest.fixture
+def replaying_sdk():
+    """An SDK build that replays a job start after a 401 (4.4.0-4.7.1, 4.8.0b1): the warm-up read goes first."""
+    with mock.patch("azext_hsmbackup._client_factory.sdk_resends_job_start_after_401", return_value=True):
+        yield
+
+
+def test_a_backup_starts_with_the_sas_and_waits_and_the_tracker_paces():
     out, (client,), slot = back_up()
     assert client.args == (f"https://hs1{MHSM}", "2025-07-01", "CRED")
-    assert [c[0] for c in client.calls] == ["GET", "begin_backup"]  # the body-less read first (cache_the_challenge)
-    assert client.calls[1][1:] == (CONTAINER, {"_polling_interval": 0.5, "sas_token": "sv=1&sig=minted"})
+    assert [c[0] for c in client.calls] == ["begin_backup"]  # an SDK without the replay bug: no warm-up read
+    assert client.calls[0][1:] == (CONTAINER, {"_polling_interval": 0, "sas_token": "sv=1&sig=minted"})
+    assert slot.tracker.schedule.fixed == 0.5  # --polling-interval fixes the gap
     assert out["status"] == "Succeeded" and out["jobId"] == JOB and slot.state == "running"
     assert (
         out["folderUrl"] == f"{CONTAINER}/mhsm-hs1-2026120400000000"
@@ -116,9 +133,14 @@ def test_a_backup_reads_once_then_starts_with_the_sas_and_waits():
     assert out["startTime"] == "2025-12-03T22:13:20Z" and out["endTime"] == "2025-12-03T22:13:29Z"
 
 
+def test_on_an_sdk_that_replays_a_start_the_body_less_read_goes_first(replaying_sdk):
+    _, (client,), _ = back_up()
+    assert [c[0] for c in client.calls] == ["GET", "begin_backup"]  # cache_the_challenge, then the one start
+
+
 def test_with_the_hsms_identity_no_sas_is_sent():
     _, (client,), _ = back_up(auth="managedIdentity")
-    assert client.calls[1][2] == {"_polling_interval": 0.5, "use_managed_identity": True}
+    assert client.calls[0][2] == {"_polling_interval": 0, "use_managed_identity": True}
 
 
 def test_no_wait_returns_the_started_job_without_waiting():
@@ -131,7 +153,7 @@ def test_a_stop_before_the_start_starts_nothing():
     stopping.set()
     out, (client,), _ = back_up(stopping=stopping)
     assert out["status"] == "NotStarted" and out["reason"] == "Stopped before its job started."
-    assert [c[0] for c in client.calls] == ["GET"]
+    assert client.calls == []
 
 
 def test_a_409_at_the_start_is_busy_and_a_403_failed():
@@ -144,20 +166,36 @@ def test_a_409_at_the_start_is_busy_and_a_403_failed():
 # ---- wait ----------------------------------------------------------------------------------------------------
 
 
+class Pause(threading.Event):
+    """The `stopping` event a worker waits on between status reads: each wait is recorded and returns at once;
+    `stop_on_wait` sets the event at the first wait (Ctrl+C between two reads)."""
+
+    def __init__(self, stop_on_wait=False):
+        super().__init__()
+        self.waits, self.stop_on_wait = [], stop_on_wait
+
+    def wait(self, timeout=None):
+        self.waits.append(timeout)
+        if self.stop_on_wait:
+            self.set()
+        return self.is_set()
+
+
 def wait_for(statuses, deadline=None, stopping=None):
     patch, made = fake_clients(statuses=statuses)
     slot = fleet_run.Slot(Member(f"https://hs1{MHSM}", "hs1", job_id=JOB))
-    with patch, mock.patch("time.sleep") as sleep:
+    stopping = stopping or Pause()
+    with patch:
         out = fleet_run.wait_for(
             CMD,
             slot,
-            stopping or threading.Event(),
+            stopping,
             api_version="7.6",
             polling_interval=0.25,
             deadline=deadline,
             credential="CRED",
         )
-    return out, made[0], sleep
+    return out, made[0], stopping
 
 
 def job(status, **extra):
@@ -166,9 +204,9 @@ def job(status, **extra):
 
 def test_wait_polls_the_backup_until_it_ends():
     done = job("Succeeded", azureStorageBlobContainerUri=f"{CONTAINER}/mhsm-hs1-2026120400000000", endTime=1764800009)
-    out, client, sleep = wait_for([(200, job("InProgress")), (200, job("InProgress")), (200, done)])
+    out, client, pause = wait_for([(200, job("InProgress")), (200, job("InProgress")), (200, done)])
     assert [c[1] for c in client.calls] == [f"/backup/{JOB}/pending"] * 3 and client.args[1:] == ("7.6", "CRED")
-    assert sleep.call_args_list == [mock.call(0.25)] * 2
+    assert pause.waits == [pytest.approx(0.25, abs=0.05)] * 2  # --polling-interval fixes the gap
     assert out["status"] == "Succeeded" and out["folderName"] == "mhsm-hs1-2026120400000000"
 
 
@@ -189,8 +227,9 @@ def test_wait_for_a_job_the_hsm_does_not_have():
 
 
 def test_wait_past_the_deadline_leaves_the_job_running():
-    out, _, sleep = wait_for([(200, job("InProgress"))], deadline=1)
-    assert (out["status"], out["reason"], out["jobId"]) == ("InProgress", fleet_run.TIMED_OUT, JOB) and not sleep.called
+    out, _, pause = wait_for([(200, job("InProgress"))], deadline=1)
+    assert (out["status"], out["reason"], out["jobId"]) == ("InProgress", fleet_run.TIMED_OUT, JOB)
+    assert pause.waits == []
 
 
 def test_wait_stopped_before_a_poll_says_the_job_runs_on():
@@ -247,7 +286,7 @@ def test_create_asks_once_mints_once_and_backs_up_each(monkeypatch):
     assert (
         confirm.call_args.args[0] == f"Perform a full backup of 3 HSM(s) (hs1, hs2, hs3) into {CONTAINER} (1 skipped)?"
     )
-    assert all(c.calls[1][2]["sas_token"] == "sv=1&sig=m" for c in made)
+    assert all(c.calls[0][2]["sas_token"] == "sv=1&sig=m" for c in made)
 
 
 def test_nothing_is_minted_or_signed_in_when_every_hsm_is_skipped():
@@ -333,10 +372,10 @@ def test_a_backup_job_that_fails_names_the_operation_and_the_container():
 
 
 def test_wait_stopped_between_polls_says_the_job_runs_on():
-    stopping = threading.Event()
+    stopping = Pause(stop_on_wait=True)
     patch, made = fake_clients(statuses=[(200, job("InProgress"))])
     slot = fleet_run.Slot(Member(f"https://hs1{MHSM}", "hs1", job_id=JOB))
-    with patch, mock.patch("time.sleep", side_effect=lambda _: stopping.set()):
+    with patch:
         out = fleet_run.wait_for(
             CMD, slot, stopping, api_version="7.6", polling_interval=1, deadline=None, credential=None
         )

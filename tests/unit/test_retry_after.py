@@ -88,15 +88,38 @@ class Script(requests.adapters.BaseAdapter):
         pass
 
 
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch):
+    """The tracker's clock, moved by the transport's sleeps: a wait the SDK has slept is not slept again."""
+    import time
+    from types import SimpleNamespace
+
+    from azext_hsmbackup import _client_factory
+
+    moved = Clock()
+    monkeypatch.setattr(_client_factory, "time", SimpleNamespace(monotonic=moved, time=time.time))
+    return moved
+
+
 class RecordingTransport(RequestsTransport):
-    def __init__(self, script):
+    def __init__(self, script, clock):
         session = requests.Session()
         session.mount("https://", script)
         super().__init__(session=session, session_owner=False)
-        self.slept = []
+        self.slept, self.clock = [], clock
 
     def sleep(self, duration):
-        self.slept.append(duration)
+        if duration:  # the SDK's own gap is 0: the tracker paces
+            self.slept.append(duration)
+            self.clock.now += duration
 
 
 class Credential:
@@ -115,8 +138,10 @@ def client(steps, retry_policy=None, tracker=None):
     """(KeyVaultBackupClient as backup_client builds it, its script, its transport)."""
     from azure.keyvault.administration import KeyVaultBackupClient
 
+    from azext_hsmbackup import _client_factory
+
     script = Script(steps)
-    transport = RecordingTransport(script)
+    transport = RecordingTransport(script, _client_factory.time.monotonic)
     kwargs = pipeline_kwargs(tracker or JobTracker())
     if retry_policy is not None:
         kwargs["retry_policy"] = retry_policy
@@ -127,12 +152,12 @@ def client(steps, retry_policy=None, tracker=None):
 
 
 def backup(sdk):
-    return sdk.begin_backup(CONTAINER, use_managed_identity=True, _polling_interval=0.5).result()
+    return sdk.begin_backup(CONTAINER, use_managed_identity=True, _polling_interval=0).result()  # as _run_job
 
 
 def restore(sdk):
     folder = CONTAINER + "/mhsm-myhsm-2025120300000000"
-    return sdk.begin_restore(folder, use_managed_identity=True, _polling_interval=0.5).result()
+    return sdk.begin_restore(folder, use_managed_identity=True, _polling_interval=0).result()
 
 
 # ---- the Retry-After of the 202 --------------------------------------------------------------------------------
@@ -152,7 +177,7 @@ def test_the_first_status_check_waits_for_the_202s_retry_after():
 def test_without_a_retry_after_the_first_status_check_goes_at_once():
     sdk, _, transport = client([challenge(), accepted(), status(), status("Succeeded")])
     backup(sdk)
-    assert transport.slept == [0.5]  # only the polling interval between the two polls
+    assert transport.slept == [0.5]  # only the first gap of the poll schedule between the two reads
 
 
 @pytest.mark.parametrize(
@@ -267,27 +292,22 @@ def test_retry_after_seconds(headers, expected):
 # ---- wait: the same pacing in the extension's own poller ----------------------------------------------------------
 
 
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-
-def poller(monkeypatch, answers, interval=0.5):
+def poller(monkeypatch, answers, interval=None):
     """A _JobPoller over scripted (status, Retry-After seconds or None) answers, on a clock the test moves."""
     from azext_hsmbackup import custom
+    from azext_hsmbackup.pacing import PollSchedule
 
-    clock, tracker, fetched, ticks = Clock(), JobTracker(), [], []
+    clock, tracker, fetched, ticks = Clock(), JobTracker(PollSchedule(interval)), [], []
     monkeypatch.setattr(custom.time, "monotonic", clock)
 
-    def fetch():
+    def fetch():  # what job_status does through the client, whose tracker reads each answer
         state, tracker.retry_after = answers[len(fetched)]
         fetched.append(clock.now)
-        return "backup", {"jobId": JOB, "status": state}
+        tracker.job = {"jobId": JOB, "status": state}
+        tracker.plan_next_read(clock.now)
+        return "backup", tracker.job
 
-    return custom._JobPoller(fetch, interval, tracker, lambda: ticks.append(clock.now)), clock, fetched, ticks
+    return custom._JobPoller(fetch, tracker, lambda: ticks.append(clock.now)), clock, fetched, ticks
 
 
 def test_wait_checks_again_after_the_polls_retry_after(monkeypatch):
@@ -298,7 +318,7 @@ def test_wait_checks_again_after_the_polls_retry_after(monkeypatch):
         if job_poller.done():
             break
         clock.now += 0.1
-    assert [round(t - fetched[0], 1) for t in fetched] == [0, 3.0, 3.5]  # Retry-After 3, then the 0.5 s interval
+    assert [round(t - fetched[0], 1) for t in fetched] == [0, 3.0, 3.5]  # Retry-After 3, then the first 0.5 s gap
     assert job_poller.result()["status"] == "Succeeded" and len(ticks) == 36  # --timeout checked on every tick
 
 
@@ -307,3 +327,10 @@ def test_wait_honours_a_retry_after_shorter_than_the_interval(monkeypatch):
     while not job_poller.done():
         clock.now += 0.1
     assert round(fetched[1] - fetched[0], 1) == 1.0  # the service's pace, as the SDK's poller does in create
+
+
+def test_a_fixed_polling_interval_replaces_the_growing_gap(monkeypatch):
+    job_poller, clock, fetched, _ = poller(monkeypatch, [("InProgress", None), ("Succeeded", None)], interval=5)
+    while not job_poller.done():
+        clock.now += 0.1
+    assert round(fetched[1] - fetched[0], 1) == 5.0
