@@ -9,12 +9,15 @@ of, anything off this machine fails the test.
 import functools
 import json
 import re
+from urllib.parse import urlsplit
 
 import pytest
 
 from tests.compat.hosts import MATRIX, host_dir
 from tests.e2e.conftest import az_json, build_wheel, job_starts, requests_to
+from tests.stack.constants import RECORDINGS_DIR
 from tests.stack.launcher import AZ, ROOT
+from tests.unit.test_recordings import R75
 
 NETGUARD = ROOT / "tests" / "compat" / "netguard"
 # The release that first ships azure-keyvault-administration with the pre-checks (4.8.0b1).
@@ -198,6 +201,44 @@ def test_all_hsms_of_a_resource_group_then_wait_for_their_jobs(host, hsm):
         assert [len(job_starts(stack, n)) for n in names] == [1, 0, 1]
     finally:
         stack.declare_fleet([])
+
+
+# ---- the traffic: the recordings', and the warm-up read only where the SDK replays a job start -------------------
+
+# The SDK builds that keep a copy of a job start and send it again after a 401 (azure-keyvault-administration 4.4.0
+# to 4.7.1 and 4.8.0b1): those of az 2.77 to 2.88. Only there does the extension send its body-less warm-up read.
+REPLAY_BUG = ((2, 77, 0), (2, 88, 0))
+
+
+def request_shape(method, path, status):
+    """(method, path with job ids named by role, status): what two runs of the same traffic share."""
+    path = urlsplit(path).path.replace("//", "/")
+    path = re.sub(r"/0{32}/", "/{no-such-job}/", path)
+    return method, re.sub(r"/[0-9a-f]{32}/", "/{job}/", path), status
+
+
+def collapsed(shapes):
+    """Repeated status reads once: how many a job takes depends on its length, not on the client."""
+    return [s for i, s in enumerate(shapes) if i == 0 or s != shapes[i - 1]]
+
+
+def recorded_backup():
+    """The real service's backup exchange (R75, ../shared/reference/recordings): up to its last status read."""
+    entries = json.loads((RECORDINGS_DIR / R75).read_text(encoding="utf-8-sig"))["Entries"]
+    shapes = [request_shape(e["RequestMethod"], e["RequestUri"], e["StatusCode"]) for e in entries]
+    return collapsed(shapes[: shapes.index(("PUT", "/restore", 202))])
+
+
+def test_a_backups_traffic_is_the_recordings_and_the_warm_up_only_where_the_sdk_replays(host, hsm):
+    az_json(create(host, hsm, "--mi"))
+    seen = collapsed([request_shape(r["method"], r["path"], r["status"]) for r in requests_to(host.stack, hsm)])
+    expected = recorded_backup()
+    assert expected == [("POST", "/backup", 401), ("POST", "/backup", 202), ("GET", "/backup/{job}/pending", 200)]
+    low, high = REPLAY_BUG
+    if low <= release(host.version) <= high:  # the warm-up gets the challenge; the start goes once, with its token
+        warm_up = "/backup/{no-such-job}/pending"
+        expected = [("GET", warm_up, 401), ("GET", warm_up, 404), *expected[1:]]
+    assert seen == expected
 
 
 # ---- no second job after a 401 in mid-poll --------------------------------------------------------------------------

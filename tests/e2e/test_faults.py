@@ -201,8 +201,8 @@ def test_token_expiring_mid_poll_reauthenticates_without_a_second_post(stack, hs
     (challenged,) = fired(stack, hsm, rule)
     assert challenged["status"] == 401 and challenged["method"] == "GET" and challenged["path"] != WARM_UP_PATH
     assert answers(job_starts(stack, hsm)) == [(202, None)]  # no replayed POST, whatever it was answered
-    posts = [r["status"] for r in requests_to(stack, hsm) if r["method"] == "POST"]
-    assert posts == [202]  # the challenge was cached by a bodiless read: the start goes once, with its token
+    posts = [(r["status"], r["auth_present"]) for r in requests_to(stack, hsm) if r["method"] == "POST"]
+    assert posts == [(401, False), (202, True)]  # the SDK's token-less copy for the challenge, then the one start
     assert polls(stack, hsm)[-1]["status"] == 200
 
 
@@ -268,23 +268,28 @@ def test_absurd_retry_after_is_capped_and_does_not_hang_the_command(stack, hsm):
     assert out["status"] == "Succeeded"
 
 
-# ---- the challenge is cached before any job start ------------------------------------------------------------------
+# ---- the traffic is the SDK's own where the SDK has no replay bug ------------------------------------------------
 
 
 @pytest.mark.parametrize("command", JOB_COMMANDS)
-def test_a_bodiless_read_caches_the_challenge_before_the_job_start(stack, hsm, command):
-    """The remedy for the SDK builds that replay a job start after a 401 (az 2.77-2.88, tests/compat): the first
-    request of the client has no body, so the challenge policy never keeps a copy of the start to send again."""
+def test_on_an_sdk_without_the_replay_bug_the_traffic_is_the_sdks_own(stack, hsm, command):
+    """az 2.91's SDK (4.8.0b2) keeps no copy of a start to replay, so no warm-up read goes out (it would be one more
+    round trip and one failed status read in the HSM's audit log per command): the first request is the SDK's own
+    token-less copy of the start, which gets the challenge, as in the recordings (tests/unit/test_recordings.py).
+    The warm-up of the builds that replay a start is pinned in the version matrix (tests/e2e/test_compat_matrix.py)."""
     folder_url, since = prepared(stack, hsm, command)
     az_json(run_job(stack, hsm, command, folder_url))
     log = requests_to(stack, hsm)[since:]
-    first, second, start = log[0], log[1], log[2]
-    assert (first["method"], first["status"], first["auth_present"]) == ("GET", 401, False)
-    assert (second["method"], second["path"], second["auth_present"]) == ("GET", first["path"], True)
-    assert second["status"] == 404 and first["path"] == WARM_UP_PATH
-    # The start goes out once, with its token: no bodiless probe of the start itself.
-    assert (start["method"], start["auth_present"], start["status"]) in (("POST", True, 202), ("PUT", True, 202))
-    assert [r for r in log if r["method"] in ("POST", "PUT")] == [start]
+    probe, start = log[0], log[1]
+    assert (probe["method"], probe["status"], probe["auth_present"]) in (("POST", 401, False), ("PUT", 401, False))
+    assert (start["method"], start["path"], start["auth_present"], start["status"]) == (
+        probe["method"],
+        probe["path"],
+        True,
+        202,
+    )
+    assert [r for r in log if r["auth_present"] and r["method"] in ("POST", "PUT")] == [start]
+    assert all(r["path"] != WARM_UP_PATH for r in log)
 
 
 # ---- unreachable, rogue and untrusted HSMs ------------------------------------------------------------------------

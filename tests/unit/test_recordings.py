@@ -146,6 +146,21 @@ def test_managed_identity_prebackup_backup_at_7_6():
     assert body["useManagedIdentity"] is True and "token" not in body
 
 
+def test_on_this_sdk_the_extension_adds_no_request_to_the_recorded_traffic():
+    """The SDK az 2.91 ships (4.8.0b2) has no replay bug, so cache_the_challenge sends nothing: the replay serves
+    exactly the recorded requests, in their order, and would fail on any other."""
+    from azext_hsmbackup._client_factory import cache_the_challenge, sdk_resends_job_start_after_401
+
+    assert not sdk_resends_job_start_after_401()
+    client, tracker, replay, _, _ = client_for(R75, "7.5")
+    cache_the_challenge(client)
+    container = "https://blob_storage_account_name.blob.keyvault.azure.net/backup"
+    client.begin_backup(container, sas_token="fake-sas", _polling_interval=0).result()
+    assert [(m, p) for m, p, _ in replay.sent] == [("POST", "/backup"), ("POST", "/backup")] + [
+        ("GET", f"/backup/{tracker.job['jobId']}/pending")
+    ] * 3
+
+
 def test_real_failed_job_is_one_line_with_the_service_code_and_exit_4():
     client, tracker, _, _, hsm = client_for(RERR, "7.5")
     poller = client.begin_backup(
