@@ -19,6 +19,8 @@ MANAGED_HSM_RESOURCE_TYPE = "microsoft.keyvault/managedhsms"
 # Blob SAS permission letters each operation needs (Managed HSM backup and restore documentation).
 BACKUP_SAS_PERMISSIONS = "crdw"
 RESTORE_SAS_PERMISSIONS = "rl"
+# delete and prune: list (l) and delete (d) the folders, and the HSM's pre-restore check reads them (r, l).
+RETENTION_SAS_PERMISSIONS = "rld"
 
 # The service asks for a SAS valid for at least this long when the job starts.
 SAS_MIN_VALIDITY_HOURS = 24

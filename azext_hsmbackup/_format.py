@@ -25,22 +25,31 @@ def job_table(result):
 
 
 def backup_table(result):
-    """The backups in a container, newest first; the counts only when --details asked for them."""
+    """The backups in a container, newest first; what storage shows of each only when --details asked for it."""
     rows = []
     for row in result:
         view = OrderedDict(
             [("FolderName", row["folderName"]), ("HsmName", row["hsmName"]), ("BackupTime", row["backupTime"])]
         )
         if "blobCount" in row:
-            view.update(Blobs=row["blobCount"], Bytes=row["sizeBytes"], Complete=row["complete"])
+            view.update(Blobs=row["blobCount"], Bytes=row["sizeBytes"], State=row["state"])
         rows.append(view)
     return rows
 
 
+_DELETION_ROWS = (
+    ("Deleted", "deleted", "blobsDeleted"),
+    ("Would delete", "wouldDelete", "blobCount"),
+    ("Already gone", "alreadyGone", None),
+    ("Left alone", "leftAlone", None),
+)
+
+
 def deletion_table(result):
-    """delete and prune: one row per backup folder, saying whether it went or would go (--what-if)."""
+    """delete and prune: one row per backup folder that went, would go (--what-if), was already gone or was left
+    alone (with the reason); the backups that stay are in the JSON output's `kept`."""
     rows = []
-    for action, key, count in (("Deleted", "deleted", "blobsDeleted"), ("Would delete", "wouldDelete", "blobCount")):
+    for action, key, count in _DELETION_ROWS:
         for row in result.get(key) or []:
             rows.append(
                 OrderedDict(
@@ -49,7 +58,8 @@ def deletion_table(result):
                         ("FolderName", row.get("folderName")),
                         ("HsmName", row.get("hsmName")),
                         ("BackupTime", row.get("backupTime")),
-                        ("Blobs", row.get(count)),
+                        ("Blobs", row.get(count, "") if count else ""),
+                        ("Reason", row.get("reason") or ""),
                     ]
                 )
             )

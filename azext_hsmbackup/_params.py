@@ -11,6 +11,7 @@ from azext_hsmbackup._constants import (
     DEFAULT_POLLING_INTERVAL,
     MAX_RETRY_AFTER_S,
     RESTORE_SAS_PERMISSIONS,
+    RETENTION_SAS_PERMISSIONS,
 )
 from azext_hsmbackup._validators import MAX_PARALLEL_RANGE, POLLING_INTERVAL_RANGE, PROMPT_FOR_SAS, TIMEOUT_RANGE
 
@@ -45,7 +46,11 @@ def load_arguments(loader, _):
     ):
         _storage_arguments(loader, f"hsm-backup {command}")
         _hsm_storage_auth_arguments(loader, f"hsm-backup {command}", permissions)
-    for command, permissions in (("list", "l"), ("delete", "ld"), ("prune", "ld")):
+    for command, permissions in (
+        ("list", "l"),
+        ("delete", RETENTION_SAS_PERMISSIONS),
+        ("prune", RETENTION_SAS_PERMISSIONS),
+    ):
         scope = f"hsm-backup {command}"
         _storage_arguments(loader, scope)
         with loader.argument_context(scope, arg_group="Storage Authentication") as c:
@@ -56,6 +61,16 @@ def load_arguments(loader, _):
                 const=PROMPT_FOR_SAS,
                 help=_sas_help(permissions, minted_default=True),
             )
+            if command != "list":
+                c.extra(
+                    "use_managed_identity",
+                    nargs="?",
+                    const="true",
+                    options_list=["--use-user-managed-identity", "--use-managed-identity", "--mi"],
+                    help="Let each HSM read its backup folders for its pre-restore check with its OWN user-assigned "
+                    "managed identity (storage behind a firewall or private endpoint); you still list and delete as "
+                    "your signed-in identity. Allowed values: true, false.",
+                )
         with loader.argument_context(scope) as c:
             c.ignore("target")
     for command in ("restore", "check restore"):
@@ -174,6 +189,8 @@ def load_arguments(loader, _):
 
 def _sas_help(permissions, minted_default=False):
     default = " Without it, a SAS is minted for you from your signed-in identity." if minted_default else ""
+    if permissions == RETENTION_SAS_PERMISSIONS:
+        default += " The HSMs read the folders with it for their pre-restore checks (r, l)."
     return (
         f"SAS token of the container, with permissions '{permissions}'. Keep it out of shell history and the process "
         "list: `--sas-token @file` reads it from a file, `--sas-token -` from stdin, and `--sas-token` alone asks "

@@ -20,7 +20,12 @@ from azure.cli.core.azclierror import (
 )
 
 from azext_hsmbackup import sas
-from azext_hsmbackup._constants import BACKUP_SAS_PERMISSIONS, MANAGED_HSM_RESOURCE_TYPE, RESTORE_SAS_PERMISSIONS
+from azext_hsmbackup._constants import (
+    BACKUP_SAS_PERMISSIONS,
+    MANAGED_HSM_RESOURCE_TYPE,
+    RESTORE_SAS_PERMISSIONS,
+    RETENTION_SAS_PERMISSIONS,
+)
 from azext_hsmbackup.errors import shown
 
 # `--sas-token` given without a value: ask for it without echo.
@@ -651,16 +656,28 @@ def resolve_storage_target(
     storage_container_name=None,
     storage_container_uri=None,
     sas_token=None,
+    use_managed_identity=None,
     storage_endpoint_suffix=None,
     needed_permissions="l",
     backup_folder=None,
     mhsm_dns_suffix=None,  # unused (no HSM here): every resolver is given both suffixes
 ):
-    """list, delete, prune: the container (and a folder name for delete), reached as the CLI user."""
+    """list, delete, prune: the container (and a folder name for delete), reached as the CLI user.
+
+    delete and prune also let each HSM read its folders for its pre-restore check: with the SAS given (so it needs
+    'r' and 'l' besides 'd'), a SAS minted for it, or --use-user-managed-identity, its own identity."""
     container_uri = resolve_container_uri(
         storage_account_name, storage_container_name, storage_container_uri, storage_endpoint_suffix
     )
-    mode, token, warnings = resolve_storage_auth(sas_token, None, None, container_uri, needed_permissions, False)
+    if three_state(use_managed_identity, "--use-user-managed-identity"):
+        if sas_token is not None:
+            raise MutuallyExclusiveArgumentError(
+                "--sas-token and --use-user-managed-identity cannot be used together: with the HSMs' own identities "
+                "for their checks, you reach storage as your signed-in identity; leave --sas-token out."
+            )
+        mode, token, warnings = MI_MODE, None, []
+    else:
+        mode, token, warnings = resolve_storage_auth(sas_token, None, None, container_uri, needed_permissions, False)
     folder = check_folder_name(backup_folder) if backup_folder is not None else None
     return Target(None, None, container_uri, mode, token, folder), warnings
 
@@ -863,10 +880,22 @@ validate_restore = _validator(
     resolve_restore_target, *HSM_ARGS, "folder_url", "backup_folder", *STORAGE_ARGS, *AUTH_ARGS
 )
 validate_list = _validator(resolve_storage_target, *STORAGE_ARGS, "sas_token", needed_permissions="l")
+# delete and prune list (l) and delete (d); the HSM's pre-restore check reads the folders with the same SAS (r, l).
 validate_delete = _validator(
-    resolve_storage_target, *STORAGE_ARGS, "sas_token", "backup_folder", needed_permissions="ld"
+    resolve_storage_target,
+    *STORAGE_ARGS,
+    "sas_token",
+    "use_managed_identity",
+    "backup_folder",
+    needed_permissions=RETENTION_SAS_PERMISSIONS,
 )
-validate_prune = _validator(resolve_storage_target, *STORAGE_ARGS, "sas_token", needed_permissions="ld")
+validate_prune = _validator(
+    resolve_storage_target,
+    *STORAGE_ARGS,
+    "sas_token",
+    "use_managed_identity",
+    needed_permissions=RETENTION_SAS_PERMISSIONS,
+)
 
 
 def resolve_job(*, hsm_name=None, hsm_object=None, hsm_id=None, job_id=None, mhsm_dns_suffix=None, **_):

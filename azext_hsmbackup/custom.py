@@ -568,22 +568,7 @@ def wait_job(  # pylint: disable=too-many-arguments
     return _job_view(poller.kind, poller.job, target)
 
 
-# ---- list / delete / prune --------------------------------------------------------------------------------------
-
-
-def _container(cmd, target, permissions):
-    """A ContainerClient as the CLI user: with the given SAS, or one minted from the signed-in identity."""
-    from azext_hsmbackup import storage
-
-    sas_token = target.sas_token
-    if target.storage_auth == "mintedSas":
-        sas_token = _storage_call(
-            lambda: storage.mint_user_delegation_sas(
-                cmd.cli_ctx, target.container_uri, permissions, storage.CLI_SAS_LIFETIME
-            ),
-            target,
-        )
-    return storage.container_client(cmd.cli_ctx, target.container_uri, sas_token), sas_token
+# ---- list / delete / prune (retention_run.py) -----------------------------------------------------------------
 
 
 def list_backups(  # pylint: disable=too-many-arguments
@@ -592,13 +577,9 @@ def list_backups(  # pylint: disable=too-many-arguments
     details=False,
     target=None,
 ):
-    from azext_hsmbackup import storage
-    from azext_hsmbackup._secrets import secrets_redacted
+    from azext_hsmbackup import retention_run
 
-    with secrets_redacted(target.sas_token):
-        client, minted = _container(cmd, target, "rl" if details else "l")  # r: a backup's index is read
-        with secrets_redacted(minted), client:
-            return _storage_call(lambda: storage.list_backups(client, hsm_filter, details), target)
+    return retention_run.list_backups(cmd, target, hsm_filter, details)
 
 
 def delete_backup(  # pylint: disable=too-many-arguments
@@ -607,7 +588,9 @@ def delete_backup(  # pylint: disable=too-many-arguments
     what_if=False,
     target=None,
 ):
-    return _delete_folders(cmd, target, lambda client, quiet=False: _plan_delete(client, target), yes, what_if)
+    from azext_hsmbackup import retention_run
+
+    return retention_run.delete(cmd, target, yes, what_if)
 
 
 def prune_backups(  # pylint: disable=too-many-arguments
@@ -620,95 +603,6 @@ def prune_backups(  # pylint: disable=too-many-arguments
     target=None,
 ):
     # --keep, --older-than and --hsm-name were checked (bounds, at least one rule) before any network call.
-    return _delete_folders(
-        cmd, target, lambda client, quiet=False: _plan_prune(client, keep, older_than, hsm_filter, quiet), yes, what_if
-    )
+    from azext_hsmbackup import retention_run
 
-
-def _not_a_backup(target, folder, problem):
-    from azure.cli.core.azclierror import InvalidArgumentValueError
-
-    from azext_hsmbackup.errors import EXIT_BAD_INPUT, ExitWith
-
-    return ExitWith(
-        InvalidArgumentValueError(
-            f"--backup-folder {folder} in {target.container_uri} does not hold a complete backup ({problem}), so "
-            "it is left alone; nothing was deleted. If you mean to remove it, use az storage blob delete-batch."
-        ),
-        EXIT_BAD_INPUT,
-    )
-
-
-def _plan_delete(client, target):
-    """delete: the one named folder, if it holds a complete backup."""
-    from azure.cli.core.azclierror import ResourceNotFoundError
-
-    from azext_hsmbackup import storage
-    from azext_hsmbackup.errors import EXIT_NOT_FOUND, ExitWith
-
-    hsm, when = storage.parse_folder_name(target.folder)  # the validator let only backup folder names through
-    state = storage.inspect_folder(client, target.folder, when)
-    if not state["blobCount"]:
-        raise ExitWith(
-            ResourceNotFoundError(f"No backup folder {target.folder} in {target.container_uri}."), EXIT_NOT_FOUND
-        )
-    if not state["complete"]:
-        raise _not_a_backup(target, target.folder, state["problem"])
-    return [{"folderName": target.folder, "hsmName": hsm, "backupTime": storage.iso_time(when), **state}]
-
-
-def _plan_prune(client, keep, older_than, hsm_filter, quiet):
-    """prune: every backup folder of the container inspected, then the rules of storage.plan_prune."""
-    from azext_hsmbackup import storage
-
-    backups = storage.list_backups(client, hsm_filter, details=True)
-    skipped = [b for b in backups if not b["complete"]]
-    if skipped and not quiet:
-        logger.warning(
-            "Left alone, not complete backups: %s",
-            "; ".join(f"{b['folderName']} ({b['problem']})" for b in skipped[:5])
-            + (f"; and {len(skipped) - 5} more" if len(skipped) > 5 else ""),
-        )
-    return storage.plan_prune(backups, keep, older_than)
-
-
-def _entry(target, backup, **extra):
-    return {
-        "folderName": backup["folderName"],
-        "folderUrl": f"{target.container_uri}/{backup['folderName']}",
-        "hsmName": backup["hsmName"],
-        "backupTime": backup["backupTime"],
-        **extra,
-    }
-
-
-def _delete_folders(cmd, target, plan, yes, what_if):
-    """The one path of delete and prune: plan, show or ask, then plan again right before deleting and delete only
-    what both plans hold, each folder re-checked on the listing its blobs are deleted from."""
-    from azext_hsmbackup import storage
-    from azext_hsmbackup._secrets import secrets_redacted
-
-    with secrets_redacted(target.sas_token):
-        client, minted = _container(cmd, target, "rl" if what_if else "rld")
-        with secrets_redacted(minted), client:
-            planned = _storage_call(lambda: plan(client), target)
-            entries = [_entry(target, b, blobCount=b["blobCount"]) for b in planned]
-            if what_if or not planned:
-                return {"whatIf": bool(what_if), "deleted": [], "wouldDelete": entries if what_if else []}
-            if not yes:
-                names = [b["folderName"] for b in planned]
-                listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-                _confirm(f"Delete {len(names)} backup folder(s) from {target.container_uri}: {listed}?", flag="--yes")
-            still = {b["folderName"] for b in _storage_call(lambda: plan(client, quiet=True), target)}
-            deleted = []
-            for backup in planned:
-                folder = backup["folderName"]
-                if folder not in still:
-                    logger.warning("Left alone: %s is no longer planned for deletion (it changed meanwhile).", folder)
-                    continue
-                count, problem = _storage_call(lambda f=folder: storage.delete_folder(client, f), target)
-                if problem:
-                    logger.warning("Left alone: %s does not hold a complete backup any more (%s).", folder, problem)
-                    continue
-                deleted.append(_entry(target, backup, blobsDeleted=count))
-    return {"whatIf": False, "deleted": deleted, "wouldDelete": []}
+    return retention_run.prune(cmd, target, keep, older_than, hsm_filter, yes, what_if)

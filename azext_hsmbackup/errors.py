@@ -66,6 +66,17 @@ class ExitWith(SystemExit):
         super().__init__(code)
 
 
+def fail_after_output(cli_ctx, code, line):
+    """Exit with `code` and `line`, but only after az has printed the command's whole result to stdout: a run that
+    did part of what was asked (several HSMs, a prune) still shows everything it did."""
+    from knack.events import EVENT_CLI_SUCCESSFUL_EXECUTE
+
+    def fail(_cli_ctx, **_):
+        raise ExitWith(azclierror.AzureResponseError(line), code)
+
+    cli_ctx.register_event(EVENT_CLI_SUCCESSFUL_EXECUTE, fail)
+
+
 def one_line(error):
     """An az error's message and its fix (recommendations) as the one line the user reads."""
     fix = " ".join(str(r) for r in error.recommendations if r)

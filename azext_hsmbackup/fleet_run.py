@@ -226,19 +226,11 @@ TIMED_OUT = "Still running when --timeout ran out; the job keeps running."
 
 def exit_after_output(cli_ctx, entries, failed="were not backed up"):
     """A run with a failed HSM exits non-zero, but only after az has printed the whole array to stdout."""
-    from azure.cli.core.azclierror import AzureResponseError
-    from knack.events import EVENT_CLI_SUCCESSFUL_EXECUTE
-
-    from azext_hsmbackup.errors import ExitWith
+    from azext_hsmbackup.errors import fail_after_output
 
     code, line = outcome(entries, failed)
-    if not code:
-        return
-
-    def fail(_cli_ctx, **_):
-        raise ExitWith(AzureResponseError(line), code)
-
-    cli_ctx.register_event(EVENT_CLI_SUCCESSFUL_EXECUTE, fail)
+    if code:
+        fail_after_output(cli_ctx, code, line)
 
 
 # ---- the work of one HSM ----------------------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 """Blob storage as the CLI user sees it: the backups in a container, deleting them, and SAS tokens minted from
 the signed-in identity. SDK imports stay inside the functions."""
 
-import json
 import re
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
@@ -99,24 +98,22 @@ def mint_user_delegation_sas(cli_ctx, container_uri, permissions, lifetime):
     )
 
 
-# What "holds a backup's files" means. The service names a backup folder after the UTC time its job started and asks
-# the SAS to stay valid for 24 hours from then, so a folder it wrote holds blobs, none of them empty, every one
-# created between that time and 24 hours later (give or take clock skew between the HSM and storage). That needs no
-# knowledge of the service's file names, so it holds against Azure as against the local stack. A folder someone
-# made with a backup's name later on, or filled with other files, fails it. A backup that carries an index of its
-# blobs (`manifest.json` naming `keys[].blob`, as the local stand-in of the service writes) must also still have
-# every blob the index names: a folder with part of it deleted is not a backup any more.
+# What "holds a backup's files" means, as far as storage alone can tell. The service names a backup folder after the
+# UTC time its job started and asks the SAS to stay valid for 24 hours from then, so a folder it wrote holds blobs,
+# none of them empty, every one created between that time and 24 hours later (give or take clock skew between the
+# HSM and storage). That needs no knowledge of the service's file names, so it holds against Azure as against the
+# local stack; a folder someone made with a backup's name later on, or filled with other files, fails it. Passing it
+# does not make a folder a finished backup (one still being written, or one a failed job left half-written, passes
+# it too): only the HSM can say that (retention.py, evidence.py).
 CLOCK_SKEW = timedelta(minutes=15)
 JOB_WINDOW = timedelta(hours=24)
-MANIFEST = "manifest.json"
-MANIFEST_MAX_BYTES = 8 * 1024 * 1024
 
 
 def _plural(count, word):
     return f"{count} {word}" + ("" if count == 1 else "s")
 
 
-def _blob_problem(blobs, when):
+def blob_problem(blobs, when):
     """Why these blobs (one listing of a folder) are not the files of a backup started at `when`, or None."""
     if not blobs:
         return "it holds no blobs"
@@ -130,52 +127,13 @@ def _blob_problem(blobs, when):
     return None
 
 
-def _manifest_problem(client, folder, blobs):
-    """Why the folder's own index of its blobs (when it has one) does not match what is there, or None."""
-    names = {b.name: b for b in blobs}
-    manifest = names.get(f"{folder}/{MANIFEST}")
-    if manifest is None:
-        return None
-    if manifest.size > MANIFEST_MAX_BYTES:
-        return f"its {MANIFEST} is too large to check"
-    from azure.core.exceptions import HttpResponseError
-
-    try:
-        index = json.loads(client.download_blob(manifest.name).readall())
-    except ValueError:
-        return None  # not an index of ours to check
-    except HttpResponseError:  # e.g. a SAS with 'ld' but no 'r': unchecked is not complete
-        return f"its {MANIFEST} could not be read (a --sas-token needs 'r' too)"
-    entries = index.get("keys") if isinstance(index, dict) else None
-    if not isinstance(entries, list):
-        return None
-    wanted = {f"{folder}/{e['blob']}" for e in entries if isinstance(e, dict) and isinstance(e.get("blob"), str)}
-    missing = len(wanted - names.keys())
-    return f"it lacks {_plural(missing, 'blob')} its {MANIFEST} names" if missing else None
-
-
-def inspect_folder(client, folder, when):
-    """One listing of `folder/` (the slash: never a longer name that starts the same): counts and completeness."""
-    blobs = list(client.list_blobs(name_starts_with=folder + "/"))
-    problem = _blob_problem(blobs, when) or _manifest_problem(client, folder, blobs)
-    return {
-        "blobCount": len(blobs),
-        "sizeBytes": sum(b.size or 0 for b in blobs),
-        "complete": problem is None,
-        "problem": problem,
-    }
-
-
 def iso_time(when):
     return when.isoformat().replace("+00:00", "Z")
 
 
-def list_backups(client, hsm_name=None, details=False):
-    """Backup folders in the container, newest first.
-
-    One delimiter listing: the cost grows with the number of backups, not blobs. `details` adds one listing per
-    folder (blob count, size, completeness and, when not complete, the problem; a read of its index if it has one).
-    """
+def list_backups(client, hsm_name=None):
+    """Backup folders in the container, newest first: one delimiter listing, so the cost grows with the number of
+    backups, not blobs."""
     backups = []
     for item in client.walk_blobs(delimiter="/"):
         name = item.name.rstrip("/")
@@ -191,59 +149,41 @@ def list_backups(client, hsm_name=None, details=False):
             }
         )
     backups.sort(key=lambda b: (b["backupTime"], b["folderName"]), reverse=True)
-    return inspect_all(client, backups) if details else backups
-
-
-def inspect_all(client, backups):
-    """inspect_folder for each backup in place, eight at a time: each is a round trip or two, so latency counts."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    def inspect(backup):
-        return inspect_folder(client, backup["folderName"], parse_folder_name(backup["folderName"])[1])
-
-    with ThreadPoolExecutor(8) as pool:
-        states = list(pool.map(inspect, backups))  # map keeps the order and yields one state per backup
-    for backup, state in zip(backups, states):
-        backup.update(state)
     return backups
 
 
-def plan_prune(backups, keep=None, older_than=None, now=None):
-    """The folders prune deletes, from `backups` (newest first, each with `complete`).
+def folder_blobs(client, prefix="mhsm-"):
+    """{folder name: its blobs} for the top-level folders whose names start with `prefix`: one flat listing (pages
+    of 5,000 blobs), not one listing per folder. The folder name is everything before the first '/'."""
+    folders = {}
+    for blob in client.list_blobs(name_starts_with=prefix):
+        folder, slash, _ = blob.name.partition("/")
+        if slash:
+            folders.setdefault(folder, []).append(blob)
+    return folders
 
-    Only complete backups count: a folder that is not one is neither deleted nor counted. Per HSM, the newest
-    complete backup always stays; with `keep`, the `keep` newest stay; with `older_than` (days), only older ones go;
-    with both, only what both rules let go.
+
+def blobs_of(client, folder):
+    """The blobs of one folder (the slash: never a longer name that starts the same)."""
+    return list(client.list_blobs(name_starts_with=folder + "/"))
+
+
+def delete_blobs(client, blobs):
+    """Delete exactly these blobs, each only as it was listed (its ETag): (deleted, already gone, changed).
+
+    A blob another run deleted meanwhile is already gone, not an error; a blob rewritten since it was listed stops
+    the deletion of the rest (it is not the backup that was judged any more).
     """
-    cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=older_than) if older_than is not None else None
-    doomed, rank = [], {}
-    for backup in backups:
-        if not backup["complete"]:
-            continue
-        hsm = backup["hsmName"].lower()
-        rank[hsm] = rank.get(hsm, 0) + 1
-        if rank[hsm] == 1:
-            continue  # the newest backup of an HSM, whatever the flags
-        if keep is not None and rank[hsm] <= keep:
-            continue
-        if cutoff is not None and parse_folder_name(backup["folderName"])[1] >= cutoff:
-            continue
-        doomed.append(backup)
-    return doomed
+    from azure.core import MatchConditions
+    from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
 
-
-def delete_folder(client, folder):
-    """Delete the blobs of one backup folder, re-checked on the listing it deletes from.
-
-    Returns (blobs deleted, None), or (0, why it is not a backup folder any more) having deleted nothing.
-    """
-    parsed = parse_folder_name(folder)
-    if not parsed:
-        return 0, "its name is not a backup folder's"
-    blobs = list(client.list_blobs(name_starts_with=folder + "/"))
-    problem = _blob_problem(blobs, parsed[1])
-    if problem:
-        return 0, problem
+    deleted = gone = 0
     for blob in blobs:
-        client.delete_blob(blob.name)
-    return len(blobs), None
+        try:
+            client.delete_blob(blob.name, etag=blob.etag, match_condition=MatchConditions.IfNotModified)
+            deleted += 1
+        except ResourceNotFoundError:
+            gone += 1
+        except ResourceModifiedError:
+            return deleted, gone, blob.name
+    return deleted, gone, None

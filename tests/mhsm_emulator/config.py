@@ -46,6 +46,7 @@ DEFAULTS = {
     "identity_storage_accounts": {C.STORAGE_ACCOUNT: C.STORAGE_ACCOUNT_KEY},  # what the HSM's UAMI may write to
     "seed_keys": 3,  # keys a new HSM starts with
     "force_fail_next_job": None,  # {"code", "message"}: the next job started ends Failed with this error
+    "interrupt_next_backup_after_blobs": None,  # n: the next backup writes n blobs, then fails (a half-written folder)
     "echo_sas_in_errors": False,  # a storage failure quotes the job's SAS unmasked, as storage errors can (leak tests)
 }
 
@@ -120,6 +121,7 @@ _CHECKS = {
     "identity_storage_accounts": _accounts,
     "seed_keys": _count,
     "force_fail_next_job": _forced_failure,
+    "interrupt_next_backup_after_blobs": _optional_int,
     "echo_sas_in_errors": _flag,
 }
 

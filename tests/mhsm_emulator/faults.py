@@ -6,7 +6,7 @@ A rule (POST /_emulator/faults with {"rules": [rule, ...]}, a list, or one rule)
      "nth": 1,            # first matching request (1-based, counted per rule) on which the rule fires
      "times": 1,          # how many times it fires, then it is spent (null: unlimited)
      "delay_s": 0,        # sleep this long before the first byte (alone: then answer normally)
-     "action": "respond", # respond | challenge | drop | drop-after | pass  (default: respond if "response", else pass)
+     "action": "respond", # respond | challenge | drop | drop-after | alter | pass  (default: respond if "response")
      "response": {"status": 503, "headers": {"Retry-After": "1"}, "body": {"error": {...}}}}
 
 - respond: send `response` (status, headers, JSON body; no body when "body" is absent or null);
@@ -14,6 +14,10 @@ A rule (POST /_emulator/faults with {"rules": [rule, ...]}, a list, or one rule)
 - drop: close the connection without any response (the request is never handled: no job starts);
 - drop-after: handle the request as usual (a job may start), then close the connection without the answer, as when
   the answer is lost on its way back;
+- alter: handle the request as usual (a job starts, a status is read), then change the answer before it leaves:
+  "response": {"drop_headers": [...], "headers": {...}, "fields": {...}, "body": <any JSON>} drops those headers,
+  sets those headers, sets those fields of the JSON body (when it is an object), or replaces the whole body - the
+  odd answers a broken service or something between could give to a real request;
 - pass: nothing besides the delay.
 
 `match` fields are all optional: method (case-insensitive, "*" for any), path (regex, searched in the normalized
@@ -25,7 +29,7 @@ Rules are tried in the order they were added; every matching rule counts the req
 import re
 import threading
 
-ACTIONS = ("respond", "challenge", "drop", "drop-after", "pass")
+ACTIONS = ("respond", "challenge", "drop", "drop-after", "alter", "pass")
 
 
 class FaultRule:
@@ -64,6 +68,12 @@ class FaultRule:
                 'a rule needs an action ("respond" with "response", "challenge", "drop", "drop-after") or delay_s'
             )
         self.response = spec.get("response") or {}
+        if self.action == "alter":
+            drop, fields = self.response.get("drop_headers") or [], self.response.get("fields") or {}
+            if not isinstance(drop, list) or not all(isinstance(h, str) for h in drop):
+                raise ValueError("response.drop_headers must be a list of header names")
+            if not isinstance(fields, dict):
+                raise ValueError("response.fields must be an object")
         if self.action == "respond":
             status = self.response.get("status")
             headers = self.response.get("headers") or {}

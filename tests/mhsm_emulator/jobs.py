@@ -16,6 +16,10 @@ BACKUP_KINDS = ("backup", "prebackup")  # polled on /backup/{id}/pending
 RESTORE_KINDS = ("restore", "selective", "prerestore")  # polled on /restore/{id}/pending
 
 
+class Abandoned(Exception):
+    """The emulator was reset while the job's work was under way: the job is forgotten."""
+
+
 class Conflict(Exception):
     def __init__(self, running_kind):
         activity = uuid.uuid4()
@@ -80,7 +84,8 @@ class JobManager:
         """Create and start a job, or raise Conflict if one runs on this HSM.
 
         `work(job)` runs in the job's thread; it returns (commit, result_uri), where commit() (or None) applies the
-        job's effect at the moment the job turns Succeeded. It raises StorageFailure to fail the job.
+        job's effect at the moment the job turns Succeeded. It raises StorageFailure to fail the job. Work that
+        spreads over the job's duration (a backup fills its folder as a real one does) calls `job.pause_until(t)`.
         `take_forced_failure()` is called once the job is sure to start: a {"code", "message"} to fail it with.
         """
         with self._lock:
@@ -88,6 +93,7 @@ class JobManager:
                 if job.hsm_name == hsm_name and job.status == "InProgress":
                     raise Conflict(job.kind)
             job = Job(hsm_name, kind, duration, self._generation, details or {})
+            job.pause_until = self._pauser(job)
             self._jobs[job.id] = job
             forced_failure = take_forced_failure() if take_forced_failure else None
         thread = threading.Thread(
@@ -96,6 +102,19 @@ class JobManager:
         thread.start()
         return job
 
+    def _pauser(self, job):
+        wake = self._wake
+
+        def pause_until(when):
+            """Sleep until the wall-clock time `when`, or raise Abandoned at once if the emulator is reset."""
+            remaining = when - time.time()
+            if remaining > 0:
+                wake.wait(remaining)
+            if job.generation != self._generation:
+                raise Abandoned()
+
+        return pause_until
+
     def _run(self, job, work, forced_failure):
         commit, result_uri, failure = None, None, None
         try:
@@ -103,6 +122,8 @@ class JobManager:
                 failure = (forced_failure["code"], forced_failure["message"])
             else:
                 commit, result_uri = work(job)
+        except Abandoned:
+            return
         except StorageFailure as exc:
             failure = (exc.code, exc.message)
         except Exception as exc:

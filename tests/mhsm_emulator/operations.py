@@ -169,7 +169,15 @@ def start_backup(emulator, request):
 
     def work(job):
         folder = folder_name(hsm.name, job.start)
-        _storage(emulator, job, uri, token, use_mi).write_backup(folder, hsm.name, job.id, keys)
+        stop_after = emulator.take_backup_interruption()  # taken by a backup that runs, not by one refused 409
+
+        def pace(index, count):
+            """The i-th of n blobs goes at i/n of the job's duration: the folder fills while the job runs, its index
+            (manifest.json) last, just before the job ends, as a real backup folder fills over minutes."""
+            job.pause_until(job.start + job.duration * index / count)
+
+        storage = _storage(emulator, job, uri, token, use_mi)
+        storage.write_backup(folder, hsm.name, job.id, keys, pace=pace, stop_after=stop_after)
         return None, uri.rstrip("/") + "/" + folder
 
     return _start(emulator, request, "backup", work, _details(uri, token, use_mi, keyCount=len(keys)))
@@ -252,9 +260,9 @@ def start_prerestore(emulator, request):
     emulator.hsm(request.hsm_name)
 
     def work(job):
-        if params and folder:
+        if params and folder:  # the whole backup is read and checked, as a restore would, and nothing restored
             source, name = restore_source(params[0], folder)
-            _storage(emulator, job, source, *params[1:]).read_manifest(name)
+            _storage(emulator, job, source, *params[1:]).read_backup(name)
         elif params:
             _storage(emulator, job, *params).probe(need_write=False)
         return None, None

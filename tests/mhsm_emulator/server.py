@@ -74,6 +74,14 @@ class Emulator:
                 self.config = {**self.config, "force_fail_next_job": None}
             return forced
 
+    def take_backup_interruption(self):
+        """The next backup's interruption (interrupt_next_backup_after_blobs), spent by the backup that takes it."""
+        with self._config_lock:
+            after = self.config.get("interrupt_next_backup_after_blobs")
+            if after is not None:
+                self.config = {**self.config, "interrupt_next_backup_after_blobs": None}
+            return after
+
     def reset(self):
         self.jobs.reset()
         self.hsms.clear()
@@ -100,6 +108,21 @@ def normalize_path(path):
     """Collapse repeated slashes (the C++ SDK sends `//backup`) and drop a trailing one."""
     path = re.sub(r"/{2,}", "/", path or "/")
     return path.rstrip("/") or "/"
+
+
+def altered(reply, change):
+    """The reply with a fault rule's changes (action "alter"): headers dropped or set, fields set, or a new body."""
+    drop = {name.lower() for name in change.get("drop_headers") or []}
+    headers = [(n, v) for n, v in reply.headers if n.lower() not in drop]
+    headers += [(k, str(v)) for k, v in (change.get("headers") or {}).items()]
+    body = reply.body
+    if "body" in change:
+        body = change["body"]
+    elif change.get("fields") and isinstance(body, dict):
+        body = {**body, **change["fields"]}
+    altered_reply = operations.Reply(reply.status, body, headers, job_id=reply.job_id, poll=reply.poll)
+    altered_reply.drop_headers = drop
+    return altered_reply
 
 
 class Handler(JsonHandler):
@@ -154,7 +177,7 @@ class Handler(JsonHandler):
         ]
         if reply.poll:
             headers.append(("x-ms-build-version", BUILD_VERSION))
-        override = {name.lower() for name, _ in reply.headers}
+        override = {name.lower() for name, _ in reply.headers} | getattr(reply, "drop_headers", set())
         headers = [(n, v) for n, v in headers if n.lower() not in override] + reply.headers
         self._send(reply.status, body, headers)
 
@@ -245,6 +268,8 @@ class Handler(JsonHandler):
             message = mask_text(f"{type(exc).__name__}: {exc}")
             reply = operations.Reply(500, {"error": {"code": "InternalError", "message": message}})
         record["status"], record["job_id"] = reply.status, reply.job_id
+        if rule is not None and rule.action == "alter":
+            reply = altered(reply, rule.response)
         if rule is not None and rule.action == "drop-after":
             self._drop()  # handled (a job may have started), but the answer never leaves
             return

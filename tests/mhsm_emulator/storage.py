@@ -244,10 +244,16 @@ class Storage:
     def _download(self, name):
         return self._call(lambda: self.client.download_blob(name).readall())
 
-    def write_backup(self, folder, hsm_name, job_id, keys):
+    def write_backup(self, folder, hsm_name, job_id, keys, pace=None, stop_after=None):
+        """Write the backup blob by blob: `pace(i, n)` before the i-th of n blobs (the manifest is the last) lets the
+        folder fill over the job's duration; `stop_after` blobs written, the job fails as an interrupted one."""
         prefix = self.target.folder_prefix(folder)
         entries = []
-        for record in keys:
+        for index, record in enumerate(keys):
+            if stop_after is not None and index >= stop_after:
+                raise StorageFailure("InternalError", f"The backup was interrupted after {index} of its blobs.")
+            if pace:
+                pace(index, len(keys) + 1)
             data = json.dumps(record, sort_keys=True).encode("utf-8")
             blob = f"keys/{record['name']}.json"
             self._upload(f"{prefix}/{blob}", data)
@@ -268,6 +274,10 @@ class Storage:
             "keyCount": len(entries),
             "keys": entries,
         }
+        if stop_after is not None and stop_after <= len(keys):
+            raise StorageFailure("InternalError", f"The backup was interrupted after {len(keys)} of its blobs.")
+        if pace:
+            pace(len(keys), len(keys) + 1)
         self._upload(f"{prefix}/manifest.json", json.dumps(manifest, indent=2).encode("utf-8"))
 
     def read_manifest(self, folder):
@@ -285,7 +295,8 @@ class Storage:
         return manifest
 
     def read_backup(self, folder, only=None):
-        """The key records of the backup in `folder` (only the key called `only`, if given)."""
+        """The key records of the backup in `folder` (only the key called `only`, if given), every blob checked: what a
+        restore and the pre-restore check (which restores nothing) read."""
         manifest = self.read_manifest(folder)
         records = []
         for entry in manifest["keys"]:

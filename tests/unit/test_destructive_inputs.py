@@ -1,6 +1,5 @@
 """The checks that keep delete, prune and restore to what a backup wrote: pure, no network."""
 
-import json
 import math
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
@@ -9,8 +8,9 @@ import pytest
 from azure.cli.core.azclierror import InvalidArgumentValueError, RequiredArgumentMissingError
 
 from azext_hsmbackup import _validators as v
-from azext_hsmbackup import storage
+from azext_hsmbackup import evidence, retention, storage
 from azext_hsmbackup._format import deletion_table
+from azext_hsmbackup.evidence import Verdict
 
 UTC = timezone.utc
 STAMP = datetime(2026, 1, 1, 12, 0, 0, 500000, tzinfo=UTC)  # mhsm-...-2026010112000050
@@ -150,7 +150,7 @@ def test_older_than_is_a_finite_positive_bounded_number_of_days(value):
 def test_older_than_in_range_passes_and_the_date_arithmetic_holds(value):
     days = v.check_older_than(value)
     assert days == (None if value is None else float(value))
-    storage.plan_prune([], older_than=days)  # no OverflowError at either end
+    retention.cutoff_of(days)  # no OverflowError at either end
 
 
 @pytest.mark.parametrize(
@@ -217,60 +217,14 @@ def test_restore_validator_refuses_an_empty_key_name_before_resolving():
     assert len(resolved) == 1
 
 
-# ---- what a folder holds ------------------------------------------------------------------------------------
+# ---- what a folder holds, as far as storage can tell ------------------------------------------------------------
 
 
-def blob(name, size=10, created=STAMP + timedelta(seconds=5)):
-    return SimpleNamespace(name=name, size=size, creation_time=created)
-
-
-class Container:
-    """Enough of a ContainerClient for the inspection code: blobs by name, contents by name."""
-
-    def __init__(self, *blobs, contents=None):
-        self.blobs = {b.name: b for b in blobs}
-        self.contents = contents or {}
-        self.deleted = []
-
-    def list_blobs(self, name_starts_with=""):
-        return [b for n, b in sorted(self.blobs.items()) if n.startswith(name_starts_with)]
-
-    def download_blob(self, name):
-        return SimpleNamespace(readall=lambda: self.contents[name])
-
-    def delete_blob(self, name):
-        self.deleted.append(name)
-        del self.blobs[name]
+def blob(name, size=10, created=STAMP + timedelta(seconds=5), etag=None):
+    return SimpleNamespace(name=name, size=size, creation_time=created, last_modified=created, etag=etag or f"e-{name}")
 
 
 FOLDER = "mhsm-myhsm-2026010112000050"
-
-
-def backup_blobs(folder=FOLDER, keys=("k1", "k2"), created=STAMP + timedelta(seconds=5)):
-    manifest = {"format": "x", "keys": [{"name": k, "blob": f"keys/{k}.json"} for k in keys]}
-    data = json.dumps(manifest).encode()
-    blobs = [blob(f"{folder}/keys/{k}.json", created=created) for k in keys]
-    blobs.append(blob(f"{folder}/manifest.json", size=len(data), created=created))
-    return blobs, {f"{folder}/manifest.json": data}
-
-
-def test_a_backup_as_written_is_complete():
-    blobs, contents = backup_blobs()
-    state = storage.inspect_folder(Container(*blobs, contents=contents), FOLDER, STAMP)
-    assert state == {"blobCount": 3, "sizeBytes": 20 + len(contents[f"{FOLDER}/manifest.json"]), "complete": True,
-                     "problem": None}  # fmt: skip
-
-
-def test_a_gutted_backup_is_not_complete():
-    blobs, contents = backup_blobs()
-    gutted = [b for b in blobs if "/keys/" not in b.name]
-    state = storage.inspect_folder(Container(*gutted, contents=contents), FOLDER, STAMP)
-    assert state["complete"] is False and state["problem"] == "it lacks 2 blobs its manifest.json names"
-
-
-def test_a_folder_without_an_index_is_judged_by_its_blobs_alone():
-    state = storage.inspect_folder(Container(blob(f"{FOLDER}/a"), blob(f"{FOLDER}/b/c")), FOLDER, STAMP)
-    assert state["complete"] is True and state["blobCount"] == 2
 
 
 @pytest.mark.parametrize(
@@ -288,145 +242,247 @@ def test_a_folder_without_an_index_is_judged_by_its_blobs_alone():
     ],
 )
 def test_a_folder_that_only_looks_like_a_backup_is_not_one(blobs, problem):
-    state = storage.inspect_folder(Container(*blobs), FOLDER, STAMP)
-    assert state["complete"] is False and problem in state["problem"]
+    assert problem in storage.blob_problem(blobs, STAMP)
 
 
-def test_within_the_job_window_and_clock_skew_is_a_backup():
+def test_within_the_job_window_and_clock_skew_the_blobs_are_a_backups():
     for created in (STAMP - timedelta(minutes=14), STAMP + timedelta(hours=24, minutes=14)):
-        assert storage.inspect_folder(Container(blob(f"{FOLDER}/a", created=created)), FOLDER, STAMP)["complete"]
+        assert storage.blob_problem([blob(f"{FOLDER}/a", created=created)], STAMP) is None
 
 
-def test_an_unreadable_index_is_not_a_complete_backup():
-    class Refusing(Container):
-        def download_blob(self, name):
-            from azure.core.exceptions import HttpResponseError
-
-            raise HttpResponseError("403 AuthorizationPermissionMismatch")
-
-    blobs, contents = backup_blobs()
-    state = storage.inspect_folder(Refusing(*blobs, contents=contents), FOLDER, STAMP)
-    assert state["complete"] is False and "'r'" in state["problem"]
+def test_no_file_name_is_needed_a_folder_without_an_index_passes_storages_check_and_no_more():
+    folder = retention.Folder(FOLDER, "myhsm", STAMP, [blob(f"{FOLDER}/a"), blob(f"{FOLDER}/b/c")])
+    shown = retention.details(folder, "https://acct.blob.core.windows.net/bkp")
+    assert (shown["state"], shown["problem"], shown["blobCount"], shown["sizeBytes"]) == ("Unverified", None, 2, 20)
+    assert "complete" not in shown  # storage cannot tell a finished backup from one still being written
 
 
-def test_a_longer_folder_name_that_starts_the_same_is_another_folder():
-    blobs, contents = backup_blobs()
-    other = blob(FOLDER + "0/keys/k.json")  # mhsm-myhsm-20260101120000500: not this folder
-    client = Container(*blobs, other, contents=contents)
-    assert storage.inspect_folder(client, FOLDER, STAMP)["blobCount"] == 3
-    count, problem = storage.delete_folder(client, FOLDER)
-    assert (count, problem) == (3, None) and list(client.blobs) == [other.name]
+class Container:
+    """Enough of a ContainerClient for the retention code: a flat listing and deletes that honour an ETag."""
+
+    def __init__(self, *blobs):
+        self.blobs = {b.name: b for b in blobs}
+        self.deleted = []
+        self.listings = 0
+
+    def list_blobs(self, name_starts_with=""):
+        self.listings += 1
+        return [b for n, b in sorted(self.blobs.items()) if n.startswith(name_starts_with)]
+
+    def delete_blob(self, name, etag=None, match_condition=None):
+        from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
+
+        if name not in self.blobs:
+            raise ResourceNotFoundError("BlobNotFound")
+        if etag is not None and self.blobs[name].etag != etag:
+            raise ResourceModifiedError("ConditionNotMet")
+        self.deleted.append(name)
+        del self.blobs[name]
 
 
-def test_delete_folder_rechecks_on_the_listing_it_deletes_from():
-    client = Container(blob(f"{FOLDER}/a"), blob(f"{FOLDER}/late.txt", created=STAMP + timedelta(days=3)))
-    count, problem = storage.delete_folder(client, FOLDER)
-    assert count == 0 and "not written by a backup" in problem and client.deleted == []
-    assert storage.delete_folder(Container(), "important") == (0, "its name is not a backup folder's")
-
-
-# ---- prune's plan ---------------------------------------------------------------------------------------------
-
-NOW = datetime(2026, 6, 1, tzinfo=UTC)
-
-
-def entry(hsm, days_ago, complete=True):
-    when = NOW - timedelta(days=days_ago)
+def backup(hsm, days_ago, blobs=2, now=None):
+    """The blobs of one backup folder of `hsm`, written `days_ago` days before `now`."""
+    when = (now or NOW) - timedelta(days=days_ago)
     folder = f"mhsm-{hsm}-{when:%Y%m%d%H%M%S}00"
-    return {"folderName": folder, "hsmName": hsm, "backupTime": when.isoformat(), "complete": complete}
+    return [blob(f"{folder}/keys/k{i}.json", created=when + timedelta(seconds=i + 1)) for i in range(blobs)]
 
 
-def plan(backups, **rules):
-    backups = sorted(backups, key=lambda b: b["folderName"][-16:], reverse=True)
-    return [b["folderName"] for b in storage.plan_prune(backups, now=NOW, **rules)]
+def test_one_flat_listing_finds_every_folder_newest_first_and_a_longer_name_is_another_folder():
+    older, newer = backup("myhsm", 9), backup("MyHsm", 1)
+    longer = blob(newer[0].name.split("/")[0] + "0/keep.txt")  # mhsm-...000: not a backup folder's name
+    client = Container(*older, *newer, longer, blob("mhsm-notes.txt"), blob("important/x.txt"))
+    folders = retention.folders_of(client)
+    assert [f.name for f in folders] == [newer[0].name.split("/")[0], older[0].name.split("/")[0]]
+    assert client.listings == 1 and [len(f.blobs) for f in folders] == [2, 2]
+    assert [f.name for f in retention.folders_of(client, "MYHSM")] == [f.name for f in folders]
 
 
-def test_older_than_alone_never_takes_an_hsms_only_or_newest_backup():
-    only = entry("onlyhsm", 400)
-    newest, old = entry("twohsm", 100), entry("twohsm", 200)
-    assert plan([only, newest, old], older_than=30) == [old["folderName"]]
+# ---- the plan: what counts is what the HSM confirms ------------------------------------------------------------
+
+NOW = datetime.now(UTC)
+FINISHED_, NOT_FINISHED_ = Verdict(evidence.FINISHED), Verdict(evidence.NOT_FINISHED, "(InvalidBackupFolder) no")
 
 
-def test_keep_counts_complete_backups_and_the_newest_complete_one_always_stays():
-    fake_newest = entry("myhsm", 1, complete=False)
-    real = [entry("myhsm", d) for d in (2, 3, 4)]
-    assert plan([fake_newest, *real], keep=1) == [real[1]["folderName"], real[2]["folderName"]]
-    assert plan([fake_newest, *real], keep=2) == [real[2]["folderName"]]
+class Judge:
+    """The HSM's verdicts by folder name (finished unless told otherwise), and the folders it was asked about."""
+
+    def __init__(self, **by_name):
+        self.by_name, self.asked = by_name, []
+
+    def __call__(self, folder):
+        self.asked.append(folder.name)
+        return self.by_name.get(folder.name, FINISHED_)
+
+
+def folders(*specs):
+    """Folders of (hsm, days ago) specs, newest first."""
+    client = Container(*(b for hsm, days in specs for b in backup(hsm, days)))
+    return retention.folders_of(client)
+
+
+def names(entries):
+    return [e[0].name if isinstance(e, tuple) else e.name for e in entries]
+
+
+def test_an_unfinished_newest_backup_is_neither_counted_nor_deleted_and_the_last_that_restores_stays():
+    """The issue's data loss: prune --keep 1 took a half-written folder for the newest backup and deleted the last
+    backup that restores. Now the folder the HSM does not confirm stays, uncounted; the next one is the newest."""
+    half, good, old = folders(("myhsm", 1), ("myhsm", 2), ("myhsm", 3))
+    judge = Judge(**{half.name: NOT_FINISHED_})
+    plan = retention.plan_hsm([half, good, old], judge, keep=1)
+    assert names(plan.kept) == [good.name] and names(plan.candidates) == [old.name]
+    assert plan.left_alone == [(half, "not a finished backup: (InvalidBackupFolder) no")]
+    assert judge.asked == [half.name, good.name]  # only what the decision needs
+
+
+def test_an_hsm_that_cannot_be_asked_keeps_every_folder_and_says_why():
+    running, older = folders(("myhsm", 0), ("myhsm", 5))
+    busy = Verdict(evidence.UNKNOWN, "another backup or restore runs (409)", 6)
+    plan = retention.plan_hsm([running, older], Judge(**{running.name: busy}), keep=1)
+    assert plan.kept == [] and plan.candidates == [] and plan.unconfirmed == busy
+    assert [why for _, why in plan.left_alone] == ["not judged: another backup or restore runs (409)"] * 2
+
+
+def test_the_hsm_is_asked_only_until_keep_backups_are_confirmed():
+    given = folders(*[("myhsm", d) for d in range(1, 11)])
+    judge = Judge()
+    plan = retention.plan_hsm(given, judge, keep=3)
+    assert judge.asked == names(given[:3]) and names(plan.candidates) == names(given[3:])
+    assert [why for _, why, _ in plan.kept] == [
+        "the newest finished backup of its HSM",
+        "one of the 3 newest finished backups of its HSM",
+        "one of the 3 newest finished backups of its HSM",
+    ]
+
+
+def test_older_than_alone_never_takes_an_hsms_only_or_newest_confirmed_backup():
+    (only,) = folders(("onlyhsm", 400))
+    assert retention.plan_hsm([only], Judge(), cutoff=retention.cutoff_of(30)).candidates == []
+    newest, recent, old = folders(("twohsm", 100), ("twohsm", 110), ("twohsm", 200))
+    plan = retention.plan_hsm([newest, recent, old], Judge(), cutoff=retention.cutoff_of(150))
+    assert names(plan.kept) == [newest.name, recent.name] and names(plan.candidates) == [old.name]
+    assert plan.kept[1][1:] == ("not older than --older-than", False)  # kept, but not counted as confirmed
 
 
 def test_both_rules_delete_only_what_both_let_go():
-    backups = [entry("myhsm", d) for d in (1, 10, 20, 40, 50)]
-    assert plan(backups, keep=2, older_than=30) == [backups[3]["folderName"], backups[4]["folderName"]]
-    assert plan(backups, keep=4, older_than=5) == [backups[4]["folderName"]]
+    given = folders(*[("myhsm", d) for d in (1, 10, 20, 40, 50)])
+    two_and_thirty = retention.plan_hsm(given, Judge(), keep=2, cutoff=retention.cutoff_of(30))
+    assert names(two_and_thirty.candidates) == names(given[3:])
+    four_and_five = retention.plan_hsm(given, Judge(), keep=4, cutoff=retention.cutoff_of(5))
+    assert names(four_and_five.candidates) == names(given[4:])
+
+
+def test_a_folder_storage_shows_is_no_backup_is_left_alone_unasked():
+    (real,) = folders(("myhsm", 2))
+    fake = retention.Folder("mhsm-myhsm-2026010100000000", "myhsm", STAMP, [blob("x", created=NOW)])
+    judge = Judge()
+    plan = retention.plan_hsm([real, fake], judge, keep=1)
+    assert judge.asked == [real.name] and plan.candidates == []
+    assert plan.left_alone[0][1].startswith("not a backup: it has 1 blob not written by a backup started at")
 
 
 def test_hsm_names_group_without_regard_to_case():
-    assert plan([entry("MyHsm", 1), entry("myhsm", 2)], keep=1) == [entry("myhsm", 2)["folderName"]]
+    given = folders(("MyHsm", 1), ("myhsm", 2), ("other", 3))
+    assert [len(group) for group in retention.by_hsm(given).values()] == [2, 1]
 
 
-def test_incomplete_folders_are_never_planned():
-    backups = [entry("myhsm", 1), entry("myhsm", 100, complete=False)]
-    assert plan(backups, keep=1) == [] and plan(backups, older_than=1) == []
+# ---- deleting: confirmed right before, never more than listed, another run met as such --------------------------
 
 
-# ---- table -----------------------------------------------------------------------------------------------------
+def plan_of(client, **verdicts):
+    found = retention.folders_of(client)
+    return retention.plan_hsm(found, Judge(**verdicts), keep=1), found
 
 
-def test_deletion_table_shows_what_went_or_would_go():
-    done = {"deleted": [{"folderName": FOLDER, "hsmName": "myhsm", "backupTime": "t", "blobsDeleted": 3}]}
+def test_a_candidate_goes_once_the_hsm_confirms_it_again_and_nothing_beside_it():
+    client = Container(*backup("myhsm", 1), *backup("myhsm", 2), blob("important/x.txt"))
+    plan, (newest, old) = plan_of(client)
+    judge = Judge()
+    outcomes = retention.carry_out(client, plan, judge)
+    assert [(o.action, o.blobs) for o in outcomes] == [("deleted", 2)] and judge.asked == [old.name]
+    assert sorted(client.blobs) == sorted([*[b.name for b in newest.blobs], "important/x.txt"])
+
+
+def test_a_candidate_the_hsm_no_longer_confirms_is_left_alone():
+    client = Container(*backup("myhsm", 1), *backup("myhsm", 2))
+    plan, (_, old) = plan_of(client)
+    (outcome,) = retention.carry_out(client, plan, Judge(**{old.name: NOT_FINISHED_}))
+    assert outcome.action == "leftAlone" and outcome.reason.startswith("not a finished backup") and not client.deleted
+
+
+def test_a_folder_another_run_deleted_or_is_deleting_is_already_gone():
+    client = Container(*backup("myhsm", 1), *backup("myhsm", 2), *backup("myhsm", 3))
+    plan, (_, middle, oldest) = plan_of(client)
+    for b in middle.blobs:
+        del client.blobs[b.name]  # gone entirely
+    del client.blobs[oldest.blobs[0].name]  # half gone
+    outcomes = retention.carry_out(client, plan, Judge())
+    assert [(o.action, o.reason) for o in outcomes] == [
+        ("alreadyGone", "another run deleted it"),
+        ("alreadyGone", "another run is deleting it"),
+    ]
+
+
+def test_a_check_that_fails_because_the_folder_is_being_deleted_is_already_gone():
+    client = Container(*backup("myhsm", 1), *backup("myhsm", 2))
+    plan, _ = plan_of(client)
+
+    def judge(folder):  # while the HSM reads it, another run deletes a blob: the check fails
+        del client.blobs[folder.blobs[0].name]
+        return NOT_FINISHED_
+
+    (outcome,) = retention.carry_out(client, plan, judge)
+    assert (outcome.action, outcome.reason) == ("alreadyGone", "another run is deleting it")
+
+
+def test_a_folder_that_changed_after_planning_is_left_alone():
+    client = Container(*backup("myhsm", 1), *backup("myhsm", 2))
+    plan, (_, old) = plan_of(client)
+    client.blobs[old.blobs[0].name] = blob(old.blobs[0].name, etag="rewritten")
+    (outcome,) = retention.carry_out(client, plan, Judge())
+    assert (outcome.action, outcome.reason) == ("leftAlone", "it changed after it was planned") and not client.deleted
+
+
+def test_when_a_kept_backup_changed_nothing_of_that_hsm_goes():
+    client = Container(*backup("myhsm", 1), *backup("myhsm", 2))
+    plan, (newest, _) = plan_of(client)
+    del client.blobs[newest.blobs[0].name]
+    outcomes = retention.carry_out(client, plan, Judge())
+    assert [o.action for o in outcomes] == ["leftAlone"] and "which it keeps, changed" in outcomes[0].reason
+    assert not client.deleted
+
+
+def test_when_the_hsm_cannot_be_asked_at_deletion_the_rest_of_it_stays():
+    client = Container(*[b for d in (1, 2, 3, 4) for b in backup("myhsm", d)])
+    plan, found = plan_of(client)
+    busy = Verdict(evidence.UNKNOWN, "busy (409)", 6)
+    outcomes = retention.carry_out(client, plan, Judge(**{found[1].name: busy}))
+    assert [o.action for o in outcomes] == ["leftAlone"] * 3 and plan.unconfirmed is not None
+    assert not client.deleted
+
+
+def test_a_blob_rewritten_during_the_deletion_stops_it_and_a_gone_one_is_counted():
+    blobs = backup("myhsm", 2, blobs=3)
+    client = Container(*blobs)
+    client.blobs[blobs[2].name] = blob(blobs[2].name, etag="rewritten")
+    del client.blobs[blobs[1].name]
+    assert storage.delete_blobs(client, blobs) == (1, 1, blobs[2].name)
+
+
+# ---- tables -----------------------------------------------------------------------------------------------------
+
+
+def test_deletion_table_shows_what_went_would_go_was_gone_or_stayed_and_why():
+    done = {
+        "deleted": [{"folderName": FOLDER, "hsmName": "myhsm", "backupTime": "t", "blobsDeleted": 3}],
+        "alreadyGone": [{"folderName": "g", "hsmName": "myhsm", "backupTime": "t", "reason": "another run"}],
+        "leftAlone": [{"folderName": "l", "hsmName": "myhsm", "backupTime": "t", "reason": "not judged: 403"}],
+    }
     preview = {"wouldDelete": [{"folderName": FOLDER, "hsmName": "myhsm", "backupTime": "t", "blobCount": 4}]}
-    assert [list(r.values()) for r in deletion_table(done)] == [["Deleted", FOLDER, "myhsm", "t", 3]]
-    assert [list(r.values()) for r in deletion_table(preview)] == [["Would delete", FOLDER, "myhsm", "t", 4]]
+    assert [list(r.values()) for r in deletion_table(done)] == [
+        ["Deleted", FOLDER, "myhsm", "t", 3, ""],
+        ["Already gone", "g", "myhsm", "t", "", "another run"],
+        ["Left alone", "l", "myhsm", "t", "", "not judged: 403"],
+    ]
+    assert [list(r.values()) for r in deletion_table(preview)] == [["Would delete", FOLDER, "myhsm", "t", 4, ""]]
     assert deletion_table({"deleted": [], "wouldDelete": []}) == []
-
-
-# ---- the real run plans again and re-checks each folder right before deleting it ----------------------------
-
-
-class Closing(Container):
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
-def run_delete(monkeypatch, client, plans, what_if=False):
-    """custom._delete_folders with `client` as the container and `plans` as what each planning pass returns."""
-    from azext_hsmbackup import custom
-    from azext_hsmbackup._validators import Target
-
-    monkeypatch.setattr(custom, "_container", lambda cmd, target, permissions: (client, None))
-    passes = iter(plans)
-
-    def plan(_client, quiet=False):
-        return next(passes)
-
-    target = Target(None, None, "https://acct.blob.core.windows.net/bkp", "sas", "sig=x")
-    return custom._delete_folders(None, target, plan, True, what_if)
-
-
-def planned(folder, hsm="myhsm"):
-    return {"folderName": folder, "hsmName": hsm, "backupTime": "t", "blobCount": 1}
-
-
-OTHER = "mhsm-myhsm-2026010112000060"
-
-
-def test_what_if_shows_the_plan_and_deletes_nothing(monkeypatch):
-    client = Closing(blob(f"{FOLDER}/a"))
-    out = run_delete(monkeypatch, client, [[planned(FOLDER)]], what_if=True)
-    assert [f["folderName"] for f in out["wouldDelete"]] == [FOLDER] and out["deleted"] == []
-    assert client.deleted == []
-
-
-def test_a_folder_no_longer_planned_after_the_prompt_is_left_alone(monkeypatch):
-    client = Closing(blob(f"{FOLDER}/a"), blob(f"{OTHER}/a", created=STAMP + timedelta(seconds=10)))
-    out = run_delete(monkeypatch, client, [[planned(FOLDER), planned(OTHER)], [planned(OTHER)]])
-    assert [f["folderName"] for f in out["deleted"]] == [OTHER] and client.deleted == [f"{OTHER}/a"]
-
-
-def test_a_folder_that_changed_after_planning_is_left_alone(monkeypatch):
-    client = Closing(blob(f"{FOLDER}/a"), blob(f"{FOLDER}/added-later.txt", created=STAMP + timedelta(days=9)))
-    out = run_delete(monkeypatch, client, [[planned(FOLDER)], [planned(FOLDER)]])
-    assert out["deleted"] == [] and client.deleted == []

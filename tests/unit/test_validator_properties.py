@@ -302,10 +302,15 @@ def invocation(draw, command):
                 values["storage_account_name"] = draw(PICK["storage_account_name"])
                 values["storage_container_name"] = draw(PICK["storage_container_name"])
             label.append(storage)
-    if "use_managed_identity" in args:
+    if "mint_sas" in args:
         auth = draw(AUTH_WEIGHTED)
         values[auth] = draw(PICK[auth])
         label.append(auth)
+    elif "use_managed_identity" in args:  # delete, prune: a SAS, the HSMs' identities for their checks, or neither
+        auth = draw(st.sampled_from(["sas_token", "sas_token", "use_managed_identity", "use_managed_identity", None]))
+        if auth:
+            values[auth] = draw(PICK[auth])
+            label.append(auth)
     elif "sas_token" in args and draw(st.booleans()):
         values["sas_token"] = draw(PICK["sas_token"])
         label.append("sas_token")

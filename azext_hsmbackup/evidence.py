@@ -1,0 +1,108 @@
+"""Whether a backup folder holds a finished backup, in the words of the HSM that wrote it.
+
+Storage alone cannot tell a finished backup from one still being written or one a failed job left half-written,
+and the service documents no file in the folder that would: we do not rely on the layout of the files. What the
+service does offer is its pre-restore check (PUT /prerestore, api-version 7.6 and later): the HSM reads the folder
+as a restore would and restores nothing. Its job ends Succeeded for a backup it could restore, Failed otherwise.
+
+The check runs as the signed-in identity (it needs the local role that may restore: Managed HSM Administrator) and
+the HSM reads storage with the SAS it is given, or with its own identity. An HSM that cannot be asked (no role,
+unreachable, an az without the check, storage refusing the HSM, busy with a backup or restore for longer than
+BUSY_WAIT_S) gives no verdict: UNKNOWN, and nothing of it is counted or deleted.
+"""
+
+import threading
+import time
+from dataclasses import dataclass
+
+from azext_hsmbackup._constants import DEFAULT_API_VERSION
+
+FINISHED, NOT_FINISHED, UNKNOWN = "Finished", "NotFinished", "Unknown"
+# A check is a short job, but the HSM runs one job at a time: two runs of prune, or a backup that is ending, make it
+# answer 409 for a while. Wait that long for it, then give up on that HSM for this run.
+BUSY_WAIT_S = 20
+# Failure codes of a pre-restore job that mean the HSM could not read storage, not that the folder is no backup.
+STORAGE_ACCESS_CODES = (
+    "AuthenticationFailed",
+    "AuthorizationFailure",
+    "AuthorizationPermissionMismatch",
+    "ContainerNotFound",
+    "InvalidQueryParameterValue",
+    "StorageRequestFailed",
+)
+OPERATION = "pre-restore check"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    state: str  # FINISHED, NOT_FINISHED or UNKNOWN
+    reason: str = None  # what the HSM said (NOT_FINISHED) or why it could not be asked (UNKNOWN), as one line
+    code: int = None  # UNKNOWN: the exit code of its cause (5 not authorized, 7 unreachable, 6 busy, ...)
+
+
+class HsmJudge:
+    """Asks HSMs about folders of one container: one client per check, one credential and storage access for all.
+
+    `auth`: {"sas_token": ...} or {"use_managed_identity": True}, what the HSM reads storage with.
+    `hsm_url(name)`: the URL of the HSM a folder name names (None when the cloud cannot build one).
+    """
+
+    def __init__(self, cli_ctx, container_uri, auth, hsm_url, credential=None, api_version=DEFAULT_API_VERSION):
+        self.cli_ctx, self.container_uri, self.auth, self.hsm_url = cli_ctx, container_uri, auth, hsm_url
+        self.credential, self.api_version = credential, api_version
+        self._lock = threading.Lock()
+
+    def _credential(self):
+        from azext_hsmbackup._client_factory import cli_credential
+
+        with self._lock:
+            if self.credential is None:
+                self.credential = cli_credential(self.cli_ctx)
+            return self.credential
+
+    def verdict(self, hsm_name, folder):
+        """The HSM's word on `folder` (a folder name of the container)."""
+        from azure.keyvault.administration import KeyVaultBackupClient
+
+        hsm_url = self.hsm_url(hsm_name)
+        if not hsm_url:
+            return Verdict(UNKNOWN, "the current cloud defines no Managed HSM DNS suffix to reach the HSM by", 2)
+        if not hasattr(KeyVaultBackupClient, "begin_pre_restore"):
+            return Verdict(
+                UNKNOWN,
+                "this az has no pre-restore check (it came with az 2.88.0): az upgrade, then run it again",
+                2,
+            )
+        deadline = time.monotonic() + BUSY_WAIT_S
+        pause = 1.0
+        while True:
+            verdict, busy = self._check_once(hsm_url, folder)
+            if not busy:
+                return verdict
+            if time.monotonic() + pause > deadline:
+                return verdict
+            time.sleep(pause)
+            pause = min(pause * 2, 8.0)
+
+    def _check_once(self, hsm_url, folder):
+        """(Verdict, whether the HSM was busy with another job)."""
+        from azext_hsmbackup._client_factory import JobTracker, backup_client, cache_the_challenge
+        from azext_hsmbackup.errors import EXIT_CONFLICT, EXIT_JOB_FAILED, one_line, sdk_failure
+
+        tracker = JobTracker()
+        folder_url = f"{self.container_uri}/{folder}"
+        try:
+            with backup_client(self.cli_ctx, hsm_url, self.api_version, tracker, self._credential()) as client:
+                cache_the_challenge(client)
+                client.begin_pre_restore(folder_url, _polling_interval=0, **self.auth).result()
+            return Verdict(FINISHED), False
+        except Exception as ex:  # pylint: disable=broad-exception-caught
+            failure = sdk_failure(ex, hsm_url, OPERATION, list(self.auth.values()), self.container_uri)
+            if failure is None:
+                from azext_hsmbackup.errors import service_line
+
+                return Verdict(UNKNOWN, f"{hsm_url}: the {OPERATION} stopped: {service_line(str(ex))}", 1), False
+            line = one_line(failure.error)
+            if failure.code == EXIT_JOB_FAILED and failure.service_code not in STORAGE_ACCESS_CODES:
+                return Verdict(NOT_FINISHED, line), False
+            return Verdict(UNKNOWN, line, failure.code), failure.code == EXIT_CONFLICT

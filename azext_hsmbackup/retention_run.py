@@ -1,0 +1,224 @@
+"""list, prune and delete as commands: storage access for you and for the HSM, the HSM's judgement, the question,
+the deletion, and what is printed and with which exit code. What stays and what goes is retention.py's part."""
+
+from knack.log import get_logger
+
+from azext_hsmbackup import retention, storage
+from azext_hsmbackup._parallel import in_parallel
+from azext_hsmbackup.evidence import NOT_FINISHED, UNKNOWN, HsmJudge
+
+logger = get_logger(__name__)
+
+MINT_MODES = ("mintedSas", "managedIdentity")  # you reach storage with a SAS minted from your identity
+
+
+def _container(cmd, target, permissions):
+    """A ContainerClient as you: with the given SAS, or one minted from your signed-in identity; and that SAS."""
+    from azext_hsmbackup.custom import _storage_call
+
+    sas_token = target.sas_token
+    if target.storage_auth in MINT_MODES:
+        sas_token = _storage_call(
+            lambda: storage.mint_user_delegation_sas(
+                cmd.cli_ctx, target.container_uri, permissions, storage.CLI_SAS_LIFETIME
+            ),
+            target,
+        )
+    return storage.container_client(cmd.cli_ctx, target.container_uri, sas_token), sas_token
+
+
+def _hsm_access(cmd, target):
+    """How the HSM reads the folders for its pre-restore check: its own identity (--mi), the SAS you gave (it has
+    'rl'), or a SAS with only 'rl' minted for it from your identity. (auth keywords, the secret to redact)."""
+    from azext_hsmbackup.custom import _storage_call
+
+    if target.storage_auth == "managedIdentity":
+        return {"use_managed_identity": True}, None
+    if target.storage_auth == "sas":
+        return {"sas_token": target.sas_token}, None
+    minted = _storage_call(
+        lambda: storage.mint_user_delegation_sas(cmd.cli_ctx, target.container_uri, "rl", storage.CLI_SAS_LIFETIME),
+        target,
+    )
+    return {"sas_token": minted}, minted
+
+
+def _judge(cmd, target, auth):
+    """folder -> the Verdict of the HSM its name names (https://NAME + the cloud's Managed HSM DNS suffix)."""
+    from azext_hsmbackup._validators import cloud_suffix
+
+    suffix = cloud_suffix(cmd.cli_ctx.cloud, "mhsm_dns")
+
+    def hsm_url(name):
+        return f"https://{name.lower()}{suffix}" if suffix else None
+
+    judge = HsmJudge(cmd.cli_ctx, target.container_uri, auth, hsm_url)
+    return lambda folder: judge.verdict(folder.hsm, folder.name)
+
+
+def list_backups(cmd, target, hsm_filter, details):
+    from azext_hsmbackup._secrets import secrets_redacted
+    from azext_hsmbackup.custom import _storage_call
+
+    with secrets_redacted(target.sas_token):
+        client, minted = _container(cmd, target, "l")
+        with secrets_redacted(minted), client:
+            if not details:
+                return _storage_call(lambda: storage.list_backups(client, hsm_filter), target)
+            folders = _storage_call(lambda: retention.folders_of(client, hsm_filter), target)
+            return [retention.details(f, target.container_uri) for f in folders]
+
+
+# ---- prune ----------------------------------------------------------------------------------------------------------
+
+
+def prune(cmd, target, keep, older_than, hsm_filter, yes, what_if):
+    """az hsm-backup prune: plan every HSM's folders on the HSMs' evidence, show or ask, then delete what may go."""
+    from azext_hsmbackup._secrets import secrets_redacted
+    from azext_hsmbackup.custom import _confirm, _storage_call
+
+    with secrets_redacted(target.sas_token):
+        client, minted = _container(cmd, target, "l" if what_if else "ld")
+        with secrets_redacted(minted), client:
+            folders = _storage_call(lambda: retention.folders_of(client, hsm_filter), target)
+            auth, hsm_secret = _hsm_access(cmd, target) if folders else ({}, None)
+            with secrets_redacted(hsm_secret):
+                judge = _judge(cmd, target, auth)
+                plans = _storage_call(lambda: retention.plan_all(folders, judge, keep, older_than), target)
+                candidates = [f for plan in plans for f in plan.candidates]
+                if what_if or not candidates:
+                    return _report(cmd, target, plans, [], what_if)
+                if not yes:
+                    names = [f.name for f in candidates]
+                    listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+                    question = f"Delete {len(names)} backup folder(s) from {target.container_uri}: {listed}?"
+                    _confirm(question + " Each goes only once its HSM confirms it again.", flag="--yes")
+                results = _storage_call(
+                    lambda: in_parallel(
+                        plans, lambda plan: retention.carry_out(client, plan, judge), retention.PARALLEL_HSMS
+                    ),
+                    target,
+                )
+    outcomes = []
+    for result in results:
+        if isinstance(result, Exception):  # storage refused a deletion: the command's error, as one line
+            from azext_hsmbackup.errors import from_storage_error
+
+            raise from_storage_error(result, target.container_uri, secrets=[target.sas_token]) or result
+        outcomes += result
+    return _report(cmd, target, plans, outcomes, False)
+
+
+def _report(cmd, target, plans, outcomes, what_if):
+    """The result both prune and delete print, the warnings that go with it, and exit 12 for an HSM not asked."""
+    from azext_hsmbackup.errors import EXIT_UNCONFIRMED, fail_after_output
+
+    uri = target.container_uri
+    left = [f.entry(uri, reason=why) for plan in plans for f, why in plan.left_alone]
+    left += [o.folder.entry(uri, reason=o.reason) for o in outcomes if o.action == "leftAlone"]
+    gone = [o.folder.entry(uri, reason=o.reason) for o in outcomes if o.action == "alreadyGone"]
+    result = {
+        "whatIf": bool(what_if),
+        "deleted": [o.folder.entry(uri, blobsDeleted=o.blobs) for o in outcomes if o.action == "deleted"],
+        "wouldDelete": [f.entry(uri, blobCount=len(f.blobs)) for p in plans for f in p.candidates] if what_if else [],
+        "alreadyGone": gone,
+        "leftAlone": left,
+        "kept": [f.entry(uri, reason=why, confirmed=sure) for plan in plans for f, why, sure in plan.kept],
+    }
+    _warn("Left alone (neither counted nor deleted)", left)
+    _warn("Already gone", gone)
+    if what_if and result["wouldDelete"]:
+        logger.warning("What if: each folder that would go is confirmed by its HSM again right before it is deleted.")
+    unconfirmed = [p for p in plans if p.unconfirmed is not None]
+    if unconfirmed:
+        named = "; ".join(f"{p.hsm}: {p.unconfirmed.reason}" for p in unconfirmed[:3])
+        more = f"; and {len(unconfirmed) - 3} more" if len(unconfirmed) > 3 else ""
+        fail_after_output(
+            cmd.cli_ctx,
+            EXIT_UNCONFIRMED,
+            f"{len(unconfirmed)} HSM(s) could not confirm which of their backups are finished, so none of their "
+            f"backups was counted or deleted ({named}{more}). Fix that and run prune again.",
+        )
+    return result
+
+
+def _warn(what, entries):
+    if entries:
+        shown = "; ".join(f"{e['folderName']} ({e['reason']})" for e in entries[:5])
+        more = f"; and {len(entries) - 5} more" if len(entries) > 5 else ""
+        logger.warning("%s: %s%s", what, shown, more)
+
+
+# ---- delete ---------------------------------------------------------------------------------------------------------
+
+
+def delete(cmd, target, yes, what_if):
+    """az hsm-backup delete: the one named folder, if its HSM confirms it holds a finished backup."""
+    from azext_hsmbackup._secrets import secrets_redacted
+    from azext_hsmbackup.custom import _confirm, _storage_call
+
+    with secrets_redacted(target.sas_token):
+        client, minted = _container(cmd, target, "l" if what_if else "ld")
+        with secrets_redacted(minted), client:
+            folder = _storage_call(lambda: _the_folder(client, target), target)
+            auth, hsm_secret = _hsm_access(cmd, target)
+            with secrets_redacted(hsm_secret):
+                _confirmed(target, folder, _judge(cmd, target, auth)(folder))
+                plan = retention.HsmPlan(folder.hsm, candidates=[folder])
+                if what_if:
+                    return _report(cmd, target, [plan], [], True)
+                if not yes:
+                    _confirm(f"Delete the backup folder {folder.name} from {target.container_uri}?", flag="--yes")
+                outcome = _storage_call(lambda: retention.delete_one(client, folder, None), target)
+    if outcome.action == "leftAlone":
+        raise _not_a_backup(target, folder.name, outcome.reason)
+    plan.candidates = []
+    return _report(cmd, target, [plan], [outcome], False)
+
+
+def _the_folder(client, target):
+    from azure.cli.core.azclierror import ResourceNotFoundError
+
+    from azext_hsmbackup.errors import EXIT_NOT_FOUND, ExitWith
+
+    hsm, when = storage.parse_folder_name(target.folder)  # the validator let only backup folder names through
+    blobs = storage.blobs_of(client, target.folder)
+    if not blobs:
+        raise ExitWith(
+            ResourceNotFoundError(f"No backup folder {target.folder} in {target.container_uri}."), EXIT_NOT_FOUND
+        )
+    return retention.Folder(target.folder, hsm, when, blobs)
+
+
+def _confirmed(target, folder, verdict):
+    """Nothing is deleted unless storage shows a backup's files and the HSM confirms the backup is finished."""
+    from azure.cli.core.azclierror import AzureResponseError
+
+    from azext_hsmbackup.errors import ExitWith
+
+    problem = folder.problem
+    if problem:
+        raise _not_a_backup(target, folder.name, problem)
+    if verdict.state == NOT_FINISHED:
+        raise _not_a_backup(target, folder.name, f"its HSM says: {verdict.reason}")
+    if verdict.state == UNKNOWN:
+        raise ExitWith(
+            AzureResponseError(
+                f"Cannot confirm that {folder.name} holds a finished backup, so nothing was deleted: {verdict.reason}"
+            ),
+            verdict.code or 1,
+        )
+
+
+def _not_a_backup(target, folder, problem):
+    from azure.cli.core.azclierror import InvalidArgumentValueError
+
+    from azext_hsmbackup.errors import EXIT_BAD_INPUT, ExitWith
+
+    return ExitWith(
+        InvalidArgumentValueError(
+            f"--backup-folder {folder} in {target.container_uri} does not hold a complete backup ({problem}), so "
+            "it is left alone; nothing was deleted. If you mean to remove it, use az storage blob delete-batch."
+        ),
+        EXIT_BAD_INPUT,
+    )
