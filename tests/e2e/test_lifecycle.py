@@ -155,7 +155,8 @@ def test_list_after_backups_from_two_hsms(stack, hsm):
     assert {b["hsmName"] for b in listed} == {hsm, other}
     only = az_json(stack.az("hsm-backup", "list", "--storage-container-uri", uri, "--hsm-name", other, "--details"))
     assert [b["folderName"] for b in only] == [made[1]]
-    assert only[0]["blobCount"] > 0 and only[0]["sizeBytes"] > 0 and only[0]["complete"] is True
+    assert only[0]["blobCount"] > 0 and only[0]["sizeBytes"] > 0 and only[0]["lastWritten"].endswith("Z")
+    assert (only[0]["state"], only[0]["problem"]) == ("Unverified", None)  # storage alone cannot say "finished"
     table = stack.az("hsm-backup", "list", "--storage-container-uri", uri, "-o", "table")
     assert table.stdout.splitlines()[0].split() == ["FolderName", "HsmName", "BackupTime"]
     assert len(table.stdout.splitlines()) == 2 + 3
