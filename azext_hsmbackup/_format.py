@@ -7,6 +7,17 @@ def job_table(result):
     """One row per job: the columns a person scans for, in the order they read them."""
     if isinstance(result, list):  # several HSMs (fleet_run.py): one row per HSM
         return fleet_table(result)
+    if result.get("whatIf"):  # --what-if of one HSM: what would happen, not a job
+        return [
+            OrderedDict(
+                [
+                    ("Operation", result.get("operation") or ""),
+                    ("HsmName", result.get("hsmName") or ""),
+                    ("Storage", result.get("folderUrl") or result.get("storageContainerUri") or ""),
+                    ("Message", result.get("message") or ""),
+                ]
+            )
+        ]
     rows = [result]
     failed = any(row.get("error") for row in rows)  # show/wait: the service's reason, only when a job failed
     return [

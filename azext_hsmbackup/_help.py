@@ -30,8 +30,9 @@ long-summary: >
 
     The signed-in identity needs the Managed HSM local role "Managed HSM Backup" or "Managed HSM Administrator".
     Exit codes: 0 done, 2 bad input, 3 not found, 4 the job failed, 5 not authorized, 6 another backup or restore
-    is running, 7 the HSM cannot be reached, 9 some of several HSMs were not backed up (the whole array is still
-    printed), 10 "n" at the --confirm question, 130 Ctrl+C, 143 SIGTERM. A job
+    is running, 7 the HSM cannot be reached, 9 some of several HSMs were not backed up, or all were skipped (the
+    whole array is still printed), 10 "n" at the --confirm question, 11 an answer of the HSM could not be read (the
+    line names the job and the show command), 130 Ctrl+C, 143 SIGTERM. A job
     that has started keeps running when you stop the command: the error line names it (or says that one may have
     started and where to look).
 examples:
@@ -134,8 +135,11 @@ short-summary: Wait until a backup or restore job ends; exits non-zero if it fai
 long-summary: >
     One job (--hsm-name, --hsm-object or --id with --job-id), or several: --jobs takes the array that
     `create --no-wait` printed for several HSMs, --ids takes several HSMs with one --job-id each.
-    Exit codes 4 (the job failed), 8 (still running when --timeout ran out), 9 (several jobs: some failed; every
-    job's entry is printed), 130 / 143 (Ctrl+C / SIGTERM: the job keeps running).
+    An entry of --jobs without a jobId is carried as Skipped, Busy, Failed or NotStarted (nothing claims more than
+    that no job was started), and an array without any job is refused.
+    Exit codes 4 (the job failed), 8 (still running when --timeout ran out), 9 (several jobs: some failed or had
+    no job; every entry is printed), 11 (an answer of the HSM could not be read), 130 / 143 (Ctrl+C / SIGTERM: the
+    job keeps running).
 examples:
   - name: Wait for a job by the HSM's URL, as the line of a stopped command names it.
     text: az hsm-backup wait --id https://myhsm.managedhsm.azure.net --job-id 0123456789abcdef0123456789abcdef
@@ -144,11 +148,11 @@ examples:
         job=$(az hsm-backup create --hsm-name myhsm --storage-account-name myaccount --storage-container-name backups
         --mi --no-wait --query jobId -o tsv) &&
         az hsm-backup wait --hsm-name myhsm --job-id "$job" --timeout 600
-  - name: Start the backups of every HSM of the subscription, then wait for all of them.
-    text: >
-        az hsm-backup create --all --storage-container-uri https://myaccount.blob.core.windows.net/backups --mi
-        --no-wait > started.json &&
-        az hsm-backup wait --jobs @started.json -o table
+  - name: >
+        Wait for every job of the array that `az hsm-backup create --all ... --no-wait` printed, saved in
+        started.json. Run it whatever create's exit code was: create exits 9 when one HSM was busy, and the jobs it
+        did start still need waiting for.
+    text: az hsm-backup wait --jobs @started.json -o table
 """
 
 helps["hsm-backup list"] = """
@@ -156,8 +160,10 @@ type: command
 short-summary: List the backups in a blob container, newest first.
 long-summary: >
     Reads the folder names (mhsm-NAME-TIMESTAMP) with one delimiter listing, so its cost grows with the number of
-    backups, not blobs. --details also counts each backup's blobs and bytes. Runs as you: with --sas-token
-    (permission 'l') or, without it, a SAS minted from your signed-in identity.
+    backups, not blobs. --details also counts each backup's blobs and bytes with one flat listing, and says whether
+    storage shows a backup's files (state Unverified) or not (NotABackup, with the problem); only the HSM can tell a
+    finished backup from one still being written (az hsm-backup check restore, or prune and delete, which ask it).
+    Runs as you: with --sas-token (permission 'l') or, without it, a SAS minted from your signed-in identity.
 examples:
   - name: List the backups of one HSM as a table.
     text: az hsm-backup list --storage-account-name myaccount --storage-container-name backups --hsm-name myhsm -o table
@@ -170,12 +176,19 @@ examples:
 helps["hsm-backup delete"] = """
 type: command
 short-summary: Delete one backup folder from a blob container.
+long-summary: >
+    The folder goes only if storage shows a backup's files and the HSM that wrote it confirms, with its pre-restore
+    check, that it holds a finished backup: the folder of a backup still being written, or of one that failed half
+    way, stays. The check runs as you (the local role Managed HSM Administrator) and the HSM reads the folder with
+    the SAS you give (permissions 'rld': the HSM reads, you list and delete), with a SAS minted for it from your
+    identity, or with its own identity (--use-user-managed-identity). If another run deleted the folder meanwhile,
+    it is reported as already gone.
 examples:
   - name: Delete a backup without being asked.
     text: >
         az hsm-backup delete --storage-account-name myaccount --storage-container-name backups
         --backup-folder mhsm-myhsm-2026112812000000 --yes
-  - name: Show what would be deleted, with a SAS token (permissions 'ld') read from a file.
+  - name: Show what would be deleted, with a SAS token (permissions 'rld') read from a file.
     text: >
         az hsm-backup delete --storage-container-uri https://myaccount.blob.core.windows.net/backups
         --backup-folder mhsm-myhsm-2026112812000000 --sas-token @sas.txt --what-if
@@ -187,7 +200,12 @@ short-summary: Delete old backups, keeping the newest of each HSM.
 long-summary: >
     With --keep N, keeps the N newest backups of each HSM; with --older-than DAYS, deletes backups older than that;
     with both, deletes only what is beyond the N newest and older than DAYS. Asks first unless --yes is given.
-    The newest backup of each HSM is never deleted, whatever the flags; only complete backup folders are touched.
+    Only backups that their HSM confirms are finished count (its pre-restore check, asked newest first until N are
+    confirmed): a folder still being written, or left half-written by a failed job, is neither counted nor deleted,
+    and the newest confirmed backup of each HSM always stays. Each folder is confirmed again right before it is
+    deleted. The checks run as you (Managed HSM Administrator); the HSMs read the folders with the SAS you give
+    ('rld'), a SAS minted for them, or their own identities (--use-user-managed-identity). An HSM that cannot be
+    asked keeps all its backups and the command exits 12 after printing what it did.
 examples:
   - name: Show which backups would go if the two newest of each HSM are kept.
     text: az hsm-backup prune --storage-account-name myaccount --storage-container-name backups --keep 2 --what-if

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from azure.cli.core.azclierror import InvalidArgumentValueError
 
 from azext_hsmbackup import _validators as v
+from azext_hsmbackup.answers import clean_text
 from azext_hsmbackup.errors import shown
 
 MAX_PAGES = 1000  # a nextLink loop (a broken or hostile endpoint) ends here instead of running forever
@@ -121,9 +122,17 @@ def members_from_ids(values, mhsm_dns_suffix, flag="--ids"):
     return members
 
 
+# What an entry without a jobId may say of itself and be carried as it was: no job was started for it. Anything else
+# (a saved --what-if array's WouldBackUp, a hand-edited "Succeeded") claims more than a job that does not exist.
+CARRIED_STATUSES = ("Skipped", "Busy", "Failed", "NotStarted")
+NO_JOB = "The entry has no jobId: there is no job to wait for."
+
+
 def members_from_jobs(text, flag="--jobs"):
-    """wait --jobs: the JSON array that `create --no-wait` printed for several HSMs; each entry with a jobId is
-    waited for, the others (Skipped, Busy, NotStarted, Failed) are carried into the output as they were."""
+    """wait --jobs: the JSON array that `create --no-wait` printed for several HSMs. Each entry with a jobId is
+    waited for; one without is carried into the output as what it is: Skipped, Busy, Failed or NotStarted as it
+    said, else NotStarted. Its words come from a file or a pipe: they are cleaned as the service's are. An array
+    with no jobId at all holds nothing to wait for."""
     items = _json_array(text, flag, "the JSON array that `az hsm-backup create --no-wait` printed")
     members = []
     for index, item in enumerate(items):
@@ -139,9 +148,29 @@ def members_from_jobs(text, flag="--jobs"):
         if fields.get("jobId") is not None:
             members.append(member.with_job(v.check_job_id(fields["jobId"], flag=f"{where} jobId")))
         else:
-            carried = {key: fields.get(key) for key in ("status", "reason", "error")}
-            members.append(replace(member, carried=carried))
+            members.append(replace(member, carried=_carried(fields)))
+    if not any(m.job_id for m in members):
+        raise InvalidArgumentValueError(
+            f"{flag} holds no job to wait for: none of its {len(members)} entries has a jobId (an array of "
+            "`create --what-if`, or of HSMs that were all skipped, has none). Pass the array that "
+            "`az hsm-backup create --no-wait` printed."
+        )
     return distinct(members)
+
+
+def _carried(fields):
+    status = fields.get("status")
+    if status not in CARRIED_STATUSES:
+        return {"status": "NotStarted", "reason": NO_JOB, "error": None}
+    reason = fields.get("reason")
+    error = fields.get("error") if isinstance(fields.get("error"), dict) else None
+    return {
+        "status": status,
+        "reason": clean_text(reason) if reason is not None else None,
+        "error": None
+        if error is None
+        else {k: clean_text(error[k]) if error.get(k) is not None else None for k in ("code", "message")},
+    }
 
 
 def _json_array(text, flag, wanted):

@@ -132,20 +132,27 @@ class Runner:
                     self._done.set()
 
     def _report(self, slot):
-        counts = {"running": 0, "failed": 0}
+        """One HSM's line as it leaves the runner. A job is counted as done only once it has ended: under --no-wait,
+        or when --timeout ran out, it runs on and counts as running."""
+        counts = {"done": 0, "running": 0, "failed": 0}
         for other in self.slots:
-            if other.state in ("starting", "running"):
+            running_job = other.state == "done" and other.entry["status"] == "InProgress"
+            if other.state in ("starting", "running") or running_job:
                 counts["running"] += 1
-            elif other.state == "done" and other.entry["status"] in NOT_DONE:
-                counts["failed"] += 1
-        status = slot.entry["status"]
-        detail = slot.entry["folderName"] or (slot.entry["error"] or {}).get("code") or ""
+            elif other.state == "done":
+                counts["done"] += 1
+                counts["failed"] += other.entry["status"] in NOT_DONE
+        entry = slot.entry
+        if entry["status"] == "InProgress":
+            detail = f"job {entry['jobId']}" if entry["jobId"] else ""
+        else:
+            detail = entry["folderName"] or (entry["error"] or {}).get("code") or ""
         logger.warning(
             "%s: %s%s. Done %d of %d, running %d, failed %d.",
             slot.member.hsm_name,
-            status,
+            entry["status"],
             f" ({detail})" if detail else "",
-            self._finished,
+            counts["done"],
             len(self.slots),
             counts["running"],
             counts["failed"],
@@ -208,6 +215,11 @@ def outcome(entries, failed="were not backed up"):
     from azext_hsmbackup.errors import EXIT_SOME_FAILED, EXIT_TIMEOUT
 
     bad = [e for e in entries if e["status"] in NOT_DONE]
+    if entries and all(e["status"] == "Skipped" for e in entries):  # nothing was backed up: never a quiet success
+        return EXIT_SOME_FAILED, (
+            f"None of the {len(entries)} HSM(s) was backed up: every one was skipped. Each entry's reason says why; "
+            "fix that, or name the HSMs to back up with --ids or --hsm-object."
+        )
     if bad:
         listed = ", ".join(f"{e['hsmName']} ({e['status']})" for e in bad[:10])
         more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""

@@ -321,6 +321,37 @@ def test_a_skipped_member_gets_no_work_and_a_crash_is_that_members_failure():
     assert out[2]["reason"] == "not active"
 
 
+@pytest.mark.parametrize(
+    ("entry", "carried"),
+    [
+        ({"status": "WouldBackUp", "reason": "What if: a full backup"}, ("NotStarted", fleet.NO_JOB, None)),
+        ({"status": "Succeeded", "folderName": "mhsm-x-2026120400000000"}, ("NotStarted", fleet.NO_JOB, None)),
+        ({"status": "InProgress"}, ("NotStarted", fleet.NO_JOB, None)),
+        ({}, ("NotStarted", fleet.NO_JOB, None)),
+        ({"status": "Skipped", "reason": "not\x1b[2J active\u202e"}, ("Skipped", "not\\x1b[2J active\\u202e", None)),
+        (
+            {"status": "Busy", "error": {"code": "Conflict\x07", "message": "busy"}},
+            ("Busy", None, {"code": "Conflict\\x07", "message": "busy"}),
+        ),
+    ],
+)
+def test_an_entry_without_a_job_never_says_more_than_that_no_job_was_started(entry, carried):
+    """A saved --what-if array or a hand-edited "Succeeded" has no job: wait reports it NotStarted (exit 9), asking
+    no HSM; the words an entry carries come from a file and are cleaned as the service's are."""
+    text = json.dumps([{"hsmUrl": f"https://a{MHSM}", **entry}, {"hsmUrl": f"https://b{MHSM}", "jobId": JOB}])
+    first = fleet.members_from_jobs(text)[0]
+    assert (first.carried["status"], first.carried["reason"], first.carried["error"]) == carried
+
+
+def test_an_array_without_any_job_is_nothing_to_wait_for():
+    what_if = [
+        {"hsmUrl": f"https://a{MHSM}", "status": "WouldBackUp"},
+        {"hsmUrl": f"https://b{MHSM}", "status": "Skipped"},
+    ]
+    with pytest.raises(InvalidArgumentValueError, match=r"--jobs holds no job to wait for: none of its 2 entries"):
+        fleet.members_from_jobs(json.dumps(what_if))
+
+
 def test_wait_carries_what_create_no_wait_said_of_hsms_without_a_job():
     text = json.dumps(
         [

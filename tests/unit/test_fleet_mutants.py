@@ -165,7 +165,12 @@ def test_jobs_entries_keep_a_text_resource_id_and_the_hsm_name():
     text = json.dumps([{"hsmUrl": f"https://Ab1{MHSM}/", "jobId": "0" * 31 + "1", "resourceId": RID + "ab1"}])
     (member,) = fleet.members_from_jobs(text)
     assert (member.hsm_url, member.hsm_name, member.resource_id) == (f"https://ab1{MHSM}", "ab1", RID + "ab1")
-    text = json.dumps([{"hsmUrl": f"https://ab1{MHSM}", "status": "Skipped", "resourceId": 7}])
+    text = json.dumps(
+        [
+            {"hsmUrl": f"https://ab1{MHSM}", "status": "Skipped", "resourceId": 7},
+            {"hsmUrl": f"https://ab2{MHSM}", "jobId": "0" * 31 + "1"},
+        ]
+    )
     assert fleet.members_from_jobs(text)[0].resource_id is None
 
 
