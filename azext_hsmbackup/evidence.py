@@ -20,7 +20,7 @@ from azext_hsmbackup._constants import DEFAULT_API_VERSION
 FINISHED, NOT_FINISHED, UNKNOWN = "Finished", "NotFinished", "Unknown"
 # A check is a short job, but the HSM runs one job at a time: two runs of prune, or a backup that is ending, make it
 # answer 409 for a while. Wait that long for it, then give up on that HSM for this run.
-BUSY_WAIT_S = 20
+BUSY_WAIT_S = 15
 # Failure codes of a pre-restore job that mean the HSM could not read storage, not that the folder is no backup.
 STORAGE_ACCESS_CODES = (
     "AuthenticationFailed",

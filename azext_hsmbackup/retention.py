@@ -160,23 +160,33 @@ class Outcome:
     reason: str = None
 
 
+def gone_meanwhile(client, folder, fresh=None):
+    """Why the folder is already gone (another run deleted it, or is deleting it), from a new listing; else None."""
+    fresh = storage.blobs_of(client, folder.name) if fresh is None else fresh
+    now = frozenset((b.name, b.etag) for b in fresh)
+    if not now:
+        return "another run deleted it"
+    if now < folder.fingerprint:  # fewer of the same blobs, none new or rewritten
+        return "another run is deleting it"
+    return None
+
+
 def delete_one(client, folder, judge):
     """Delete `folder` if it is still what was planned and the HSM confirms it now; never more than was listed.
 
-    Another run deleting the same folder is met as such: a folder that shrank or vanished is already gone."""
+    Another run deleting the same folder is met as such: a folder that shrank or vanished is already gone; a check
+    that fails because the folder is half gone says so too."""
     fresh = storage.blobs_of(client, folder.name)
-    now = frozenset((b.name, b.etag) for b in fresh)
-    if not fresh:
-        return Outcome(folder, "alreadyGone", reason="another run deleted it")
-    if now != folder.fingerprint:
-        if now < folder.fingerprint:
-            return Outcome(folder, "alreadyGone", reason="another run is deleting it")
+    if frozenset((b.name, b.etag) for b in fresh) != folder.fingerprint:
+        gone = gone_meanwhile(client, folder, fresh)
+        if gone:
+            return Outcome(folder, "alreadyGone", reason=gone)
         return Outcome(folder, "leftAlone", reason="it changed after it was planned")
     verdict = judge(folder) if judge else Verdict(FINISHED)
     if verdict.state != FINISHED:
-        after = frozenset((b.name, b.etag) for b in storage.blobs_of(client, folder.name))
-        if after < folder.fingerprint:  # the check found it half gone: someone else is deleting it
-            return Outcome(folder, "alreadyGone", reason="another run is deleting it")
+        gone = gone_meanwhile(client, folder)
+        if gone:
+            return Outcome(folder, "alreadyGone", reason=gone)
         words = "not judged" if verdict.state == UNKNOWN else "not a finished backup"
         return Outcome(folder, "leftAlone", reason=f"{words}: {verdict.reason}")
     deleted, gone, changed = storage.delete_blobs(client, fresh)

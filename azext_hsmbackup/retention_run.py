@@ -5,7 +5,7 @@ from knack.log import get_logger
 
 from azext_hsmbackup import retention, storage
 from azext_hsmbackup._parallel import in_parallel
-from azext_hsmbackup.evidence import NOT_FINISHED, UNKNOWN, HsmJudge
+from azext_hsmbackup.evidence import FINISHED, NOT_FINISHED, UNKNOWN, HsmJudge
 
 logger = get_logger(__name__)
 
@@ -163,8 +163,13 @@ def delete(cmd, target, yes, what_if):
             folder = _storage_call(lambda: _the_folder(client, target), target)
             auth, hsm_secret = _hsm_access(cmd, target)
             with secrets_redacted(hsm_secret):
-                _confirmed(target, folder, _judge(cmd, target, auth)(folder))
+                verdict = _judge(cmd, target, auth)(folder)
                 plan = retention.HsmPlan(folder.hsm, candidates=[folder])
+                gone = None if verdict.state == FINISHED else retention.gone_meanwhile(client, folder)
+                if gone:  # the check found it half deleted: another run is deleting it
+                    plan.candidates = []
+                    return _report(cmd, target, [plan], [retention.Outcome(folder, "alreadyGone", reason=gone)], False)
+                _confirmed(target, folder, verdict)
                 if what_if:
                     return _report(cmd, target, [plan], [], True)
                 if not yes:

@@ -72,9 +72,7 @@ def yard(stack):
 
 def only_checks(log):
     """The HSM requests of a pre-restore check (its challenge probe, the check, its status reads), nothing else."""
-    return all(
-        r["path"] == "/prerestore" or (r["method"] == "GET" and r["path"].startswith("/restore/")) for r in log
-    )
+    return all(r["path"] == "/prerestore" or (r["method"] == "GET" and r["path"].startswith("/restore/")) for r in log)
 
 
 def assert_all_refused(stack, yard, cases, network=False, one_line=True, checks=False):
