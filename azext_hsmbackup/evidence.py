@@ -62,17 +62,9 @@ class HsmJudge:
 
     def verdict(self, hsm_name, folder):
         """The HSM's word on `folder` (a folder name of the container)."""
-        from azure.keyvault.administration import KeyVaultBackupClient
-
         hsm_url = self.hsm_url(hsm_name)
         if not hsm_url:
             return Verdict(UNKNOWN, "the current cloud defines no Managed HSM DNS suffix to reach the HSM by", 2)
-        if not hasattr(KeyVaultBackupClient, "begin_pre_restore"):
-            return Verdict(
-                UNKNOWN,
-                "this az has no pre-restore check (it came with az 2.88.0): az upgrade, then run it again",
-                2,
-            )
         deadline = time.monotonic() + BUSY_WAIT_S
         pause = 1.0
         while True:
@@ -87,22 +79,49 @@ class HsmJudge:
     def _check_once(self, hsm_url, folder):
         """(Verdict, whether the HSM was busy with another job)."""
         from azext_hsmbackup._client_factory import JobTracker, backup_client, cache_the_challenge
-        from azext_hsmbackup.errors import EXIT_CONFLICT, EXIT_JOB_FAILED, one_line, sdk_failure
+        from azext_hsmbackup.errors import EXIT_CONFLICT, EXIT_JOB_FAILED, job_failure, one_line, sdk_failure
 
         tracker = JobTracker()
-        folder_url = f"{self.container_uri}/{folder}"
+        secrets = [self.auth.get("sas_token")]
         try:
             with backup_client(self.cli_ctx, hsm_url, self.api_version, tracker, self._credential()) as client:
                 cache_the_challenge(client)
-                client.begin_pre_restore(folder_url, _polling_interval=0, **self.auth).result()
-            return Verdict(FINISHED), False
+                job = self._pre_restore(client, tracker, folder)
+            failure = None if job["status"] == "Succeeded" else job_failure(job, OPERATION, secrets, hsm_url)
         except Exception as ex:  # pylint: disable=broad-exception-caught
-            failure = sdk_failure(ex, hsm_url, OPERATION, list(self.auth.values()), self.container_uri)
+            failure = sdk_failure(ex, hsm_url, OPERATION, secrets, self.container_uri)
             if failure is None:
                 from azext_hsmbackup.errors import service_line
 
                 return Verdict(UNKNOWN, f"{hsm_url}: the {OPERATION} stopped: {service_line(str(ex))}", 1), False
-            line = one_line(failure.error)
-            if failure.code == EXIT_JOB_FAILED and failure.service_code not in STORAGE_ACCESS_CODES:
-                return Verdict(NOT_FINISHED, line), False
-            return Verdict(UNKNOWN, line, failure.code), failure.code == EXIT_CONFLICT
+        if failure is None:
+            return Verdict(FINISHED), False
+        line = one_line(failure.error)
+        if failure.code == EXIT_JOB_FAILED and failure.service_code not in STORAGE_ACCESS_CODES:
+            return Verdict(NOT_FINISHED, line), False
+        return Verdict(UNKNOWN, line, failure.code), failure.code == EXIT_CONFLICT
+
+    def _pre_restore(self, client, tracker, folder):
+        """Run the HSM's pre-restore check of `folder` to its end; its last job document (read by the tracker).
+
+        The SDK's own call where it has one (azure-keyvault-administration 4.6.0 on, in az 2.88 on); the SDK of older
+        az releases has none, and there the same request goes through the client's pipeline (the same challenge,
+        token, no-resend and pacing policies): PUT /prerestore, then its status link until the job ends."""
+        from azure.core.rest import HttpRequest
+
+        if hasattr(client, "begin_pre_restore"):
+            client.begin_pre_restore(f"{self.container_uri}/{folder}", _polling_interval=0, **self.auth).result()
+            return tracker.job
+        storage_access = {"storageResourceUri": self.container_uri}
+        if self.auth.get("use_managed_identity"):
+            storage_access["useManagedIdentity"] = True
+        else:
+            storage_access["token"] = self.auth["sas_token"]
+        body = {"sasTokenParameters": storage_access, "folderToRestore": folder}
+        request = HttpRequest("PUT", "/prerestore", params={"api-version": self.api_version}, json=body)
+        client.send_request(request).raise_for_status()
+        status_url = f"/restore/{tracker.job['jobId']}/pending"  # the tracker checked the answer and its link
+        while tracker.job["status"] == "InProgress":
+            time.sleep(max(0.0, (tracker.next_read or 0) - time.monotonic()))
+            client.send_request(HttpRequest("GET", status_url)).raise_for_status()
+        return tracker.job

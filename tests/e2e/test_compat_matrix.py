@@ -176,7 +176,13 @@ def test_list_and_prune_what_if(host, hsm):
     assert [line.split()[0] for line in lines[2:]] == made[::-1]  # newest first
     preview = az_json(host.az("hsm-backup", "prune", "--storage-container-uri", uri, "--keep", "1", "--what-if"))
     assert [f["folderName"] for f in preview["wouldDelete"]] == made[:1]
+    assert [f["folderName"] for f in preview["kept"]] == made[1:] and preview["kept"][0]["confirmed"] is True
     assert {b.split("/")[0] for b in stack.list_blobs(container)} == set(made)  # nothing deleted
+    # The newest was confirmed by the HSM's pre-restore check: the SDK's call from az 2.88 on, the same request
+    # through the client's pipeline before (the SDK there has none).
+    (check,) = [r for r in job_starts(stack, hsm) if r["path"] == "/prerestore"]
+    assert check["status"] == 202 and check["body"]["folderToRestore"] == made[1]
+    assert check["body"]["sasTokenParameters"]["token"] == "***"  # a SAS minted for the HSM, masked in the log
 
 
 def test_all_hsms_of_a_resource_group_then_wait_for_their_jobs(host, hsm):

@@ -67,10 +67,12 @@ class Script(requests.adapters.BaseAdapter):
 
     def __init__(self, steps):
         super().__init__()
-        self.steps, self.sent = list(steps), []
+        self.steps, self.sent, self.bodies, self.urls = list(steps), [], [], []
 
     def send(self, request, **kwargs):
         self.sent.append((request.method, urlsplit(request.url).path, "Authorization" in request.headers))
+        self.bodies.append(request.body)
+        self.urls.append(request.url)
         step = self.steps.pop(0)
         if isinstance(step, Exception):
             raise step
