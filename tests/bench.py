@@ -303,8 +303,19 @@ def listing(stack, env, sizes):
         print(f"    peak RSS: az hsm-backup list {walls['ours'][1]:.0f} MB, bare SDK listing {walls['sdk'][1]:.0f} MB")
 
 
+SECTIONS = ("startup", "lag", "listing", "memory", "concurrency", "fleet", "polling", "prune")
+
+
 def main():
+    """All sections, or those named on the command line (`python -m tests.bench polling prune`); --quick: fewer
+    rounds and no 10-minute polling job."""
+    from tests import bench_trust
+
     quick = "--quick" in sys.argv
+    chosen = [a for a in sys.argv[1:] if not a.startswith("--")] or list(SECTIONS)
+    unknown = set(chosen) - set(SECTIONS)
+    if unknown:
+        raise SystemExit(f"unknown sections {sorted(unknown)}; known: {', '.join(SECTIONS)}")
     with tempfile.TemporaryDirectory(prefix="hsmbackup-bench-") as state_dir:
         stack = Stack(state_dir)
         try:
@@ -318,16 +329,26 @@ def main():
             for warm in (env, no_ext_env):  # build each command index once
                 run([str(AZ), "account", "show"], warm)
             run([str(AZ), "keyvault", "backup", "start", "-h"], env)
-            startup(stack, env, no_ext_env)
+            if "startup" in chosen:
+                startup(stack, env, no_ext_env)
             # Whole seconds (2, 30) are multiples of both poll intervals, so they flatter both; 2.5 and 31.5 do not.
             # 2-9 s are shorter than the 202's Retry-After (10 s); Azure's backups of small HSMs take 8-11 s (9 s).
             long_rounds = 1 if quick else 2
-            completion_lag(stack, env, [(2, 3), (2.5, 3), (9, 3), (30, long_rounds), (31.5, long_rounds)])
+            if "lag" in chosen:
+                completion_lag(stack, env, [(2, 3), (2.5, 3), (9, 3), (30, long_rounds), (31.5, long_rounds)])
             sizes = [(200, 20, b"x" * 64), (2000, 20, b"x" * 64), (10000, 1, b"")]
-            listing(stack, env, sizes[:2] if quick else sizes)
-            memory(stack, env)
-            concurrency(stack, env)
-            fleet(stack, env, 2 if quick else 3)
+            if "listing" in chosen:
+                listing(stack, env, sizes[:2] if quick else sizes)
+            if "memory" in chosen:
+                memory(stack, env)
+            if "concurrency" in chosen:
+                concurrency(stack, env)
+            if "fleet" in chosen:
+                fleet(stack, env, 2 if quick else 3)
+            if "polling" in chosen:
+                bench_trust.polling(stack, env, report, (2, 30) if quick else (2, 30, 600))
+            if "prune" in chosen:
+                bench_trust.prune_plan(stack, env, report, 2 if quick else 3)
         finally:
             stack.down()
     print("\n| section | measurement | ours | other | ratio | target |\n|---|---|---|---|---|---|")
