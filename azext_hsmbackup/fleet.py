@@ -143,7 +143,9 @@ def members_from_jobs(text, flag="--jobs"):
                 f"{where} has no hsmUrl: pass the array that `az hsm-backup create --no-wait` printed."
             )
         url = v.hsm_url_from_url(fields["hsmUrl"], flag=f"{where} hsmUrl")
-        resource_id = fields.get("resourceId") if isinstance(fields.get("resourceId"), str) else None
+        resource_id = fields.get("resourceId")
+        if not (isinstance(resource_id, str) and resource_id.isprintable() and len(resource_id) <= 1024):
+            resource_id = None  # text from a file: an ID has no control character
         member = Member(url, v.hsm_name_from_url(url), resource_id)
         if fields.get("jobId") is not None:
             members.append(member.with_job(v.check_job_id(fields["jobId"], flag=f"{where} jobId")))
@@ -257,14 +259,21 @@ def _arm_errors(where):
     from azure.cli.core import azclierror
     from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
 
-    from azext_hsmbackup.errors import EXIT_CONNECTION, EXIT_NOT_FOUND, EXIT_UNAUTHORIZED, ExitWith, first_line
+    from azext_hsmbackup.errors import (
+        EXIT_CONNECTION,
+        EXIT_NOT_FOUND,
+        EXIT_UNAUTHORIZED,
+        ExitWith,
+        code_text,
+        service_line,
+    )
 
     try:
         yield
     except HttpResponseError as ex:
         status = ex.status_code
-        code = getattr(getattr(ex, "error", None), "code", None)
-        message = first_line(getattr(getattr(ex, "error", None), "message", None) or ex.reason or str(ex))
+        code = code_text(getattr(getattr(ex, "error", None), "code", None))
+        message = service_line(getattr(getattr(ex, "error", None), "message", None) or ex.reason or str(ex))
         words = f"({code}) {message}" if code else message
         fix = {
             401: "Sign in again: az login.",
@@ -278,7 +287,7 @@ def _arm_errors(where):
         ) from None
     except (ServiceRequestError, ServiceResponseError) as ex:
         raise ExitWith(
-            azclierror.AzureConnectionError(f"Cannot reach ARM to list the Managed HSMs: {first_line(str(ex))}"),
+            azclierror.AzureConnectionError(f"Cannot reach ARM to list the Managed HSMs: {service_line(str(ex))}"),
             EXIT_CONNECTION,
         ) from None
 
