@@ -41,7 +41,8 @@ class Verdict:
 
 
 class HsmJudge:
-    """Asks HSMs about folders of one container: one client per check, one credential and storage access for all.
+    """Asks HSMs about folders of one container: one client (and connection) per HSM for all its checks, which go one
+    at a time (an HSM runs one job at a time); one credential and one storage access for all HSMs.
 
     `auth`: {"sas_token": ...} or {"use_managed_identity": True}, what the HSM reads storage with.
     `hsm_url(name)`: the URL of the HSM a folder name names (None when the cloud cannot build one).
@@ -51,6 +52,24 @@ class HsmJudge:
         self.cli_ctx, self.container_uri, self.auth, self.hsm_url = cli_ctx, container_uri, auth, hsm_url
         self.credential, self.api_version = credential, api_version
         self._lock = threading.Lock()
+        self._clients = {}  # HSM URL -> (client, its JobTracker)
+
+    def close(self):
+        for client, _ in self._clients.values():
+            client.close()
+        self._clients = {}
+
+    def _client(self, hsm_url):
+        from azext_hsmbackup._client_factory import JobTracker, backup_client, cache_the_challenge
+
+        with self._lock:
+            made = self._clients.get(hsm_url)
+        if made is None:
+            tracker = JobTracker()
+            client = backup_client(self.cli_ctx, hsm_url, self.api_version, tracker, self._credential())
+            cache_the_challenge(client)  # before its first check, on the SDK builds that need it
+            made = self._clients.setdefault(hsm_url, (client, tracker))
+        return made
 
     def _credential(self):
         from azext_hsmbackup._client_factory import cli_credential
@@ -78,15 +97,12 @@ class HsmJudge:
 
     def _check_once(self, hsm_url, folder):
         """(Verdict, whether the HSM was busy with another job)."""
-        from azext_hsmbackup._client_factory import JobTracker, backup_client, cache_the_challenge
         from azext_hsmbackup.errors import EXIT_CONFLICT, EXIT_JOB_FAILED, job_failure, one_line, sdk_failure
 
-        tracker = JobTracker()
         secrets = [self.auth.get("sas_token")]
         try:
-            with backup_client(self.cli_ctx, hsm_url, self.api_version, tracker, self._credential()) as client:
-                cache_the_challenge(client)
-                job = self._pre_restore(client, tracker, folder)
+            client, tracker = self._client(hsm_url)
+            job = self._pre_restore(client, tracker, folder)
             failure = None if job["status"] == "Succeeded" else job_failure(job, OPERATION, secrets, hsm_url)
         except Exception as ex:  # pylint: disable=broad-exception-caught
             failure = sdk_failure(ex, hsm_url, OPERATION, secrets, self.container_uri)

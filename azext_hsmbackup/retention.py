@@ -7,7 +7,7 @@ all (storage.blob_problem). One flat listing reads the blobs of every folder; th
 needs: per HSM, newest first, until --keep backups are confirmed, and each folder that is about to be deleted.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 
 from azext_hsmbackup import storage
@@ -21,12 +21,13 @@ PARALLEL_HSMS = 32
 
 @dataclass
 class Folder:
-    """A backup folder as one listing saw it: its name, the HSM and time the name gives, and its blobs."""
+    """A backup folder as a listing saw it: its name, the HSM and time the name gives, and its blobs (None until
+    they are listed: only the folders a decision needs are)."""
 
     name: str
     hsm: str
     when: datetime
-    blobs: list
+    blobs: list = None
 
     @property
     def problem(self):
@@ -46,13 +47,17 @@ class Folder:
         }
 
 
-def folders_of(client, hsm_filter=None):
-    """The backup folders of the container with their blobs, newest first, from one flat listing."""
-    found = []
-    for name, blobs in storage.folder_blobs(client).items():
-        parsed = storage.parse_folder_name(name)
-        if parsed and (not hsm_filter or parsed[0].lower() == hsm_filter.lower()):
-            found.append(Folder(name, parsed[0], parsed[1], blobs))
+def folders_of(client, hsm_filter=None, with_blobs=False):
+    """The backup folders of the container, newest first: their names from one delimiter listing, or (with_blobs,
+    for list --details) with every blob from one flat listing."""
+    if not with_blobs:
+        found = [Folder(name, hsm, when) for name, hsm, when in storage.backup_folders(client, hsm_filter)]
+    else:
+        found = []
+        for name, blobs in storage.folder_blobs(client).items():
+            parsed = storage.parse_folder_name(name)
+            if parsed and (not hsm_filter or parsed[0].lower() == hsm_filter.lower()):
+                found.append(Folder(name, parsed[0], parsed[1], blobs))
     return sorted(found, key=lambda f: (f.when, f.name), reverse=True)
 
 
@@ -84,8 +89,9 @@ class HsmPlan:
     unconfirmed: Verdict = None  # why the HSM could not be asked: then nothing of it is counted or deleted
 
 
-def plan_hsm(folders, judge, keep=None, cutoff=None):
-    """The plan for one HSM's folders (newest first). `judge(folder)` is the HSM's Verdict.
+def plan_hsm(folders, judge, keep=None, cutoff=None, load=None):
+    """The plan for one HSM's folders (newest first). `judge(folder)` is the HSM's Verdict; `load(folder)` lists the
+    blobs of a folder not listed yet (only those the HSM is asked about are: the others wait for their deletion).
 
     Per HSM, the newest confirmed backup always stays; with `keep`, the `keep` newest confirmed ones; with `cutoff`
     (--older-than), only folders older than it may go; with both, only what both rules let go. The HSM is asked
@@ -97,11 +103,13 @@ def plan_hsm(folders, judge, keep=None, cutoff=None):
         if plan.unconfirmed is not None:
             plan.left_alone.append((folder, f"not judged: {plan.unconfirmed.reason}"))
             continue
-        problem = folder.problem
-        if problem:
-            plan.left_alone.append((folder, f"not a backup: {problem}"))
-            continue
         if confirmed < needed:
+            if folder.blobs is None:
+                folder.blobs = load(folder)
+            problem = folder.problem
+            if problem:
+                plan.left_alone.append((folder, f"not a backup: {problem}"))
+                continue
             verdict = judge(folder)
             if verdict.state == UNKNOWN:
                 plan.unconfirmed = verdict
@@ -112,10 +120,13 @@ def plan_hsm(folders, judge, keep=None, cutoff=None):
                 confirmed += 1
                 plan.kept.append((folder, _why_kept(confirmed, keep), True))
             continue
-        if cutoff is not None and folder.when >= cutoff:
+        problem = folder.problem if folder.blobs is not None else None
+        if problem:
+            plan.left_alone.append((folder, f"not a backup: {problem}"))
+        elif cutoff is not None and folder.when >= cutoff:
             plan.kept.append((folder, "not older than --older-than", False))
-            continue
-        plan.candidates.append(folder)
+        else:
+            plan.candidates.append(folder)
     return plan
 
 
@@ -137,11 +148,11 @@ def by_hsm(folders):
     return grouped
 
 
-def plan_all(folders, judge, keep=None, older_than=None):
+def plan_all(folders, judge, keep=None, older_than=None, load=None):
     """Plans of every HSM, each judged on its own thread (an HSM runs one check at a time, HSMs run side by side)."""
     cutoff = cutoff_of(older_than)
     groups = list(by_hsm(folders).values())
-    plans = in_parallel(groups, lambda group: plan_hsm(group, judge, keep, cutoff), PARALLEL_HSMS, "hsm-judge")
+    plans = in_parallel(groups, lambda group: plan_hsm(group, judge, keep, cutoff, load), PARALLEL_HSMS, "hsm-judge")
     for plan in plans:
         if isinstance(plan, Exception):
             raise plan
@@ -161,10 +172,9 @@ class Outcome:
     reason: str = None
 
 
-def gone_meanwhile(client, folder, fresh=None):
-    """Why the folder is already gone (another run deleted it, or is deleting it), from a new listing; else None."""
-    fresh = storage.blobs_of(client, folder.name) if fresh is None else fresh
-    now = frozenset((b.name, b.etag) for b in fresh)
+def gone_meanwhile(client, folder):
+    """Why the folder (as it was listed) is already gone: another run deleted it, or is deleting it; else None."""
+    now = _fingerprint(storage.blobs_of(client, folder.name))
     if not now:
         return "another run deleted it"
     if now < folder.fingerprint:  # fewer of the same blobs, none new or rewritten
@@ -172,20 +182,30 @@ def gone_meanwhile(client, folder, fresh=None):
     return None
 
 
+def _fingerprint(blobs):
+    return frozenset((b.name, b.etag) for b in blobs)
+
+
 def delete_one(client, folder, judge):
-    """Delete `folder` if it is still what was planned and the HSM confirms it now; never more than was listed.
+    """Delete `folder` if storage shows a backup's files and the HSM confirms it now; never more than the listing
+    that was judged (each blob only as listed, by its ETag).
 
     Another run deleting the same folder is met as such: a folder that shrank or vanished is already gone; a check
     that fails because the folder is half gone says so too."""
     fresh = storage.blobs_of(client, folder.name)
-    if frozenset((b.name, b.etag) for b in fresh) != folder.fingerprint:
-        gone = gone_meanwhile(client, folder, fresh)
-        if gone:
-            return Outcome(folder, "alreadyGone", reason=gone)
+    if not fresh:
+        return Outcome(folder, "alreadyGone", reason="another run deleted it")
+    if folder.blobs is not None and _fingerprint(fresh) != folder.fingerprint:
+        if _fingerprint(fresh) < folder.fingerprint:
+            return Outcome(folder, "alreadyGone", reason="another run is deleting it")
         return Outcome(folder, "leftAlone", reason="it changed after it was planned")
-    verdict = judge(folder) if judge else Verdict(FINISHED)
+    seen = replace(folder, blobs=fresh)
+    problem = seen.problem
+    if problem:
+        return Outcome(folder, "leftAlone", reason=f"not a backup: {problem}")
+    verdict = judge(seen) if judge else Verdict(FINISHED)
     if verdict.state != FINISHED:
-        gone = gone_meanwhile(client, folder)
+        gone = gone_meanwhile(client, seen)
         if gone:
             return Outcome(folder, "alreadyGone", reason=gone)
         words = "not judged" if verdict.state == UNKNOWN else "not a finished backup"
@@ -201,9 +221,7 @@ def delete_one(client, folder, judge):
 def kept_unchanged(client, plan):
     """The name of a confirmed backup of the plan that changed (or went) since it was judged, or None."""
     for folder, _, confirmed in plan.kept:
-        if confirmed and frozenset((b.name, b.etag) for b in storage.blobs_of(client, folder.name)) != (
-            folder.fingerprint
-        ):
+        if confirmed and _fingerprint(storage.blobs_of(client, folder.name)) != folder.fingerprint:
             return folder.name
     return None
 

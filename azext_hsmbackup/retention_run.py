@@ -1,6 +1,8 @@
 """list, prune and delete as commands: storage access for you and for the HSM, the HSM's judgement, the question,
 the deletion, and what is printed and with which exit code. What stays and what goes is retention.py's part."""
 
+from contextlib import contextmanager
+
 from knack.log import get_logger
 
 from azext_hsmbackup import retention, storage
@@ -43,6 +45,7 @@ def _hsm_access(cmd, target):
     return {"sas_token": minted}, minted
 
 
+@contextmanager
 def _judge(cmd, target, auth):
     """folder -> the Verdict of the HSM its name names (https://NAME + the cloud's Managed HSM DNS suffix)."""
     from azext_hsmbackup._validators import cloud_suffix
@@ -53,7 +56,10 @@ def _judge(cmd, target, auth):
         return f"https://{name.lower()}{suffix}" if suffix else None
 
     judge = HsmJudge(cmd.cli_ctx, target.container_uri, auth, hsm_url)
-    return lambda folder: judge.verdict(folder.hsm, folder.name)
+    try:
+        yield lambda folder: judge.verdict(folder.hsm, folder.name)
+    finally:
+        judge.close()
 
 
 def list_backups(cmd, target, hsm_filter, details):
@@ -65,7 +71,7 @@ def list_backups(cmd, target, hsm_filter, details):
         with secrets_redacted(minted), client:
             if not details:
                 return _storage_call(lambda: storage.list_backups(client, hsm_filter), target)
-            folders = _storage_call(lambda: retention.folders_of(client, hsm_filter), target)
+            folders = _storage_call(lambda: retention.folders_of(client, hsm_filter, with_blobs=True), target)
             return [retention.details(f, target.container_uri) for f in folders]
 
 
@@ -82,9 +88,9 @@ def prune(cmd, target, keep, older_than, hsm_filter, yes, what_if):
         with secrets_redacted(minted), client:
             folders = _storage_call(lambda: retention.folders_of(client, hsm_filter), target)
             auth, hsm_secret = _hsm_access(cmd, target) if folders else ({}, None)
-            with secrets_redacted(hsm_secret):
-                judge = _judge(cmd, target, auth)
-                plans = _storage_call(lambda: retention.plan_all(folders, judge, keep, older_than), target)
+            with secrets_redacted(hsm_secret), _judge(cmd, target, auth) as judge:
+                load = lambda folder: storage.blobs_of(client, folder.name)  # noqa: E731
+                plans = _storage_call(lambda: retention.plan_all(folders, judge, keep, older_than, load), target)
                 candidates = [f for plan in plans for f in plan.candidates]
                 if what_if or not candidates:
                     return _report(cmd, target, plans, [], what_if)
@@ -120,7 +126,7 @@ def _report(cmd, target, plans, outcomes, what_if):
     result = {
         "whatIf": bool(what_if),
         "deleted": [o.folder.entry(uri, blobsDeleted=o.blobs) for o in outcomes if o.action == "deleted"],
-        "wouldDelete": [f.entry(uri, blobCount=len(f.blobs)) for p in plans for f in p.candidates] if what_if else [],
+        "wouldDelete": [f.entry(uri) for p in plans for f in p.candidates] if what_if else [],
         "alreadyGone": gone,
         "leftAlone": left,
         "kept": [f.entry(uri, reason=why, confirmed=sure) for plan in plans for f, why, sure in plan.kept],
@@ -128,7 +134,10 @@ def _report(cmd, target, plans, outcomes, what_if):
     _warn("Left alone (neither counted nor deleted)", left)
     _warn("Already gone", gone)
     if what_if and result["wouldDelete"]:
-        logger.warning("What if: each folder that would go is confirmed by its HSM again right before it is deleted.")
+        logger.warning(
+            "What if: each folder that would go is checked in storage and confirmed by its HSM right before it is "
+            "deleted; one that is not stays."
+        )
     unconfirmed = [p for p in plans if p.unconfirmed is not None]
     if unconfirmed:
         named = "; ".join(f"{p.hsm}: {p.unconfirmed.reason}" for p in unconfirmed[:3])
@@ -162,8 +171,8 @@ def delete(cmd, target, yes, what_if):
         with secrets_redacted(minted), client:
             folder = _storage_call(lambda: _the_folder(client, target), target)
             auth, hsm_secret = _hsm_access(cmd, target)
-            with secrets_redacted(hsm_secret):
-                verdict = _judge(cmd, target, auth)(folder)
+            with secrets_redacted(hsm_secret), _judge(cmd, target, auth) as judge:
+                verdict = judge(folder)
                 plan = retention.HsmPlan(folder.hsm, candidates=[folder])
                 gone = None if verdict.state == FINISHED else retention.gone_meanwhile(client, folder)
                 if gone:  # the check found it half deleted: another run is deleting it

@@ -131,23 +131,23 @@ def iso_time(when):
     return when.isoformat().replace("+00:00", "Z")
 
 
-def list_backups(client, hsm_name=None):
-    """Backup folders in the container, newest first: one delimiter listing, so the cost grows with the number of
-    backups, not blobs."""
-    backups = []
+def backup_folders(client, hsm_name=None):
+    """(folder name, HSM name, UTC time) of each backup folder at the top of the container: one delimiter listing,
+    so the cost grows with the number of backups, not blobs."""
     for item in client.walk_blobs(delimiter="/"):
         name = item.name.rstrip("/")
         parsed = parse_folder_name(name) if item.name.endswith("/") else None
-        if not parsed or (hsm_name and parsed[0].lower() != hsm_name.lower()):
-            continue
-        backups.append(
-            {
-                "folderName": name,
-                "folderUrl": f"{client.url.split('?')[0].rstrip('/')}/{name}",
-                "hsmName": parsed[0],
-                "backupTime": iso_time(parsed[1]),
-            }
-        )
+        if parsed and (not hsm_name or parsed[0].lower() == hsm_name.lower()):
+            yield name, parsed[0], parsed[1]
+
+
+def list_backups(client, hsm_name=None):
+    """Backup folders in the container, newest first (one delimiter listing)."""
+    container_url = client.url.split("?")[0].rstrip("/")
+    backups = [
+        {"folderName": name, "folderUrl": f"{container_url}/{name}", "hsmName": hsm, "backupTime": iso_time(when)}
+        for name, hsm, when in backup_folders(client, hsm_name)
+    ]
     backups.sort(key=lambda b: (b["backupTime"], b["folderName"]), reverse=True)
     return backups
 
@@ -172,7 +172,8 @@ def delete_blobs(client, blobs):
     """Delete exactly these blobs, each only as it was listed (its ETag): (deleted, already gone, changed).
 
     A blob another run deleted meanwhile is already gone, not an error; a blob rewritten since it was listed stops
-    the deletion of the rest (it is not the backup that was judged any more).
+    the deletion of the rest (it is not the backup that was judged any more). A condition that fails on a blob that
+    no longer exists (412 rather than 404, as Azurite answers and HTTP allows) is a blob already gone too.
     """
     from azure.core import MatchConditions
     from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
@@ -185,5 +186,8 @@ def delete_blobs(client, blobs):
         except ResourceNotFoundError:
             gone += 1
         except ResourceModifiedError:
-            return deleted, gone, blob.name
+            # a listing ('l'), not a read: the SAS of delete and prune may not read
+            if any(b.name == blob.name for b in client.list_blobs(name_starts_with=blob.name)):
+                return deleted, gone, blob.name
+            gone += 1
     return deleted, gone, None

@@ -264,15 +264,24 @@ class Container:
         self.blobs = {b.name: b for b in blobs}
         self.deleted = []
         self.listings = 0
+        self.gone_with_412 = set()
 
     def list_blobs(self, name_starts_with=""):
         self.listings += 1
         return [b for n, b in sorted(self.blobs.items()) if n.startswith(name_starts_with)]
 
+    def walk_blobs(self, delimiter="/"):
+        """The top level: a prefix ("folder/") per folder, each once, and the blobs that sit at the top."""
+        self.listings += 1
+        tops = sorted({n.split(delimiter)[0] + delimiter if delimiter in n else n for n in self.blobs})
+        return [SimpleNamespace(name=top) for top in tops]
+
     def delete_blob(self, name, etag=None, match_condition=None):
         from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
 
         if name not in self.blobs:
+            if name in self.gone_with_412:  # Azurite: a failed If-Match on a blob that is gone
+                raise ResourceModifiedError("ConditionNotMet")
             raise ResourceNotFoundError("BlobNotFound")
         if etag is not None and self.blobs[name].etag != etag:
             raise ResourceModifiedError("ConditionNotMet")
@@ -287,14 +296,18 @@ def backup(hsm, days_ago, blobs=2, now=None):
     return [blob(f"{folder}/keys/k{i}.json", created=when + timedelta(seconds=i + 1)) for i in range(blobs)]
 
 
-def test_one_flat_listing_finds_every_folder_newest_first_and_a_longer_name_is_another_folder():
+@pytest.mark.parametrize("with_blobs", [False, True])
+def test_one_listing_finds_every_folder_newest_first_and_a_longer_name_is_another_folder(with_blobs):
+    """Names alone from one delimiter listing (prune, delete); every blob from one flat listing (list --details)."""
     older, newer = backup("myhsm", 9), backup("MyHsm", 1)
     longer = blob(newer[0].name.split("/")[0] + "0/keep.txt")  # mhsm-...000: not a backup folder's name
     client = Container(*older, *newer, longer, blob("mhsm-notes.txt"), blob("important/x.txt"))
-    folders = retention.folders_of(client)
+    folders = retention.folders_of(client, with_blobs=with_blobs)
     assert [f.name for f in folders] == [newer[0].name.split("/")[0], older[0].name.split("/")[0]]
-    assert client.listings == 1 and [len(f.blobs) for f in folders] == [2, 2]
-    assert [f.name for f in retention.folders_of(client, "MYHSM")] == [f.name for f in folders]
+    assert client.listings == 1 and [f.blobs and len(f.blobs) for f in folders] == (
+        [2, 2] if with_blobs else [None] * 2
+    )
+    assert [f.name for f in retention.folders_of(client, "MYHSM", with_blobs)] == [f.name for f in folders]
 
 
 # ---- the plan: what counts is what the HSM confirms ------------------------------------------------------------
@@ -315,9 +328,9 @@ class Judge:
 
 
 def folders(*specs):
-    """Folders of (hsm, days ago) specs, newest first."""
+    """Folders of (hsm, days ago) specs, newest first, with their blobs."""
     client = Container(*(b for hsm, days in specs for b in backup(hsm, days)))
-    return retention.folders_of(client)
+    return retention.folders_of(client, with_blobs=True)
 
 
 def names(entries):
@@ -343,11 +356,18 @@ def test_an_hsm_that_cannot_be_asked_keeps_every_folder_and_says_why():
     assert [why for _, why in plan.left_alone] == ["not judged: another backup or restore runs (409)"] * 2
 
 
-def test_the_hsm_is_asked_only_until_keep_backups_are_confirmed():
-    given = folders(*[("myhsm", d) for d in range(1, 11)])
-    judge = Judge()
-    plan = retention.plan_hsm(given, judge, keep=3)
-    assert judge.asked == names(given[:3]) and names(plan.candidates) == names(given[3:])
+def test_the_hsm_is_asked_only_until_keep_backups_are_confirmed_and_only_their_blobs_are_listed():
+    client = Container(*(b for d in range(1, 11) for b in backup("myhsm", d)))
+    given = retention.folders_of(client)  # names only
+    judge, listed = Judge(), []
+
+    def load(folder):
+        listed.append(folder.name)
+        return storage.blobs_of(client, folder.name)
+
+    plan = retention.plan_hsm(given, judge, keep=3, load=load)
+    assert judge.asked == names(given[:3]) == listed and names(plan.candidates) == names(given[3:])
+    assert all(f.blobs is None for f in plan.candidates)  # read when (and if) each is about to be deleted
     assert [why for _, why, _ in plan.kept] == [
         "the newest finished backup of its HSM",
         "one of the 3 newest finished backups of its HSM",
@@ -390,8 +410,19 @@ def test_hsm_names_group_without_regard_to_case():
 
 
 def plan_of(client, **verdicts):
-    found = retention.folders_of(client)
+    found = retention.folders_of(client, with_blobs=True)
     return retention.plan_hsm(found, Judge(**verdicts), keep=1), found
+
+
+def test_a_candidate_whose_files_are_no_backups_is_left_alone_when_it_comes_to_deleting_it():
+    fake = f"mhsm-myhsm-{(NOW - timedelta(days=5)):%Y%m%d%H%M%S}00"
+    client = Container(*backup("myhsm", 1), blob(f"{fake}/notes.txt", created=NOW))  # written now: no backup's
+    found = retention.folders_of(client)  # names only: the candidate's blobs are not read for the plan
+    plan = retention.plan_hsm(found, Judge(), keep=1, load=lambda f: storage.blobs_of(client, f.name))
+    judge = Judge()
+    (outcome,) = retention.carry_out(client, plan, judge)
+    assert outcome.action == "leftAlone" and outcome.reason.startswith("not a backup: it has 1 blob not written")
+    assert judge.asked == [] and not client.deleted
 
 
 def test_a_candidate_goes_once_the_hsm_confirms_it_again_and_nothing_beside_it():
@@ -462,11 +493,13 @@ def test_when_the_hsm_cannot_be_asked_at_deletion_the_rest_of_it_stays():
 
 
 def test_a_blob_rewritten_during_the_deletion_stops_it_and_a_gone_one_is_counted():
-    blobs = backup("myhsm", 2, blobs=3)
+    blobs = backup("myhsm", 2, blobs=4)
     client = Container(*blobs)
-    client.blobs[blobs[2].name] = blob(blobs[2].name, etag="rewritten")
+    client.blobs[blobs[3].name] = blob(blobs[3].name, etag="rewritten")
     del client.blobs[blobs[1].name]
-    assert storage.delete_blobs(client, blobs) == (1, 1, blobs[2].name)
+    del client.blobs[blobs[2].name]
+    client.gone_with_412.add(blobs[2].name)  # gone, answered 412 rather than 404
+    assert storage.delete_blobs(client, blobs) == (1, 2, blobs[3].name)
 
 
 # ---- tables -----------------------------------------------------------------------------------------------------
