@@ -62,14 +62,11 @@ def load_arguments(loader, _):
                 help=_sas_help(permissions, minted_default=True),
             )
             if command != "list":
-                c.extra(
-                    "use_managed_identity",
-                    nargs="?",
-                    const="true",
-                    options_list=["--use-user-managed-identity", "--use-managed-identity", "--mi"],
-                    help="Let each HSM read its backup folders for its pre-restore check with its OWN user-assigned "
+                _managed_identity_flag(
+                    c,
+                    "Let each HSM read its backup folders for its pre-restore check with its OWN user-assigned "
                     "managed identity (storage behind a firewall or private endpoint); you still list and delete as "
-                    "your signed-in identity. Allowed values: true, false.",
+                    "your signed-in identity.",
                 )
         with loader.argument_context(scope) as c:
             c.ignore("target")
@@ -241,16 +238,11 @@ def _hsm_storage_auth_arguments(loader, scope, permissions):
             const=PROMPT_FOR_SAS,
             help=_sas_help(permissions),
         )
-        c.extra(
-            "use_managed_identity",
-            # az's three-state flag, without argparse choices: the validator refuses other values in one line.
-            nargs="?",
-            const="true",
-            options_list=["--use-user-managed-identity", "--use-managed-identity", "--mi"],
-            help="Let the HSM reach storage with its OWN user-assigned managed identity (assigned to the HSM, "
+        _managed_identity_flag(
+            c,
+            "Let the HSM reach storage with its OWN user-assigned managed identity (assigned to the HSM, "
             "with 'Storage Blob Data Contributor' on the container) instead of a SAS token. "
-            "Accepts the `--use-managed-identity true` form of `az keyvault backup start`. "
-            "Allowed values: true, false.",
+            "Accepts the `--use-managed-identity true` form of `az keyvault backup start`.",
         )
         c.extra(
             "mint_sas",
@@ -260,6 +252,18 @@ def _hsm_storage_auth_arguments(loader, scope, permissions):
             "24 hours the service asks for, from your signed-in identity: no secret to type. Your identity needs "
             "'Storage Blob Data Contributor' on the container.",
         )
+
+
+def _managed_identity_flag(c, help_text):
+    """az's three-state flag (--mi, --mi true, --mi false), without argparse choices: the validator refuses other
+    values in one line."""
+    c.extra(
+        "use_managed_identity",
+        nargs="?",
+        const="true",
+        options_list=["--use-user-managed-identity", "--use-managed-identity", "--mi"],
+        help=f"{help_text} Allowed values: true, false.",
+    )
 
 
 def _folder_arguments(loader, scope):

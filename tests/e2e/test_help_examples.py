@@ -92,6 +92,10 @@ def test_help_example_runs(stack, world, command, example):
     assert set(programs(text)) == {"az"}, f"an example runs az and nothing else: {text}"
     folder = backup(stack)["folderName"] if "delete" in command else world["folder"]  # delete takes its own
     job_id = backup(stack, "--no-wait")["jobId"] if EXAMPLE_JOB_ID in text else None
+    if "@started.json" in text:  # what `create --no-wait` of several HSMs printed, saved as the example says
+        to = ["--storage-container-uri", stack.container_uri(CONTAINER), "--mi", "--no-wait"]
+        started = stack.az("hsm-backup", "create", "--ids", stack.hsm_url(HSM), stack.hsm_url(f"{HSM}-b"), *to)
+        (world["home"] / "started.json").write_text(started.stdout)
     script = in_our_world(text, stack, folder, job_id)
     assert not re.search(r"\bmy(hsm|otherhsm|account|key)\b|0123456789abcdef|0{8}-", script), script
     # The HSMs ARM lists for --all and `az keyvault list`: the example HSM and one more, in the example's group.

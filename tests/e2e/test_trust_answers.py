@@ -9,6 +9,7 @@ import pytest
 from tests.e2e.conftest import az_json, create_with_identity, requests_to
 from tests.e2e.test_lifecycle import backup, fresh_container
 from tests.e2e.test_safety import tunnels
+from tests.e2e.test_trust_backups import write_folder_now
 
 JOB_POLL = "^/backup/(?!0{32}/)[0-9a-f]{32}/pending$"
 
@@ -118,13 +119,7 @@ def test_a_deeply_nested_manifest_stops_no_listing_pruning_or_deleting(stack, hs
     container = f"nested{hsm}"
     uri = fresh_container(stack, container)
     old, good = (backup(stack, hsm, uri)["folderName"] for _ in range(2))
-    from datetime import datetime, timezone
-
-    now = datetime.now(timezone.utc)
-    nested = f"mhsm-{hsm}-{now:%Y%m%d%H%M%S}{now.microsecond // 10000:02d}"
-    client = stack.blob_service().get_container_client(container)
-    client.upload_blob(f"{nested}/keys/k.json", b"{}")
-    client.upload_blob(f"{nested}/manifest.json", b"[" * 200_000)
+    nested = write_folder_now(stack, container, hsm, {"keys/k.json": b"{}", "manifest.json": b"[" * 200_000})
     listed = stack.az("hsm-backup", "list", "--storage-container-uri", uri, "--details")
     assert listed.returncode == 0 and len(json.loads(listed.stdout)) == 3
     plan = az_json(stack.az("hsm-backup", "prune", "--storage-container-uri", uri, "--keep", "1", "--what-if"))

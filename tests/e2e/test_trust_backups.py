@@ -65,16 +65,24 @@ def test_prune_after_an_interrupted_backup_keeps_the_last_backup_that_restores(s
     assert f"Left alone (neither counted nor deleted): {half} (not a finished backup" in done.stderr
 
 
+def write_folder_now(stack, container, hsm, files):
+    """A folder named as a backup of `hsm` started now, holding `files` ({name: bytes}), written straight to
+    storage: what anyone who may write to the container can leave there. Its name."""
+    now = datetime.now(timezone.utc)
+    folder = f"mhsm-{hsm}-{now:%Y%m%d%H%M%S}{now.microsecond // 10000:02d}"
+    client = stack.blob_service().get_container_client(container)
+    for name, data in files.items():
+        client.upload_blob(f"{folder}/{name}", data)
+    return folder
+
+
 def test_a_folder_with_a_manifest_that_is_not_json_is_no_newest_backup(stack, hsm):
     """A folder that only a manifest's format would call unfinished (ours, the emulator's) is judged by the HSM."""
     container = f"trustjson{hsm}"
     uri = fresh_container(stack, container)
     old, good = (backup(stack, hsm, uri)["folderName"] for _ in range(2))
-    now = datetime.now(timezone.utc)
-    odd = f"mhsm-{hsm}-{now:%Y%m%d%H%M%S}{now.microsecond // 10000:02d}"
-    client = stack.blob_service().get_container_client(container)
-    client.upload_blob(f"{odd}/keys/key-0-rsa.json", b'{"name": "key-0-rsa"}')
-    client.upload_blob(f"{odd}/manifest.json", b"this is not JSON")
+    files = {"keys/key-0-rsa.json": b'{"name": "key-0-rsa"}', "manifest.json": b"this is not JSON"}
+    odd = write_folder_now(stack, container, hsm, files)
     out = az_json(prune(stack, uri, "--keep", "1", "--yes"))
     assert names(out["kept"]) == [good] and names(out["deleted"]) == [old] and names(out["leftAlone"]) == [odd]
     assert set(folders_in(stack, container)) == {good, odd}
@@ -135,20 +143,24 @@ def _wait_for_new_folder(stack, container, known, timeout=30):
 # ---- family 5: two runs at once --------------------------------------------------------------------------------
 
 
-def hold_the_first_check(stack, hsm):
-    """The first pre-restore check is held 3 s: every run has listed the container before anything is deleted."""
+def at_once(stack, hsm, container, backups, argv, runs):
+    """`backups` backups of `hsm` in a fresh container, then `runs` copies of the az command `argv(uri, made)` at
+    once. The first pre-restore check is held 3 s, so that every run has listed the container before anything is
+    deleted. (made, the folders before, the runs.)"""
+    uri = fresh_container(stack, container)
+    made = [backup(stack, hsm, uri)["folderName"] for _ in range(backups)]
+    before = folders_in(stack, container)
     rule = {"match": {"method": "PUT", "path": "^/prerestore$", "hsm": hsm, "authorized": True}, "delay_s": 3}
     stack.emulator("POST", "faults", {"rules": [rule]})
+    with ThreadPoolExecutor(runs) as pool:
+        done = list(pool.map(lambda _: stack.az(*argv(uri, made), timeout=180), range(runs)))
+    return made, before, done
 
 
 def test_two_prunes_at_once_each_report_what_they_did_and_together_delete_the_plan(stack, hsm):
     container = f"twoprunes{hsm}"
-    uri = fresh_container(stack, container)
-    made = [backup(stack, hsm, uri)["folderName"] for _ in range(4)]
-    before = folders_in(stack, container)
-    hold_the_first_check(stack, hsm)
-    with ThreadPoolExecutor(2) as pool:
-        runs = list(pool.map(lambda _: prune(stack, uri, "--keep", "1", "--yes", timeout=180), range(2)))
+    argv = ["hsm-backup", "prune", "--keep", "1", "--yes", "--storage-container-uri"]
+    made, before, runs = at_once(stack, hsm, container, 4, lambda uri, _: [*argv, uri], 2)
     for run in runs:
         assert run.returncode == 0 and "Traceback" not in run.stderr and "not found" not in run.stderr, run.stderr
         out = json_of(run)
@@ -164,13 +176,11 @@ def test_two_prunes_at_once_each_report_what_they_did_and_together_delete_the_pl
 
 def test_three_deletes_of_one_folder_delete_it_once_and_the_others_say_it_is_gone(stack, hsm):
     container = f"threedeletes{hsm}"
-    uri = fresh_container(stack, container)
-    made = [backup(stack, hsm, uri)["folderName"] for _ in range(2)]
-    before = folders_in(stack, container)
-    hold_the_first_check(stack, hsm)
-    delete = ["hsm-backup", "delete", "--storage-container-uri", uri, "--backup-folder", made[0], "--yes"]
-    with ThreadPoolExecutor(3) as pool:
-        runs = list(pool.map(lambda _: stack.az(*delete, timeout=180), range(3)))
+
+    def delete(uri, made):
+        return ["hsm-backup", "delete", "--storage-container-uri", uri, "--backup-folder", made[0], "--yes"]
+
+    made, before, runs = at_once(stack, hsm, container, 2, delete, 3)
     outcomes = []
     for run in runs:
         assert run.returncode == 0, run.stderr  # none calls the complete backup incomplete
