@@ -3,6 +3,8 @@
 from azure.cli.core import AzCommandsLoader
 
 from azext_hsmbackup._help import helps  # noqa: F401  pylint: disable=unused-import
+from azext_hsmbackup._params import load_arguments
+from azext_hsmbackup.commands import load_command_table
 
 
 class HsmBackupCommandsLoader(AzCommandsLoader):
@@ -13,14 +15,10 @@ class HsmBackupCommandsLoader(AzCommandsLoader):
         super().__init__(cli_ctx=cli_ctx, custom_command_type=custom_type)
 
     def load_command_table(self, args):
-        from azext_hsmbackup.commands import load_command_table
-
         load_command_table(self, args)
         return self.command_table
 
     def load_arguments(self, command):
-        from azext_hsmbackup._params import load_arguments
-
         load_arguments(self, command)
 
 

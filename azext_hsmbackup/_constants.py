@@ -14,6 +14,9 @@ DEFAULT_POLLING_INTERVAL = 0.5
 # 10 s on a 202; azure-core alone would sleep any value, so `Retry-After: 99999` from a broken server would hang.
 MAX_RETRY_AFTER_S = 30
 
+# Several HSMs: how many jobs run at once unless --max-parallel says otherwise.
+DEFAULT_MAX_PARALLEL = 5
+
 MANAGED_HSM_RESOURCE_TYPE = "microsoft.keyvault/managedhsms"
 
 # Blob SAS permission letters each operation needs (Managed HSM backup and restore documentation).

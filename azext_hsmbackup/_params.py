@@ -13,7 +13,8 @@ from azext_hsmbackup._constants import (
     RESTORE_SAS_PERMISSIONS,
     RETENTION_SAS_PERMISSIONS,
 )
-from azext_hsmbackup._validators import MAX_PARALLEL_RANGE, POLLING_INTERVAL_RANGE, PROMPT_FOR_SAS, TIMEOUT_RANGE
+from azext_hsmbackup._validators import PROMPT_FOR_SAS
+from azext_hsmbackup.model.bounds import MAX_PARALLEL_RANGE, POLLING_INTERVAL_RANGE, TIMEOUT_RANGE
 
 HSM_COMMANDS = ("create", "restore", "check backup", "check restore", "show", "wait")
 STORAGE_COMMANDS = ("list", "delete", "prune")

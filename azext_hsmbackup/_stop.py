@@ -8,6 +8,8 @@ import signal
 import threading
 from contextlib import contextmanager
 
+from azext_hsmbackup.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, ExitWith
+
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM, taken down the same path as Ctrl+C."""
@@ -37,8 +39,6 @@ def stops_with(describe):
     An az error line (logger.error) is what `--only-show-errors` still shows, and it passes through the redaction.
     """
     from azure.cli.core.azclierror import ManualInterrupt
-
-    from azext_hsmbackup.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, ExitWith
 
     with sigterm_as_interrupt():
         try:

@@ -7,10 +7,9 @@ import json
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
-from azure.cli.core.azclierror import InvalidArgumentValueError
-
 from azext_hsmbackup._constants import SAS_MIN_VALIDITY_HOURS
-from azext_hsmbackup.errors import shown
+from azext_hsmbackup._text import shown
+from azext_hsmbackup.model.problems import InvalidValue
 
 SAS_FLAG = "--sas-token"
 
@@ -42,7 +41,7 @@ def _parse_time(value):
             return datetime.strptime(value, fmt).replace(tzinfo=timezone.utc)
         except ValueError:
             continue
-    raise InvalidArgumentValueError(
+    raise InvalidValue(
         f"{SAS_FLAG}: its expiry se={shown(value)} is not a date the service understands.",
         "Generate a new SAS token, e.g. with `az storage container generate-sas`.",
     )
@@ -52,13 +51,13 @@ def split_sas_url(value, container_uri):
     """A whole SAS URL pasted into --sas-token: keep its query when it points at the same container."""
     parts = urlsplit(value)
     if not parts.query:
-        raise InvalidArgumentValueError(
+        raise InvalidValue(
             f"{SAS_FLAG} looks like a URL without a SAS query string.",
             f"Pass only the token (the part after '?'), e.g. {SAS_FLAG} @token.txt.",
         )
     pasted = f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/").lower()
     if container_uri and pasted != container_uri.rstrip("/").lower():
-        raise InvalidArgumentValueError(
+        raise InvalidValue(
             f"{SAS_FLAG} is a whole SAS URL for {shown(pasted)}, not for the backup container {container_uri}.",
             "Pass only the token (the part after '?') of a SAS for the backup container.",
         )
@@ -78,7 +77,7 @@ def unquote_json_string(value):
     except ValueError:
         text = None
     if not isinstance(text, str):
-        raise InvalidArgumentValueError(
+        raise InvalidValue(
             f"{SAS_FLAG} starts with a quote but is not one complete JSON string.",
             "Write the token with `az storage container generate-sas ... -o tsv > token.txt` and pass "
             f"{SAS_FLAG} @token.txt.",
@@ -89,21 +88,21 @@ def unquote_json_string(value):
 def normalize_sas(value, container_uri=None):
     """Return the token without '?', splitting a pasted SAS URL. Raise a one-line error for what is not a SAS."""
     if not isinstance(value, str):
-        raise InvalidArgumentValueError(f"{SAS_FLAG} must be text, not {type(value).__name__}.")
+        raise InvalidValue(f"{SAS_FLAG} must be text, not {type(value).__name__}.")
     value = value.strip()
     if not value:
-        raise InvalidArgumentValueError(
+        raise InvalidValue(
             f"{SAS_FLAG} is empty.",
             f"Pass the SAS token as {SAS_FLAG} @token.txt, {SAS_FLAG} - (stdin), or {SAS_FLAG} alone to be asked.",
         )
     if len(value) > MAX_SAS_CHARS:
-        raise InvalidArgumentValueError(
+        raise InvalidValue(
             f"{SAS_FLAG} is {len(value)} characters long, too long for a SAS token.",
             "Pass only the token (the part after '?'), e.g. 'sv=...&sp=crdw&se=...&sig=...'.",
         )
     value = unquote_json_string(value)
     if any(not "!" <= c <= "~" for c in value):  # a SAS is URL-encoded: printable ASCII, no blanks
-        raise InvalidArgumentValueError(
+        raise InvalidValue(
             f"{SAS_FLAG} has spaces, control or non-ASCII characters, which a SAS token never has.",
             "Copy the token again, or write it with `az storage container generate-sas ... -o tsv > token.txt`.",
         )
@@ -111,7 +110,7 @@ def normalize_sas(value, container_uri=None):
         value = split_sas_url(value, container_uri)
     value = value.lstrip("?")
     if "sig" not in SasToken(value).fields:
-        raise InvalidArgumentValueError(
+        raise InvalidValue(
             f"{SAS_FLAG} is not a SAS token: it has no signature (sig=).",
             "Pass the query string of a container or account SAS, e.g. 'sv=...&sp=crdw&se=...&sig=...'.",
         )
@@ -126,7 +125,7 @@ def check_sas(token_text, needed_permissions, now=None):
     expiry = token.expiry
     if expiry is not None:
         if expiry <= now:
-            raise InvalidArgumentValueError(
+            raise InvalidValue(
                 f"{SAS_FLAG} expired at {expiry:%Y-%m-%dT%H:%M:%SZ}.",
                 f"Generate a new SAS token valid for at least {SAS_MIN_VALIDITY_HOURS} hours.",
             )
@@ -139,7 +138,7 @@ def check_sas(token_text, needed_permissions, now=None):
         granted = token.permissions or ""
         missing = "".join(p for p in needed_permissions if p not in granted)
         if missing:
-            raise InvalidArgumentValueError(
+            raise InvalidValue(
                 f"{SAS_FLAG} lacks the permission(s) '{missing}' (it grants {shown(granted)}); "
                 f"this operation needs '{needed_permissions}'.",
                 f"Generate a SAS with --permissions {needed_permissions}.",

@@ -13,14 +13,21 @@ BUSY_WAIT_S) gives no verdict: UNKNOWN, and nothing of it is counted or deleted.
 
 import threading
 import time
-from dataclasses import dataclass
 
 from azext_hsmbackup._constants import DEFAULT_API_VERSION
+from azext_hsmbackup._text import service_line
+from azext_hsmbackup.errors import EXIT_CONFLICT, EXIT_JOB_FAILED, one_line
+from azext_hsmbackup.model.retention import FINISHED, NOT_FINISHED, UNKNOWN, Verdict
+from azext_hsmbackup.service.credential import cli_credential
+from azext_hsmbackup.service.failures import job_failure, sdk_failure
+from azext_hsmbackup.service.keyvault import backup_client, cache_the_challenge
+from azext_hsmbackup.service.pipeline import JobTracker
 
-FINISHED, NOT_FINISHED, UNKNOWN = "Finished", "NotFinished", "Unknown"
 # A check is a short job, but the HSM runs one job at a time: two runs of prune, or a backup that is ending, make it
 # answer 409 for a while. Wait that long for it, then give up on that HSM for this run.
 BUSY_WAIT_S = 15
+
+
 # Failure codes of a pre-restore job that mean the HSM could not read storage, not that the folder is no backup.
 STORAGE_ACCESS_CODES = (
     "AuthenticationFailed",
@@ -30,14 +37,9 @@ STORAGE_ACCESS_CODES = (
     "InvalidQueryParameterValue",
     "StorageRequestFailed",
 )
+
+
 OPERATION = "pre-restore check"
-
-
-@dataclass(frozen=True)
-class Verdict:
-    state: str  # FINISHED, NOT_FINISHED or UNKNOWN
-    reason: str = None  # what the HSM said (NOT_FINISHED) or why it could not be asked (UNKNOWN), as one line
-    code: int = None  # UNKNOWN: the exit code of its cause (5 not authorized, 7 unreachable, 6 busy, ...)
 
 
 class HsmJudge:
@@ -60,8 +62,6 @@ class HsmJudge:
         self._clients = {}
 
     def _client(self, hsm_url):
-        from azext_hsmbackup._client_factory import JobTracker, backup_client, cache_the_challenge
-
         with self._lock:
             made = self._clients.get(hsm_url)
         if made is None:
@@ -72,8 +72,6 @@ class HsmJudge:
         return made
 
     def _credential(self):
-        from azext_hsmbackup._client_factory import cli_credential
-
         with self._lock:
             if self.credential is None:
                 self.credential = cli_credential(self.cli_ctx)
@@ -97,8 +95,6 @@ class HsmJudge:
 
     def _check_once(self, hsm_url, folder):
         """(Verdict, whether the HSM was busy with another job)."""
-        from azext_hsmbackup.errors import EXIT_CONFLICT, EXIT_JOB_FAILED, job_failure, one_line, sdk_failure
-
         secrets = [self.auth.get("sas_token")]
         try:
             client, tracker = self._client(hsm_url)
@@ -107,8 +103,6 @@ class HsmJudge:
         except Exception as ex:  # pylint: disable=broad-exception-caught
             failure = sdk_failure(ex, hsm_url, OPERATION, secrets, self.container_uri)
             if failure is None:
-                from azext_hsmbackup.errors import service_line
-
                 return Verdict(UNKNOWN, f"{hsm_url}: the {OPERATION} stopped: {service_line(str(ex))}", 1), False
         if failure is None:
             return Verdict(FINISHED), False

@@ -1,45 +1,51 @@
-"""list, prune and delete as commands: storage access for you and for the HSM, the HSM's judgement, the question,
-the deletion, and what is printed and with which exit code. What stays and what goes is retention.py's part."""
+"""list, prune and delete: storage access for you and for the HSMs, the HSMs' judgement, the question, the deletion,
+and what is printed and with which exit code. What stays and what goes: model/retention.py; the deleting:
+operations/deletion.py."""
 
 from contextlib import contextmanager
 
 from knack.log import get_logger
 
-from azext_hsmbackup import retention, storage
 from azext_hsmbackup._parallel import in_parallel
-from azext_hsmbackup.evidence import FINISHED, NOT_FINISHED, UNKNOWN, HsmJudge
+from azext_hsmbackup._secrets import secrets_redacted
+from azext_hsmbackup.errors import EXIT_BAD_INPUT, EXIT_NOT_FOUND, EXIT_UNCONFIRMED, ExitWith, fail_after_output
+from azext_hsmbackup.model.folders import parse_folder_name
+from azext_hsmbackup.model.retention import FINISHED, NOT_FINISHED, UNKNOWN, Folder, HsmPlan, Outcome
+from azext_hsmbackup.model.retention import details as folder_details
+from azext_hsmbackup.operations import deletion, prompt
+from azext_hsmbackup.operations.job import storage_call
+from azext_hsmbackup.service import blob
+from azext_hsmbackup.service.evidence import HsmJudge
+from azext_hsmbackup.service.failures import from_storage_error
 
 logger = get_logger(__name__)
+
 
 MINT_MODES = ("mintedSas", "managedIdentity")  # you reach storage with a SAS minted from your identity
 
 
 def _container(cmd, target, permissions):
     """A ContainerClient as you: with the given SAS, or one minted from your signed-in identity; and that SAS."""
-    from azext_hsmbackup.custom import _storage_call
-
     sas_token = target.sas_token
     if target.storage_auth in MINT_MODES:
-        sas_token = _storage_call(
-            lambda: storage.mint_user_delegation_sas(
-                cmd.cli_ctx, target.container_uri, permissions, storage.CLI_SAS_LIFETIME
+        sas_token = storage_call(
+            lambda: blob.mint_user_delegation_sas(
+                cmd.cli_ctx, target.container_uri, permissions, blob.CLI_SAS_LIFETIME
             ),
             target,
         )
-    return storage.container_client(cmd.cli_ctx, target.container_uri, sas_token), sas_token
+    return blob.container_client(cmd.cli_ctx, target.container_uri, sas_token), sas_token
 
 
 def _hsm_access(cmd, target):
     """How the HSM reads the folders for its pre-restore check: its own identity (--mi), the SAS you gave (it has
     'rl'), or a SAS with only 'rl' minted for it from your identity. (auth keywords, the secret to redact)."""
-    from azext_hsmbackup.custom import _storage_call
-
     if target.storage_auth == "managedIdentity":
         return {"use_managed_identity": True}, None
     if target.storage_auth == "sas":
         return {"sas_token": target.sas_token}, None
-    minted = _storage_call(
-        lambda: storage.mint_user_delegation_sas(cmd.cli_ctx, target.container_uri, "rl", storage.CLI_SAS_LIFETIME),
+    minted = storage_call(
+        lambda: blob.mint_user_delegation_sas(cmd.cli_ctx, target.container_uri, "rl", blob.CLI_SAS_LIFETIME),
         target,
     )
     return {"sas_token": minted}, minted
@@ -48,9 +54,7 @@ def _hsm_access(cmd, target):
 @contextmanager
 def _judge(cmd, target, auth):
     """folder -> the Verdict of the HSM its name names (https://NAME + the cloud's Managed HSM DNS suffix)."""
-    from azext_hsmbackup._validators import cloud_suffix
-
-    suffix = cloud_suffix(cmd.cli_ctx.cloud, "mhsm_dns")
+    suffix = target.mhsm_dns_suffix
 
     def hsm_url(name):
         return f"https://{name.lower()}{suffix}" if suffix else None
@@ -63,34 +67,26 @@ def _judge(cmd, target, auth):
 
 
 def list_backups(cmd, target, hsm_filter, details):
-    from azext_hsmbackup._secrets import secrets_redacted
-    from azext_hsmbackup.custom import _storage_call
-
+    """az hsm-backup list: the backup folders, newest first; with details, what storage shows of each."""
     with secrets_redacted(target.sas_token):
         client, minted = _container(cmd, target, "l")
         with secrets_redacted(minted), client:
             if not details:
-                return _storage_call(lambda: storage.list_backups(client, hsm_filter), target)
-            folders = _storage_call(lambda: retention.folders_of(client, hsm_filter, with_blobs=True), target)
-            return [retention.details(f, target.container_uri) for f in folders]
-
-
-# ---- prune ----------------------------------------------------------------------------------------------------------
+                return storage_call(lambda: blob.list_backups(client, hsm_filter), target)
+            folders = storage_call(lambda: deletion.folders_of(client, hsm_filter, with_blobs=True), target)
+            return [folder_details(f, target.container_uri) for f in folders]
 
 
 def prune(cmd, target, keep, older_than, hsm_filter, yes, what_if):
     """az hsm-backup prune: plan every HSM's folders on the HSMs' evidence, show or ask, then delete what may go."""
-    from azext_hsmbackup._secrets import secrets_redacted
-    from azext_hsmbackup.custom import _confirm, _storage_call
-
     with secrets_redacted(target.sas_token):
         client, minted = _container(cmd, target, "l" if what_if else "ld")
         with secrets_redacted(minted), client:
-            folders = _storage_call(lambda: retention.folders_of(client, hsm_filter), target)
+            folders = storage_call(lambda: deletion.folders_of(client, hsm_filter), target)
             auth, hsm_secret = _hsm_access(cmd, target) if folders else ({}, None)
             with secrets_redacted(hsm_secret), _judge(cmd, target, auth) as judge:
-                load = lambda folder: storage.blobs_of(client, folder.name)  # noqa: E731
-                plans = _storage_call(lambda: retention.plan_all(folders, judge, keep, older_than, load), target)
+                load = lambda folder: blob.blobs_of(client, folder.name)  # noqa: E731
+                plans = storage_call(lambda: deletion.plan_all(folders, judge, keep, older_than, load), target)
                 candidates = [f for plan in plans for f in plan.candidates]
                 if what_if or not candidates:
                     return _report(cmd, target, plans, [], what_if)
@@ -98,18 +94,16 @@ def prune(cmd, target, keep, older_than, hsm_filter, yes, what_if):
                     names = [f.name for f in candidates]
                     listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
                     question = f"Delete {len(names)} backup folder(s) from {target.container_uri}: {listed}?"
-                    _confirm(question + " Each goes only once its HSM confirms it again.", flag="--yes")
-                results = _storage_call(
+                    prompt.confirm(question + " Each goes only once its HSM confirms it again.", flag="--yes")
+                results = storage_call(
                     lambda: in_parallel(
-                        plans, lambda plan: retention.carry_out(client, plan, judge), retention.PARALLEL_HSMS
+                        plans, lambda plan: deletion.carry_out(client, plan, judge), deletion.PARALLEL_HSMS
                     ),
                     target,
                 )
     outcomes = []
     for result in results:
         if isinstance(result, Exception):  # storage refused a deletion: the command's error, as one line
-            from azext_hsmbackup.errors import from_storage_error
-
             raise from_storage_error(result, target.container_uri, secrets=[target.sas_token]) or result
         outcomes += result
     return _report(cmd, target, plans, outcomes, False)
@@ -117,7 +111,6 @@ def prune(cmd, target, keep, older_than, hsm_filter, yes, what_if):
 
 def _report(cmd, target, plans, outcomes, what_if):
     """The result both prune and delete print, the warnings that go with it, and exit 12 for an HSM not asked."""
-    from azext_hsmbackup.errors import EXIT_UNCONFIRMED, fail_after_output
 
     uri = target.container_uri
     left = [f.entry(uri, reason=why) for plan in plans for f, why in plan.left_alone]
@@ -158,32 +151,26 @@ def _warn(what, entries):
         logger.warning("%s: %s%s", what, shown, more)
 
 
-# ---- delete ---------------------------------------------------------------------------------------------------------
-
-
 def delete(cmd, target, yes, what_if):
     """az hsm-backup delete: the one named folder, if its HSM confirms it holds a finished backup."""
-    from azext_hsmbackup._secrets import secrets_redacted
-    from azext_hsmbackup.custom import _confirm, _storage_call
-
     with secrets_redacted(target.sas_token):
         client, minted = _container(cmd, target, "l" if what_if else "ld")
         with secrets_redacted(minted), client:
-            folder = _storage_call(lambda: _the_folder(client, target), target)
+            folder = storage_call(lambda: _the_folder(client, target), target)
             auth, hsm_secret = _hsm_access(cmd, target)
             with secrets_redacted(hsm_secret), _judge(cmd, target, auth) as judge:
                 verdict = judge(folder)
-                plan = retention.HsmPlan(folder.hsm, candidates=[folder])
-                gone = None if verdict.state == FINISHED else retention.gone_meanwhile(client, folder)
+                plan = HsmPlan(folder.hsm, candidates=[folder])
+                gone = None if verdict.state == FINISHED else deletion.gone_meanwhile(client, folder)
                 if gone:  # the check found it half deleted: another run is deleting it
                     plan.candidates = []
-                    return _report(cmd, target, [plan], [retention.Outcome(folder, "alreadyGone", reason=gone)], False)
+                    return _report(cmd, target, [plan], [Outcome(folder, "alreadyGone", reason=gone)], False)
                 _confirmed(target, folder, verdict)
                 if what_if:
                     return _report(cmd, target, [plan], [], True)
                 if not yes:
-                    _confirm(f"Delete the backup folder {folder.name} from {target.container_uri}?", flag="--yes")
-                outcome = _storage_call(lambda: retention.delete_one(client, folder, None), target)
+                    prompt.confirm(f"Delete the backup folder {folder.name} from {target.container_uri}?", flag="--yes")
+                outcome = storage_call(lambda: deletion.delete_one(client, folder, None), target)
     if outcome.action == "leftAlone":
         raise _not_a_backup(target, folder.name, outcome.reason)
     plan.candidates = []
@@ -193,22 +180,18 @@ def delete(cmd, target, yes, what_if):
 def _the_folder(client, target):
     from azure.cli.core.azclierror import ResourceNotFoundError
 
-    from azext_hsmbackup.errors import EXIT_NOT_FOUND, ExitWith
-
-    hsm, when = storage.parse_folder_name(target.folder)  # the validator let only backup folder names through
-    blobs = storage.blobs_of(client, target.folder)
+    hsm, when = parse_folder_name(target.folder)  # the validator let only backup folder names through
+    blobs = blob.blobs_of(client, target.folder)
     if not blobs:
         raise ExitWith(
             ResourceNotFoundError(f"No backup folder {target.folder} in {target.container_uri}."), EXIT_NOT_FOUND
         )
-    return retention.Folder(target.folder, hsm, when, blobs)
+    return Folder(target.folder, hsm, when, blobs)
 
 
 def _confirmed(target, folder, verdict):
     """Nothing is deleted unless storage shows a backup's files and the HSM confirms the backup is finished."""
     from azure.cli.core.azclierror import AzureResponseError
-
-    from azext_hsmbackup.errors import ExitWith
 
     problem = folder.problem
     if problem:
@@ -226,8 +209,6 @@ def _confirmed(target, folder, verdict):
 
 def _not_a_backup(target, folder, problem):
     from azure.cli.core.azclierror import InvalidArgumentValueError
-
-    from azext_hsmbackup.errors import EXIT_BAD_INPUT, ExitWith
 
     return ExitWith(
         InvalidArgumentValueError(

@@ -6,23 +6,22 @@ of the wrong shape raises UnreadableAnswer, which the error mapping turns into o
 
 import json
 import math
-import re
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
+
+from azext_hsmbackup._text import shown_value
+from azext_hsmbackup.model.names import JOB_ID_RE
+from azext_hsmbackup.model.urls import MAX_URL_CHARS
 
 # A job document is a few hundred bytes; a failed job's storage dump a few KB. Nothing we read is larger.
 MAX_BODY_BYTES = 1024 * 1024
 # A job document is two levels deep (error.innererror); JSON nested deeper than this is not one.
 MAX_DEPTH = 32
-# Service text in a line of ours: enough for a storage error's first sentence and its request id.
-MAX_TEXT_CHARS = 300
 # What a field of a job document may hold before it is cut (a message is cut to its first line later).
 MAX_FIELD_CHARS = 64 * 1024
-MAX_URL_CHARS = 2048
 # Unix seconds of 9999-12-31T23:59:59Z: what a UTC datetime can hold.
 MAX_UNIX_TIME = 253402300799
 
-JOB_ID_RE = re.compile(r"[0-9a-fA-F]{32}")
 STATUSES = {"inprogress": "InProgress", "succeeded": "Succeeded", "failed": "Failed", "canceled": "Canceled"}
 
 
@@ -34,30 +33,6 @@ class UnreadableAnswer(Exception):
         super().__init__(what)
         self.what = what
         self.job_id = job_id
-
-
-def clean_text(value, limit=MAX_TEXT_CHARS):
-    """Text from outside (the service, a file, a pipe) as it may reach a terminal: one line, every character that
-    is not printable (control characters, escape sequences, BEL, bidi overrides, zero-width marks) escaped, and cut
-    to `limit` characters. Only what can be shown is looked at, so a huge value costs little."""
-    text = str(value)[: 4 * limit]
-    text = " ".join(text.split())
-    text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
-    if len(text) > limit or len(str(value)) > 4 * limit:
-        return text[: limit - 1] + "…"
-    return text
-
-
-def shown_value(value, limit=60):
-    """A value quoted for a line: JSON-ish for non-text, cleaned and cut."""
-    if isinstance(value, str):
-        text = value
-    else:
-        try:
-            text = json.dumps(value)[: 4 * limit]
-        except (TypeError, ValueError, RecursionError):
-            text = type(value).__name__
-    return "'" + clean_text(text, limit) + "'"
 
 
 def nesting_depth(text, stop_at=MAX_DEPTH):

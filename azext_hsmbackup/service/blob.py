@@ -1,60 +1,17 @@
-"""Blob storage as the CLI user sees it: the backups in a container, deleting them, and SAS tokens minted from
-the signed-in identity. SDK imports stay inside the functions."""
+"""Blob storage as the CLI user sees it: the backup folders of a container and their blobs, deleting them, and SAS
+tokens minted from the signed-in identity. SDK imports stay inside the functions."""
 
-import re
 from datetime import datetime, timedelta, timezone
-from urllib.parse import urlsplit
 
-# mhsm-<HSM name>-<yyyyMMddHHmmssff>: the only folders the service writes, always at the top of the container.
-# [0-9], not \d, which would also take other scripts' digits.
-FOLDER_RE = re.compile(r"mhsm-(?P<hsm>[A-Za-z0-9-]+)-(?P<stamp>[0-9]{16})")
+from azext_hsmbackup.model.folders import iso_utc, parse_folder_name
+from azext_hsmbackup.model.urls import split_container_uri
+from azext_hsmbackup.service.credential import cli_credential
 
 # The service asks a backup's SAS to stay valid for 24 hours from the start of the job.
 JOB_SAS_LIFETIME = timedelta(hours=24, minutes=10)
+
+
 CLI_SAS_LIFETIME = timedelta(hours=1)
-
-
-def parse_folder_name(name):
-    """mhsm-{hsm}-{yyyyMMddHHmmssff} (a valid HSM name, a real UTC time) -> (hsm name, UTC time), else None."""
-    from azext_hsmbackup._validators import HSM_NAME_RE
-
-    match = FOLDER_RE.fullmatch(name) if isinstance(name, str) else None
-    if not match or not HSM_NAME_RE.fullmatch(match["hsm"]):
-        return None
-    s = match["stamp"]
-    try:
-        when = datetime(
-            int(s[0:4]),
-            int(s[4:6]),
-            int(s[6:8]),
-            int(s[8:10]),
-            int(s[10:12]),
-            int(s[12:14]),
-            int(s[14:16]) * 10000,
-            tzinfo=timezone.utc,
-        )
-    except ValueError:  # 2026-02-30, hour 24, ...
-        return None
-    return match["hsm"], when
-
-
-def split_container_uri(container_uri):
-    """(account URL, account name, container name) for host-style and path-style (IP) container URLs."""
-    parts = urlsplit(container_uri)
-    segments = [s for s in parts.path.split("/") if s]
-    host = parts.hostname or ""
-    if re.fullmatch(r"[\d.]+|localhost|\[.*\]", host):
-        return f"{parts.scheme}://{parts.netloc}/{segments[0]}", segments[0], segments[1]
-    return f"{parts.scheme}://{parts.netloc}", host.split(".")[0], segments[0]
-
-
-def _cli_credential(cli_ctx):
-    from azure.cli.core._profile import Profile
-
-    credential, _, _ = Profile(cli_ctx=cli_ctx).get_login_credentials(
-        subscription_id=cli_ctx.data.get("subscription_id")
-    )
-    return credential
 
 
 def blob_sdk():
@@ -75,7 +32,7 @@ def container_client(cli_ctx, container_uri, sas_token=None):
     container = blob_sdk().ContainerClient
     if sas_token:
         return container.from_container_url(f"{container_uri}?{sas_token}")
-    return container.from_container_url(container_uri, credential=_cli_credential(cli_ctx))
+    return container.from_container_url(container_uri, credential=cli_credential(cli_ctx))
 
 
 def mint_user_delegation_sas(cli_ctx, container_uri, permissions, lifetime):
@@ -84,7 +41,7 @@ def mint_user_delegation_sas(cli_ctx, container_uri, permissions, lifetime):
     account_url, account, container = split_container_uri(container_uri)
     start = datetime.now(timezone.utc) - timedelta(minutes=5)  # clock skew between here and storage
     expiry = datetime.now(timezone.utc) + lifetime
-    service = blob.BlobServiceClient(account_url, credential=_cli_credential(cli_ctx))
+    service = blob.BlobServiceClient(account_url, credential=cli_credential(cli_ctx))
     with service:
         key = service.get_user_delegation_key(start, expiry)
     return blob.generate_container_sas(
@@ -96,39 +53,6 @@ def mint_user_delegation_sas(cli_ctx, container_uri, permissions, lifetime):
         expiry=expiry,
         protocol="https",
     )
-
-
-# What "holds a backup's files" means, as far as storage alone can tell. The service names a backup folder after the
-# UTC time its job started and asks the SAS to stay valid for 24 hours from then, so a folder it wrote holds blobs,
-# none of them empty, every one created between that time and 24 hours later (give or take clock skew between the
-# HSM and storage). That needs no knowledge of the service's file names, so it holds against Azure as against the
-# local stack; a folder someone made with a backup's name later on, or filled with other files, fails it. Passing it
-# does not make a folder a finished backup (one still being written, or one a failed job left half-written, passes
-# it too): only the HSM can say that (retention.py, evidence.py).
-CLOCK_SKEW = timedelta(minutes=15)
-JOB_WINDOW = timedelta(hours=24)
-
-
-def _plural(count, word):
-    return f"{count} {word}" + ("" if count == 1 else "s")
-
-
-def blob_problem(blobs, when):
-    """Why these blobs (one listing of a folder) are not the files of a backup started at `when`, or None."""
-    if not blobs:
-        return "it holds no blobs"
-    empty = sum(1 for b in blobs if not b.size)
-    if empty:
-        return f"it has {_plural(empty, 'empty blob')}"
-    earliest, latest = when - CLOCK_SKEW, when + JOB_WINDOW + CLOCK_SKEW
-    stray = sum(1 for b in blobs if not (b.creation_time and earliest <= b.creation_time <= latest))
-    if stray:
-        return f"it has {_plural(stray, 'blob')} not written by a backup started at {iso_time(when)}"
-    return None
-
-
-def iso_time(when):
-    return when.isoformat().replace("+00:00", "Z")
 
 
 def backup_folders(client, hsm_name=None):
@@ -145,7 +69,7 @@ def list_backups(client, hsm_name=None):
     """Backup folders in the container, newest first (one delimiter listing)."""
     container_url = client.url.split("?")[0].rstrip("/")
     backups = [
-        {"folderName": name, "folderUrl": f"{container_url}/{name}", "hsmName": hsm, "backupTime": iso_time(when)}
+        {"folderName": name, "folderUrl": f"{container_url}/{name}", "hsmName": hsm, "backupTime": iso_utc(when)}
         for name, hsm, when in backup_folders(client, hsm_name)
     ]
     backups.sort(key=lambda b: (b["backupTime"], b["folderName"]), reverse=True)

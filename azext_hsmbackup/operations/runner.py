@@ -1,18 +1,28 @@
-"""Several HSMs at once: at most `parallel` jobs, one per HSM, each HSM's outcome in its own entry (a failure or a 409
-on one never stops the others), progress on stderr, and on Ctrl+C each HSM's job id with the command to check it."""
+"""Several HSMs at once: at most `parallel` of them in worker threads of one process, each HSM's outcome in its own
+entry (a failure or a 409 on one never stops the others), progress on stderr, and on Ctrl+C each HSM's job id with
+the command that checks on it. What the work of one HSM is: operations/fleet.py."""
 
 import threading
-import time
 
 from knack.log import get_logger
 
-from azext_hsmbackup._validators import MAX_PARALLEL_RANGE
-from azext_hsmbackup.answers import folder_name, iso_time
-from azext_hsmbackup.errors import show_command
+from azext_hsmbackup._stop import stops_with
+from azext_hsmbackup._text import code_text, service_line
+from azext_hsmbackup.errors import (
+    EXIT_BAD_ANSWER,
+    EXIT_CONFLICT,
+    EXIT_SOME_FAILED,
+    EXIT_TIMEOUT,
+    fail_after_output,
+    one_line,
+    show_command,
+)
+from azext_hsmbackup.model.answers import folder_name, iso_time
+from azext_hsmbackup.service.failures import sdk_failure
 
 logger = get_logger(__name__)
 
-DEFAULT_MAX_PARALLEL = 5
+
 ENTRY_KEYS = (
     "hsmName",
     "hsmUrl",
@@ -26,6 +36,8 @@ ENTRY_KEYS = (
     "error",
     "reason",
 )
+
+
 # What a status means for the exit code: these end in EXIT_SOME_FAILED (the rest of the array is still printed).
 # Unknown: the HSM's answer about the job could not be read, so whether it was backed up is not known.
 NOT_DONE = ("Failed", "Busy", "NotStarted", "Unknown")
@@ -53,7 +65,6 @@ def job_fields(job):
 def failed_entry(member, ex, operation, job, secrets=(), container_uri=None):
     """Failed (Busy for a 409, Unknown for an answer that cannot be read) with the service's code and our one line,
     from whatever the SDK raised."""
-    from azext_hsmbackup.errors import EXIT_BAD_ANSWER, EXIT_CONFLICT, code_text, one_line, sdk_failure, service_line
 
     failure = sdk_failure(ex, member.hsm_url, operation, secrets, container_uri)
     if failure is None:  # not the service's or the network's words: still this HSM's failure only
@@ -180,7 +191,6 @@ class Runner:
 def run(members, work, parallel, verb, where_it_shows=None):
     """Entries in the members' order: the skipped ones as they are, the others through `work(slot, stopping)` in
     parallel (`stopping` is set once Ctrl+C came: a worker starts no job after it)."""
-    from azext_hsmbackup._stop import stops_with
 
     slots = [Slot(m) for m in members]
     pending = [s for s in slots if s.entry is None and not _settled(s)]
@@ -212,7 +222,6 @@ def _settled(slot):
 
 def outcome(entries, failed="were not backed up"):
     """(exit code, one line) of a whole run; (0, None) when every HSM that was not skipped did what was asked."""
-    from azext_hsmbackup.errors import EXIT_SOME_FAILED, EXIT_TIMEOUT
 
     bad = [e for e in entries if e["status"] in NOT_DONE]
     if entries and all(e["status"] == "Skipped" for e in entries):  # nothing was backed up: never a quiet success
@@ -238,188 +247,7 @@ TIMED_OUT = "Still running when --timeout ran out; the job keeps running."
 
 def exit_after_output(cli_ctx, entries, failed="were not backed up"):
     """A run with a failed HSM exits non-zero, but only after az has printed the whole array to stdout."""
-    from azext_hsmbackup.errors import fail_after_output
 
     code, line = outcome(entries, failed)
     if code:
         fail_after_output(cli_ctx, code, line)
-
-
-# ---- the work of one HSM ----------------------------------------------------------------------------------------
-
-
-def back_up(cmd, fleet, slot, stopping, *, secret, api_version, polling_interval, skip_wait, credential):
-    """Start one HSM's backup and (unless --no-wait) wait for it; its entry, whatever happens."""
-    from azext_hsmbackup._client_factory import JobTracker, backup_client, cache_the_challenge
-    from azext_hsmbackup._stop import StartWatch
-    from azext_hsmbackup.custom import _auth_kwargs
-    from azext_hsmbackup.pacing import PollSchedule
-
-    member, target = slot.member, fleet.target_for(slot.member)
-    slot.tracker, slot.watch = JobTracker(PollSchedule(polling_interval)), StartWatch()
-    start = slot.watch.watching(lambda client, **kw: client.begin_backup(target.container_uri, **kw))
-    try:
-        with backup_client(cmd.cli_ctx, member.hsm_url, api_version, slot.tracker, credential) as client:
-            cache_the_challenge(client)
-            if stopping.is_set():
-                return entry(member, "NotStarted", reason="Stopped before its job started.")
-            poller = start(client, _polling_interval=0, **_auth_kwargs(target, secret))  # the tracker paces
-            slot.state = "running"
-            if skip_wait:
-                return entry(member, "InProgress", **job_fields(slot.tracker.job))
-            poller.result()  # raises for a job that ended Failed
-        return entry(member, "Succeeded", **job_fields(slot.tracker.job))
-    except Exception as ex:  # pylint: disable=broad-exception-caught
-        secrets = [target.sas_token, secret]
-        return failed_entry(member, ex, "backup", slot.tracker.job, secrets, target.container_uri)
-
-
-def wait_for(cmd, slot, stopping, *, api_version, polling_interval, deadline, credential):
-    """Wait for one HSM's job (backup or restore); its entry when the job ends or the deadline passes."""
-    from azext_hsmbackup._client_factory import JobTracker, backup_client
-    from azext_hsmbackup.custom import job_status
-    from azext_hsmbackup.pacing import PollSchedule
-
-    member = slot.member
-    slot.tracker, slot.state = JobTracker(PollSchedule(polling_interval)), "running"
-    kind, job = None, None
-    try:
-        with backup_client(cmd.cli_ctx, member.hsm_url, api_version, slot.tracker, credential) as client:
-            while not stopping.is_set():
-                kind, job = job_status(client, member.job_id)
-                if job is None:
-                    return entry(
-                        member,
-                        "Failed",
-                        jobId=member.job_id,
-                        error={"code": "NotFound", "message": f"No job {member.job_id} on {member.hsm_url}."},
-                    )
-                if job.get("status") != "InProgress":
-                    break
-                if deadline and time.monotonic() > deadline:
-                    return entry(member, "InProgress", **job_fields(job), reason=TIMED_OUT)
-                next_read = slot.tracker.next_read or time.monotonic()
-                stopping.wait(max(0.0, min(next_read, deadline or next_read) - time.monotonic()))
-    except Exception as ex:  # pylint: disable=broad-exception-caught
-        return failed_entry(member, ex, "status", slot.tracker.job)
-    if job is None or job.get("status") == "InProgress":  # stopped: the job itself runs on
-        return entry(member, "InProgress", jobId=member.job_id)
-    if job.get("status") == "Succeeded":
-        return entry(member, "Succeeded", **job_fields(job))
-    from azext_hsmbackup.errors import job_failure, one_line
-
-    failure = job_failure(job, kind, hsm_url=member.hsm_url)
-    error = {"code": failure.service_code, "message": one_line(failure.error)}
-    return entry(member, "Failed", **job_fields(job), error=error)
-
-
-# ---- the commands -----------------------------------------------------------------------------------------------
-
-
-def _members(cmd, fleet):
-    """The fleet's members: as given, or (--all) as ARM lists them now; none at all is an error, not a quiet 0."""
-    from azure.cli.core.azclierror import ResourceNotFoundError
-
-    from azext_hsmbackup import fleet as fleet_module
-    from azext_hsmbackup._stop import stops_with
-    from azext_hsmbackup._validators import MI_MODE, cloud_suffix
-    from azext_hsmbackup.errors import EXIT_NOT_FOUND, ExitWith
-
-    if not fleet.list_all:
-        return fleet.members
-    with stops_with(lambda: "Stopped while ARM listed the Managed HSMs: no job was started."):
-        records = fleet_module.list_managed_hsms(cmd.cli_ctx, fleet.resource_group)
-    suffix = cloud_suffix(cmd.cli_ctx.cloud, "mhsm_dns")
-    use_mi = fleet.storage.storage_auth == MI_MODE
-    members = fleet_module.distinct(fleet_module.members_from_records(records, suffix, use_mi))
-    if not members:
-        where = f"resource group {fleet.resource_group}" if fleet.resource_group else "the subscription"
-        raise ExitWith(
-            ResourceNotFoundError(
-                f"ARM lists no Managed HSM in {where}: nothing to back up. Check --subscription and -g "
-                "(az keyvault list --resource-type hsm)."
-            ),
-            EXIT_NOT_FOUND,
-        )
-    return members
-
-
-def create_many(cmd, fleet, *, what_if, confirm, skip_wait, api_version, polling_interval, max_parallel):
-    """az hsm-backup create for several HSMs: one entry per distinct HSM, in the order given or listed."""
-    from functools import partial
-
-    from azext_hsmbackup._client_factory import cli_credential
-    from azext_hsmbackup._constants import BACKUP_SAS_PERMISSIONS
-    from azext_hsmbackup._secrets import secrets_redacted
-    from azext_hsmbackup.custom import _confirm, _storage_secret
-    from azext_hsmbackup.errors import list_command
-
-    members = _members(cmd, fleet)
-    container = fleet.storage.container_uri
-    if what_if:
-        return [_what_if(m, container) for m in members]
-    ready = [m for m in members if not m.skip_reason]
-    if confirm and ready:
-        names = [m.hsm_name for m in ready]
-        listed = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
-        skipped = len(members) - len(ready)
-        _confirm(
-            f"Perform a full backup of {len(ready)} HSM(s) ({listed}) into {container}"
-            + (f" ({skipped} skipped)" if skipped else "")
-            + "?",
-            cli_ctx=cmd.cli_ctx,
-        )
-    with secrets_redacted(fleet.storage.sas_token):
-        secret = _storage_secret(cmd, fleet.storage, BACKUP_SAS_PERMISSIONS) if ready else None  # once for all
-        with secrets_redacted(secret):
-            work = partial(
-                back_up,
-                cmd,
-                fleet,
-                secret=secret,
-                api_version=api_version,
-                polling_interval=polling_interval,
-                skip_wait=skip_wait,
-                credential=cli_credential(cmd.cli_ctx) if ready else None,
-            )
-            entries = run(
-                members,
-                work,
-                max_parallel or DEFAULT_MAX_PARALLEL,
-                "backup",
-                lambda m: list_command(container, m.hsm_name),
-            )
-    if skip_wait and any(e["status"] == "InProgress" for e in entries):
-        logger.warning(
-            "Wait for them all with: az hsm-backup wait --jobs @FILE (this output saved in FILE), or --jobs -"
-        )
-    exit_after_output(cmd.cli_ctx, entries)
-    return entries
-
-
-def _what_if(member, container_uri):
-    if member.skip_reason:
-        return entry(member, "Skipped", reason=member.skip_reason)
-    return entry(member, "WouldBackUp", reason=f"What if: a full backup of HSM {member.hsm_name} into {container_uri}.")
-
-
-def wait_many(cmd, fleet, *, timeout, polling_interval, api_version):
-    """az hsm-backup wait for several jobs (create --no-wait's array, or --ids with a --job-id each)."""
-    from functools import partial
-
-    from azext_hsmbackup._client_factory import cli_credential
-
-    deadline = time.monotonic() + timeout if timeout else None
-    waiting = [m for m in fleet.members if m.job_id]
-    work = partial(
-        wait_for,
-        cmd,
-        api_version=api_version,
-        polling_interval=polling_interval,
-        deadline=deadline,
-        credential=cli_credential(cmd.cli_ctx) if waiting else None,
-    )
-    # Every job already runs: wait for all at once, up to create's bound (a queued one is polled when a slot frees).
-    entries = run(fleet.members, work, min(len(waiting), MAX_PARALLEL_RANGE[1]) or 1, "wait")
-    exit_after_output(cmd.cli_ctx, entries, failed="have no job that succeeded")
-    return entries
