@@ -159,7 +159,7 @@ def _refused(step):
         raise ExitWith(error, EXIT_BAD_INPUT) from None
 
 
-def _validator(resolve, *arg_names, check=None, reads=(), **fixed):
+def validator(resolve, *arg_names, check=None, reads=(), **fixed):
     """A command-level validator: resolve the parameter set before any network call; bad input exits 2.
 
     `check(namespace)` (pure, on the raw flags) runs first, before a SAS prompt and before anything is resolved.
@@ -210,11 +210,11 @@ def check_restore_flags(namespace):
 
 # ---- The validators of the commands -------------------------------------------------------------------------
 
-validate_create = _validator(
+validate_create = validator(
     resolve_create_target, *HSM_ARGS, *FLEET_ARGS, *STORAGE_ARGS, *AUTH_ARGS, reads=("max_parallel",)
 )
-validate_check_backup = _validator(resolve_target, *HSM_ARGS, *STORAGE_ARGS, *AUTH_ARGS)
-validate_restore = _validator(
+validate_check_backup = validator(resolve_target, *HSM_ARGS, *STORAGE_ARGS, *AUTH_ARGS)
+validate_restore = validator(
     resolve_restore_target,
     *HSM_ARGS,
     "folder_url",
@@ -223,11 +223,11 @@ validate_restore = _validator(
     *AUTH_ARGS,
     check=check_restore_flags,
 )
-validate_list = _validator(
+validate_list = validator(
     resolve_storage_target, *STORAGE_ARGS, "sas_token", check=check_list_flags, needed_permissions="l"
 )
 # delete and prune list (l) and delete (d); the HSM's pre-restore check reads the folders with the same SAS (r, l).
-validate_delete = _validator(
+validate_delete = validator(
     resolve_storage_target,
     *STORAGE_ARGS,
     "sas_token",
@@ -235,7 +235,7 @@ validate_delete = _validator(
     "backup_folder",
     needed_permissions=RETENTION_SAS_PERMISSIONS,
 )
-validate_prune = _validator(
+validate_prune = validator(
     resolve_storage_target,
     *STORAGE_ARGS,
     "sas_token",
@@ -243,5 +243,5 @@ validate_prune = _validator(
     check=check_prune_flags,
     needed_permissions=RETENTION_SAS_PERMISSIONS,
 )
-validate_show = _validator(resolve_job, *HSM_ARGS, reads=("job_id",))
-validate_wait = _validator(resolve_wait, *HSM_ARGS, "hsm_ids", "jobs", reads=("job_id",))
+validate_show = validator(resolve_job, *HSM_ARGS, reads=("job_id",))
+validate_wait = validator(resolve_wait, *HSM_ARGS, "hsm_ids", "jobs", reads=("job_id",))

@@ -8,10 +8,11 @@ The client is the real SDK with the extension's pipeline (tests/unit/test_retry_
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from azext_hsmbackup._validators import Target
-from azext_hsmbackup.answers import iso_time
-from azext_hsmbackup.custom import job_output
-from azext_hsmbackup.errors import one_line, sdk_failure
+from azext_hsmbackup.errors import one_line
+from azext_hsmbackup.model.answers import iso_time
+from azext_hsmbackup.model.target import Target
+from azext_hsmbackup.operations.job import job_output
+from azext_hsmbackup.service.failures import sdk_failure
 from tests.unit.test_retry_after import CONTAINER, HSM, JOB, Script, accepted, challenge, job, status
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -57,7 +58,7 @@ def run_backup(steps):
     from azure.keyvault.administration import KeyVaultBackupClient
     from azure.keyvault.administration._internal import HttpChallengeCache
 
-    from azext_hsmbackup._client_factory import JobTracker, pipeline_kwargs
+    from azext_hsmbackup.service.pipeline import JobTracker, pipeline_kwargs
 
     class Transport(RequestsTransport):
         def sleep(self, duration):  # recorded pacing costs no time here

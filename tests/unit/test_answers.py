@@ -6,10 +6,12 @@ import json
 
 import pytest
 
-from azext_hsmbackup import answers
-from azext_hsmbackup._client_factory import resends_job_start_after_401
-from azext_hsmbackup.answers import UnreadableAnswer, clean_text, parse_json, read_job
-from azext_hsmbackup.pacing import BASE_S, CAP_S, PollSchedule
+from azext_hsmbackup import _text as text
+from azext_hsmbackup._text import clean_text
+from azext_hsmbackup.model import answers
+from azext_hsmbackup.model.answers import UnreadableAnswer, parse_json, read_job
+from azext_hsmbackup.model.pacing import BASE_S, CAP_S, PollSchedule
+from azext_hsmbackup.service.keyvault import resends_job_start_after_401
 
 JOB = "0123456789abcdef0123456789abcdef"
 FOLDER = "https://acct.blob.core.windows.net/bkp/mhsm-myhsm-2026120400000000"
@@ -152,8 +154,8 @@ def test_every_character_that_is_not_printable_is_escaped(text, shown):
 
 def test_a_huge_line_is_cut_and_only_its_start_is_looked_at():
     cut = clean_text("x" * 305_000)
-    assert len(cut) == answers.MAX_TEXT_CHARS and cut.endswith("…")
-    assert clean_text("y" * answers.MAX_TEXT_CHARS) == "y" * answers.MAX_TEXT_CHARS
+    assert len(cut) == text.MAX_TEXT_CHARS and cut.endswith("…")
+    assert clean_text("y" * text.MAX_TEXT_CHARS) == "y" * text.MAX_TEXT_CHARS
 
 
 # ---- which SDK builds get the warm-up read ------------------------------------------------------------------------

@@ -5,12 +5,17 @@ from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
 import pytest
-from azure.cli.core.azclierror import InvalidArgumentValueError, RequiredArgumentMissingError
 
 from azext_hsmbackup import _validators as v
-from azext_hsmbackup import evidence, retention, storage
 from azext_hsmbackup._format import deletion_table
-from azext_hsmbackup.evidence import Verdict
+from azext_hsmbackup.model import bounds, retention
+from azext_hsmbackup.model import folders as folders_model
+from azext_hsmbackup.model import names as names_model
+from azext_hsmbackup.model import target as target_model
+from azext_hsmbackup.model.problems import InvalidValue, MissingValue
+from azext_hsmbackup.model.retention import Verdict
+from azext_hsmbackup.operations import deletion
+from azext_hsmbackup.service import blob as blob_service
 
 UTC = timezone.utc
 STAMP = datetime(2026, 1, 1, 12, 0, 0, 500000, tzinfo=UTC)  # mhsm-...-2026010112000050
@@ -28,9 +33,9 @@ STAMP = datetime(2026, 1, 1, 12, 0, 0, 500000, tzinfo=UTC)  # mhsm-...-202601011
     ],
 )
 def test_folder_names_the_service_writes_parse(name, hsm, when):
-    parsed = storage.parse_folder_name(name)
+    parsed = folders_model.parse_folder_name(name)
     assert parsed[0] == hsm and (when is None or parsed[1] == when)
-    assert v.check_folder_name(name) == name
+    assert folders_model.check_folder_name(name) == name
 
 
 NOT_BACKUP_FOLDERS = [
@@ -68,32 +73,34 @@ NOT_BACKUP_FOLDERS = [
 
 @pytest.mark.parametrize("name", NOT_BACKUP_FOLDERS)
 def test_anything_else_is_not_a_backup_folder(name):
-    assert storage.parse_folder_name(name) is None
-    with pytest.raises(InvalidArgumentValueError) as caught:
-        v.check_folder_name(name)
+    assert folders_model.parse_folder_name(name) is None
+    with pytest.raises(InvalidValue) as caught:
+        folders_model.check_folder_name(name)
     message = str(caught.value.error_msg)
     assert "--backup-folder" in message and "mhsm-<hsm name>-<yyyyMMddHHmmssff>" in message and "\n" not in message
 
 
 @pytest.mark.parametrize("value", [None, 5, b"mhsm-myhsm-2026010112000050", ["x"]])
 def test_a_folder_name_of_the_wrong_type_is_not_a_backup_folder(value):
-    assert storage.parse_folder_name(value) is None
+    assert folders_model.parse_folder_name(value) is None
 
 
 @pytest.mark.parametrize("name", ["important", "mhsm-myhsm-2026010112000050/keys", "../x", "mhsm-myhsm-20260101"])
 def test_folder_url_and_backup_folder_of_restore_and_delete_refuse_the_same(name):
     container = "https://acct.blob.core.windows.net/bkp"
-    with pytest.raises(InvalidArgumentValueError, match="--folder-url"):
-        v.resolve_restore_target(hsm_id="https://h.managedhsm.azure.net", folder_url=f"{container}/{name}", mint_sas=1)
-    with pytest.raises(InvalidArgumentValueError, match="--backup-folder"):
-        v.resolve_restore_target(
+    with pytest.raises(InvalidValue, match="--folder-url"):
+        target_model.resolve_restore_target(
+            hsm_id="https://h.managedhsm.azure.net", folder_url=f"{container}/{name}", mint_sas=1
+        )
+    with pytest.raises(InvalidValue, match="--backup-folder"):
+        target_model.resolve_restore_target(
             hsm_id="https://h.managedhsm.azure.net",
             backup_folder=name,
             storage_container_uri=container,
             mint_sas=True,
         )
-    with pytest.raises(InvalidArgumentValueError, match="--backup-folder"):
-        v.resolve_storage_target(storage_container_uri=container, backup_folder=name)
+    with pytest.raises(InvalidValue, match="--backup-folder"):
+        target_model.resolve_storage_target(storage_container_uri=container, backup_folder=name)
 
 
 # ---- numbers and names ---------------------------------------------------------------------------------------
@@ -103,15 +110,15 @@ def test_folder_url_and_backup_folder_of_restore_and_delete_refuse_the_same(name
     "value", [0, -1, -(10**30), 10001, 10**30, True, 1.5, "0", "-1", "", " ", "1.5", "abc", "nan", "1e3", "10001"]
 )
 def test_keep_is_bounded(value):
-    with pytest.raises(InvalidArgumentValueError, match=r"--keep .* from 1 to 10000"):
-        v.check_keep(value)
+    with pytest.raises(InvalidValue, match=r"--keep .* from 1 to 10000"):
+        bounds.check_keep(value)
 
 
 @pytest.mark.parametrize(
     ("value", "kept"), [(None, None), (1, 1), (7, 7), (10000, 10000), ("3", 3), (" 10000 ", 10000)]
 )
 def test_keep_in_range_passes(value, kept):
-    assert v.check_keep(value) == kept
+    assert bounds.check_keep(value) == kept
 
 
 @pytest.mark.parametrize(
@@ -142,13 +149,13 @@ def test_keep_in_range_passes(value, kept):
     ],
 )
 def test_older_than_is_a_finite_positive_bounded_number_of_days(value):
-    with pytest.raises(InvalidArgumentValueError, match=r"--older-than .* above 0 and at most 36500"):
-        v.check_older_than(value)
+    with pytest.raises(InvalidValue, match=r"--older-than .* above 0 and at most 36500"):
+        bounds.check_older_than(value)
 
 
 @pytest.mark.parametrize("value", [None, 1e-6, 0.5, 30, 36500, "30", "0.5", "36500"])
 def test_older_than_in_range_passes_and_the_date_arithmetic_holds(value):
-    days = v.check_older_than(value)
+    days = bounds.check_older_than(value)
     assert days == (None if value is None else float(value))
     retention.cutoff_of(days)  # no OverflowError at either end
 
@@ -157,20 +164,20 @@ def test_older_than_in_range_passes_and_the_date_arithmetic_holds(value):
     "value", ["", " ", "\t", "\n", "key name", "key_1", "key/1", "../k", "k" * 128, "ключ", "key-1\n", "*"]
 )
 def test_key_name_must_be_one_the_service_can_have(value):
-    with pytest.raises(InvalidArgumentValueError) as caught:
-        v.check_key_name(value)
+    with pytest.raises(InvalidValue) as caught:
+        names_model.check_key_name(value)
     assert "--key-name" in caught.value.error_msg and "1-127 letters, digits and hyphens" in caught.value.error_msg
 
 
 @pytest.mark.parametrize("value", [None, "k", "key-1", "K" * 127, "0"])
 def test_key_names_the_service_accepts_pass(value):
-    assert v.check_key_name(value) == value
+    assert names_model.check_key_name(value) == value
 
 
 @pytest.mark.parametrize("value", ["", " ", "ab", "a" * 25, "1hsm", "hsm-", "my--hsm", "myhsm\n", "my hsm", "my_hsm"])
 def test_hsm_filter_must_be_a_valid_hsm_name(value):
-    with pytest.raises(InvalidArgumentValueError, match="--hsm-name"):
-        v.check_hsm_filter(value)
+    with pytest.raises(InvalidValue, match="--hsm-name"):
+        names_model.check_hsm_filter(value)
 
 
 # ---- the command validators: checks run first, and exit 2 ---------------------------------------------------
@@ -195,7 +202,7 @@ def prune_namespace(**flags):
 )
 def test_prune_validator_exits_2_before_resolving_anything(flags):
     resolved = []
-    validate = v._checked_first(v._check_prune, lambda cmd, ns: resolved.append(ns))
+    validate = v.validator(lambda **flags: resolved.append(flags), check=v.check_prune_flags)
     with pytest.raises(SystemExit) as caught:
         validate(None, prune_namespace(**flags))
     assert caught.value.code == 2 and resolved == []
@@ -203,17 +210,20 @@ def test_prune_validator_exits_2_before_resolving_anything(flags):
 
 
 def test_prune_without_a_rule_says_which_flags_to_give():
-    with pytest.raises(RequiredArgumentMissingError, match=r"--keep N .*--older-than DAYS"):
-        v._check_prune(prune_namespace())
+    with pytest.raises(MissingValue, match=r"--keep N .*--older-than DAYS"):
+        v.check_prune_flags(prune_namespace())
 
 
 def test_restore_validator_refuses_an_empty_key_name_before_resolving():
     resolved = []
-    validate = v._checked_first(v._check_restore, lambda cmd, ns: resolved.append(ns))
+    validate = v.validator(lambda **flags: resolved.append(flags) or (None, []), check=v.check_restore_flags)
     with pytest.raises(SystemExit) as caught:
         validate(None, SimpleNamespace(key_name=""))
     assert caught.value.code == 2 and resolved == []
-    validate(None, SimpleNamespace())  # check restore has no --key-name
+    cmd = SimpleNamespace(
+        cli_ctx=SimpleNamespace(cloud=SimpleNamespace(suffixes=SimpleNamespace(mhsm_dns=None, storage_endpoint=None)))
+    )
+    validate(cmd, SimpleNamespace())  # check restore has no --key-name
     assert len(resolved) == 1
 
 
@@ -242,12 +252,12 @@ FOLDER = "mhsm-myhsm-2026010112000050"
     ],
 )
 def test_a_folder_that_only_looks_like_a_backup_is_not_one(blobs, problem):
-    assert problem in storage.blob_problem(blobs, STAMP)
+    assert problem in folders_model.blob_problem(blobs, STAMP)
 
 
 def test_within_the_job_window_and_clock_skew_the_blobs_are_a_backups():
     for created in (STAMP - timedelta(minutes=14), STAMP + timedelta(hours=24, minutes=14)):
-        assert storage.blob_problem([blob(f"{FOLDER}/a", created=created)], STAMP) is None
+        assert folders_model.blob_problem([blob(f"{FOLDER}/a", created=created)], STAMP) is None
 
 
 def test_no_file_name_is_needed_a_folder_without_an_index_passes_storages_check_and_no_more():
@@ -302,18 +312,18 @@ def test_one_listing_finds_every_folder_newest_first_and_a_longer_name_is_anothe
     older, newer = backup("myhsm", 9), backup("MyHsm", 1)
     longer = blob(newer[0].name.split("/")[0] + "0/keep.txt")  # mhsm-...000: not a backup folder's name
     client = Container(*older, *newer, longer, blob("mhsm-notes.txt"), blob("important/x.txt"))
-    folders = retention.folders_of(client, with_blobs=with_blobs)
+    folders = deletion.folders_of(client, with_blobs=with_blobs)
     assert [f.name for f in folders] == [newer[0].name.split("/")[0], older[0].name.split("/")[0]]
     assert client.listings == 1 and [f.blobs and len(f.blobs) for f in folders] == (
         [2, 2] if with_blobs else [None] * 2
     )
-    assert [f.name for f in retention.folders_of(client, "MYHSM", with_blobs)] == [f.name for f in folders]
+    assert [f.name for f in deletion.folders_of(client, "MYHSM", with_blobs)] == [f.name for f in folders]
 
 
 # ---- the plan: what counts is what the HSM confirms ------------------------------------------------------------
 
 NOW = datetime.now(UTC)
-FINISHED_, NOT_FINISHED_ = Verdict(evidence.FINISHED), Verdict(evidence.NOT_FINISHED, "(InvalidBackupFolder) no")
+FINISHED_, NOT_FINISHED_ = Verdict(retention.FINISHED), Verdict(retention.NOT_FINISHED, "(InvalidBackupFolder) no")
 
 
 class Judge:
@@ -330,7 +340,7 @@ class Judge:
 def folders(*specs):
     """Folders of (hsm, days ago) specs, newest first, with their blobs."""
     client = Container(*(b for hsm, days in specs for b in backup(hsm, days)))
-    return retention.folders_of(client, with_blobs=True)
+    return deletion.folders_of(client, with_blobs=True)
 
 
 def names(entries):
@@ -350,7 +360,7 @@ def test_an_unfinished_newest_backup_is_neither_counted_nor_deleted_and_the_last
 
 def test_an_hsm_that_cannot_be_asked_keeps_every_folder_and_says_why():
     running, older = folders(("myhsm", 0), ("myhsm", 5))
-    busy = Verdict(evidence.UNKNOWN, "another backup or restore runs (409)", 6)
+    busy = Verdict(retention.UNKNOWN, "another backup or restore runs (409)", 6)
     plan = retention.plan_hsm([running, older], Judge(**{running.name: busy}), keep=1)
     assert plan.kept == [] and plan.candidates == [] and plan.unconfirmed == busy
     assert [why for _, why in plan.left_alone] == ["not judged: another backup or restore runs (409)"] * 2
@@ -358,12 +368,12 @@ def test_an_hsm_that_cannot_be_asked_keeps_every_folder_and_says_why():
 
 def test_the_hsm_is_asked_only_until_keep_backups_are_confirmed_and_only_their_blobs_are_listed():
     client = Container(*(b for d in range(1, 11) for b in backup("myhsm", d)))
-    given = retention.folders_of(client)  # names only
+    given = deletion.folders_of(client)  # names only
     judge, listed = Judge(), []
 
     def load(folder):
         listed.append(folder.name)
-        return storage.blobs_of(client, folder.name)
+        return blob_service.blobs_of(client, folder.name)
 
     plan = retention.plan_hsm(given, judge, keep=3, load=load)
     assert judge.asked == names(given[:3]) == listed and names(plan.candidates) == names(given[3:])
@@ -410,17 +420,17 @@ def test_hsm_names_group_without_regard_to_case():
 
 
 def plan_of(client, **verdicts):
-    found = retention.folders_of(client, with_blobs=True)
+    found = deletion.folders_of(client, with_blobs=True)
     return retention.plan_hsm(found, Judge(**verdicts), keep=1), found
 
 
 def test_a_candidate_whose_files_are_no_backups_is_left_alone_when_it_comes_to_deleting_it():
     fake = f"mhsm-myhsm-{(NOW - timedelta(days=5)):%Y%m%d%H%M%S}00"
     client = Container(*backup("myhsm", 1), blob(f"{fake}/notes.txt", created=NOW))  # written now: no backup's
-    found = retention.folders_of(client)  # names only: the candidate's blobs are not read for the plan
-    plan = retention.plan_hsm(found, Judge(), keep=1, load=lambda f: storage.blobs_of(client, f.name))
+    found = deletion.folders_of(client)  # names only: the candidate's blobs are not read for the plan
+    plan = retention.plan_hsm(found, Judge(), keep=1, load=lambda f: blob_service.blobs_of(client, f.name))
     judge = Judge()
-    (outcome,) = retention.carry_out(client, plan, judge)
+    (outcome,) = deletion.carry_out(client, plan, judge)
     assert outcome.action == "leftAlone" and outcome.reason.startswith("not a backup: it has 1 blob not written")
     assert judge.asked == [] and not client.deleted
 
@@ -429,7 +439,7 @@ def test_a_candidate_goes_once_the_hsm_confirms_it_again_and_nothing_beside_it()
     client = Container(*backup("myhsm", 1), *backup("myhsm", 2), blob("important/x.txt"))
     plan, (newest, old) = plan_of(client)
     judge = Judge()
-    outcomes = retention.carry_out(client, plan, judge)
+    outcomes = deletion.carry_out(client, plan, judge)
     assert [(o.action, o.blobs) for o in outcomes] == [("deleted", 2)] and judge.asked == [old.name]
     assert sorted(client.blobs) == sorted([*[b.name for b in newest.blobs], "important/x.txt"])
 
@@ -437,7 +447,7 @@ def test_a_candidate_goes_once_the_hsm_confirms_it_again_and_nothing_beside_it()
 def test_a_candidate_the_hsm_no_longer_confirms_is_left_alone():
     client = Container(*backup("myhsm", 1), *backup("myhsm", 2))
     plan, (_, old) = plan_of(client)
-    (outcome,) = retention.carry_out(client, plan, Judge(**{old.name: NOT_FINISHED_}))
+    (outcome,) = deletion.carry_out(client, plan, Judge(**{old.name: NOT_FINISHED_}))
     assert outcome.action == "leftAlone" and outcome.reason.startswith("not a finished backup") and not client.deleted
 
 
@@ -447,7 +457,7 @@ def test_a_folder_another_run_deleted_or_is_deleting_is_already_gone():
     for b in middle.blobs:
         del client.blobs[b.name]  # gone entirely
     del client.blobs[oldest.blobs[0].name]  # half gone
-    outcomes = retention.carry_out(client, plan, Judge())
+    outcomes = deletion.carry_out(client, plan, Judge())
     assert [(o.action, o.reason) for o in outcomes] == [
         ("alreadyGone", "another run deleted it"),
         ("alreadyGone", "another run is deleting it"),
@@ -462,7 +472,7 @@ def test_a_check_that_fails_because_the_folder_is_being_deleted_is_already_gone(
         del client.blobs[folder.blobs[0].name]
         return NOT_FINISHED_
 
-    (outcome,) = retention.carry_out(client, plan, judge)
+    (outcome,) = deletion.carry_out(client, plan, judge)
     assert (outcome.action, outcome.reason) == ("alreadyGone", "another run is deleting it")
 
 
@@ -470,7 +480,7 @@ def test_a_folder_that_changed_after_planning_is_left_alone():
     client = Container(*backup("myhsm", 1), *backup("myhsm", 2))
     plan, (_, old) = plan_of(client)
     client.blobs[old.blobs[0].name] = blob(old.blobs[0].name, etag="rewritten")
-    (outcome,) = retention.carry_out(client, plan, Judge())
+    (outcome,) = deletion.carry_out(client, plan, Judge())
     assert (outcome.action, outcome.reason) == ("leftAlone", "it changed after it was planned") and not client.deleted
 
 
@@ -478,7 +488,7 @@ def test_when_a_kept_backup_changed_nothing_of_that_hsm_goes():
     client = Container(*backup("myhsm", 1), *backup("myhsm", 2))
     plan, (newest, _) = plan_of(client)
     del client.blobs[newest.blobs[0].name]
-    outcomes = retention.carry_out(client, plan, Judge())
+    outcomes = deletion.carry_out(client, plan, Judge())
     assert [o.action for o in outcomes] == ["leftAlone"] and "which it keeps, changed" in outcomes[0].reason
     assert not client.deleted
 
@@ -486,8 +496,8 @@ def test_when_a_kept_backup_changed_nothing_of_that_hsm_goes():
 def test_when_the_hsm_cannot_be_asked_at_deletion_the_rest_of_it_stays():
     client = Container(*[b for d in (1, 2, 3, 4) for b in backup("myhsm", d)])
     plan, found = plan_of(client)
-    busy = Verdict(evidence.UNKNOWN, "busy (409)", 6)
-    outcomes = retention.carry_out(client, plan, Judge(**{found[1].name: busy}))
+    busy = Verdict(retention.UNKNOWN, "busy (409)", 6)
+    outcomes = deletion.carry_out(client, plan, Judge(**{found[1].name: busy}))
     assert [o.action for o in outcomes] == ["leftAlone"] * 3 and plan.unconfirmed is not None
     assert not client.deleted
 
@@ -499,7 +509,7 @@ def test_a_blob_rewritten_during_the_deletion_stops_it_and_a_gone_one_is_counted
     del client.blobs[blobs[1].name]
     del client.blobs[blobs[2].name]
     client.gone_with_412.add(blobs[2].name)  # gone, answered 412 rather than 404
-    assert storage.delete_blobs(client, blobs) == (1, 2, blobs[3].name)
+    assert blob_service.delete_blobs(client, blobs) == (1, 2, blobs[3].name)
 
 
 # ---- tables -----------------------------------------------------------------------------------------------------

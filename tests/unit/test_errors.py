@@ -8,18 +8,9 @@ import pytest
 import requests
 import urllib3
 
-from azext_hsmbackup.errors import (
-    EXIT_BAD_INPUT,
-    EXIT_CONFLICT,
-    EXIT_NOT_FOUND,
-    EXIT_UNAUTHORIZED,
-    code_text,
-    first_line,
-    from_sdk_error,
-    from_storage_error,
-    job_failed,
-    shown,
-)
+from azext_hsmbackup._text import code_text, first_line, shown
+from azext_hsmbackup.errors import EXIT_BAD_INPUT, EXIT_CONFLICT, EXIT_NOT_FOUND, EXIT_UNAUTHORIZED
+from azext_hsmbackup.service.failures import from_sdk_error, from_storage_error, job_failed
 
 
 def test_an_api_version_the_sdk_cannot_use_is_bad_input_not_a_traceback():

@@ -9,6 +9,7 @@ import pytest
 from azure.cli.core import azclierror
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
 
+from azext_hsmbackup._text import first_line, shown
 from azext_hsmbackup.errors import (
     EXIT_BAD_ANSWER,
     EXIT_BAD_INPUT,
@@ -18,12 +19,8 @@ from azext_hsmbackup.errors import (
     EXIT_NOT_FOUND,
     EXIT_UNAUTHORIZED,
     ExitWith,
-    first_line,
-    from_sdk_error,
-    from_storage_error,
-    job_failed,
-    shown,
 )
+from azext_hsmbackup.service.failures import from_sdk_error, from_storage_error, job_failed
 
 HSM = "https://contoso.managedhsm.azure.net"
 CONTAINER = "https://acct.blob.core.windows.net/backups"
@@ -342,7 +339,7 @@ def test_exit_with_joins_several_fixes_with_a_space():
 
 
 def test_a_lost_answer_to_a_job_start_is_a_connection_error_naming_the_hsm_and_the_operation():
-    from azext_hsmbackup._client_factory import StartAnswerLost
+    from azext_hsmbackup.service.pipeline import StartAnswerLost
 
     mapped = from_sdk_error(StartAnswerLost("POST", OSError("reset")), HSM, "restore")
     text = line(mapped)
@@ -352,7 +349,7 @@ def test_a_lost_answer_to_a_job_start_is_a_connection_error_naming_the_hsm_and_t
 
 
 def test_a_lost_backup_start_names_the_list_command_for_its_container_and_hsm():
-    from azext_hsmbackup._client_factory import StartAnswerLost
+    from azext_hsmbackup.service.pipeline import StartAnswerLost
 
     text = line(from_sdk_error(StartAnswerLost("POST", OSError("reset")), HSM, "backup", container_uri=CONTAINER))
     assert text.endswith(
@@ -381,7 +378,7 @@ def test_without_a_parsed_error_the_words_stop_before_the_repeated_code():
 
 
 def test_an_error_without_a_message_attribute_gives_its_text_without_a_code():
-    from azext_hsmbackup.errors import service_words
+    from azext_hsmbackup.service.failures import service_words
 
     assert service_words(ValueError("plain words")) == "plain words"
 

@@ -8,7 +8,8 @@ from unittest import mock
 
 import pytest
 
-from azext_hsmbackup import evidence
+from azext_hsmbackup.model import retention
+from azext_hsmbackup.service import evidence
 from tests.unit.test_retry_after import HSM, JOB, RecordingTransport, Script, challenge, job
 
 CONTAINER = "https://acct.blob.core.windows.net/bkp"
@@ -38,7 +39,7 @@ def judge_with(steps, auth=None):
     """An HsmJudge whose clients talk to `steps`; (judge, script)."""
     from azure.keyvault.administration import KeyVaultBackupClient
 
-    from azext_hsmbackup._client_factory import pipeline_kwargs
+    from azext_hsmbackup.service.pipeline import pipeline_kwargs
 
     script = Script(steps)
 
@@ -65,27 +66,27 @@ def _fresh_challenge_cache():
 
 def verdict(steps, **kwargs):
     judge, script, client = judge_with(steps, **kwargs)
-    with mock.patch("azext_hsmbackup._client_factory.backup_client", client), mock.patch("time.sleep"):
+    with mock.patch("azext_hsmbackup.service.evidence.backup_client", client), mock.patch("time.sleep"):
         return judge.verdict("myhsm", FOLDER), script
 
 
 def test_a_check_that_succeeds_is_the_hsms_word_that_the_backup_is_finished():
     result, script = verdict([challenge(), restore_started(), restore_status()])
-    assert result == evidence.Verdict(evidence.FINISHED)
+    assert result == retention.Verdict(retention.FINISHED)
     assert [(m, p) for m, p, _ in script.sent] == [("PUT", "/prerestore")] * 2 + [("GET", f"/restore/{JOB}/pending")]
 
 
 def test_a_check_that_fails_on_the_folder_says_it_is_not_a_finished_backup():
     result, _ = verdict([challenge(), restore_started(), restore_status("Failed", "InvalidBackupFolder")])
     assert (
-        result.state == evidence.NOT_FINISHED and "(InvalidBackupFolder) InvalidBackupFolder says so." in result.reason
+        result.state == retention.NOT_FINISHED and "(InvalidBackupFolder) InvalidBackupFolder says so." in result.reason
     )
 
 
 @pytest.mark.parametrize("code", evidence.STORAGE_ACCESS_CODES)
 def test_a_check_that_fails_on_storage_access_is_no_verdict_on_the_folder(code):
     result, _ = verdict([challenge(), restore_started(), restore_status("Failed", code)])
-    assert result.state == evidence.UNKNOWN and code in result.reason and result.code == 4
+    assert result.state == retention.UNKNOWN and code in result.reason and result.code == 4
 
 
 @pytest.mark.parametrize(("status", "code"), [(401, 5), (403, 5), (404, 3), (500, 1)])
@@ -93,32 +94,32 @@ def test_an_hsm_that_refuses_the_check_gives_no_verdict_and_the_exit_code_of_why
     refused = (status, {}, {"error": {"code": "Nope", "message": "No."}})
     steps = [challenge(), refused] + ([refused] * 3 if status == 500 else [])
     result, _ = verdict(steps)
-    assert result.state == evidence.UNKNOWN and result.code == code
+    assert result.state == retention.UNKNOWN and result.code == code
 
 
 def test_a_busy_hsm_is_asked_again_until_it_is_free():
     result, script = verdict([challenge(), conflict(), conflict(), restore_started(), restore_status()])
-    assert result.state == evidence.FINISHED and [p for m, p, a in script.sent if a].count("/prerestore") == 3
+    assert result.state == retention.FINISHED and [p for m, p, a in script.sent if a].count("/prerestore") == 3
 
 
 def test_an_hsm_busy_for_longer_than_the_wait_gives_no_verdict(monkeypatch):
     clock = iter(range(0, 1000, 10))  # each look at the clock is 10 s later
     monkeypatch.setattr(evidence.time, "monotonic", lambda: next(clock))
     result, _ = verdict([challenge(), *[conflict()] * 5])
-    assert result.state == evidence.UNKNOWN and result.code == 6 and "409" in result.reason
+    assert result.state == retention.UNKNOWN and result.code == 6 and "409" in result.reason
 
 
 def test_an_odd_answer_to_the_check_is_no_verdict():
     odd = (200, {}, {**job("Succeeded"), "startTime": "soon"})
     result, _ = verdict([challenge(), restore_started(), odd])
-    assert result.state == evidence.UNKNOWN and result.code == 11 and "cannot be read" in result.reason
+    assert result.state == retention.UNKNOWN and result.code == 11 and "cannot be read" in result.reason
 
 
 def test_without_the_sdks_call_the_same_request_goes_through_the_pipeline():
     """az before 2.88 ships an SDK without begin_pre_restore: the body and path the SDK would send, our pacing."""
     from azure.keyvault.administration import KeyVaultBackupClient
 
-    from azext_hsmbackup._client_factory import JobTracker, pipeline_kwargs
+    from azext_hsmbackup.service.pipeline import JobTracker, pipeline_kwargs
 
     script = Script([challenge(), restore_started(), restore_status("InProgress"), restore_status()])
     tracker = JobTracker()

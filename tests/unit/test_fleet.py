@@ -12,17 +12,16 @@ from unittest import mock
 
 import pytest
 from azure.cli.core import azclierror
-from azure.cli.core.azclierror import (
-    InvalidArgumentValueError,
-    MutuallyExclusiveArgumentError,
-    RequiredArgumentMissingError,
-)
 from azure.core.exceptions import HttpResponseError
 
 from azext_hsmbackup import _validators as v
-from azext_hsmbackup import fleet, fleet_run
 from azext_hsmbackup.errors import EXIT_SOME_FAILED, EXIT_TIMEOUT, ExitWith
-from azext_hsmbackup.fleet import Member
+from azext_hsmbackup.model import fleet, hsm_objects
+from azext_hsmbackup.model import target as target_model
+from azext_hsmbackup.model.fleet import Member
+from azext_hsmbackup.model.problems import ConflictingValues, InvalidValue, MissingValue
+from azext_hsmbackup.operations import runner as runner_ops
+from azext_hsmbackup.service import arm
 
 MHSM = ".managedhsm.azure.net"
 SUB = "6a1c9e2b-4d3f-4b8a-9c7e-112233445566"
@@ -54,14 +53,14 @@ def record(name, activation="Active", state="Succeeded", identity="user"):
 
 
 def test_a_ready_hsm_is_not_skipped_with_or_without_its_identity():
-    assert fleet.skip_reason(record("h1"), use_managed_identity=True) is None
-    assert fleet.skip_reason(record("h1", state="Activated"), use_managed_identity=False) is None
-    assert fleet.skip_reason(record("h1", identity=None), use_managed_identity=False) is None  # SAS: no identity
+    assert hsm_objects.skip_reason(record("h1"), use_managed_identity=True) is None
+    assert hsm_objects.skip_reason(record("h1", state="Activated"), use_managed_identity=False) is None
+    assert hsm_objects.skip_reason(record("h1", identity=None), use_managed_identity=False) is None  # SAS: no identity
 
 
 @pytest.mark.parametrize("activation", ["NotActivated", "Unknown", "Failed", "active-ish"])
 def test_an_hsm_whose_security_domain_is_not_active_is_skipped(activation):
-    reason = fleet.skip_reason(record("h1", activation=activation), use_managed_identity=False)
+    reason = hsm_objects.skip_reason(record("h1", activation=activation), use_managed_identity=False)
     assert f"security domain is '{activation}', not Active" in reason
 
 
@@ -69,21 +68,21 @@ def test_an_hsm_whose_security_domain_is_not_active_is_skipped(activation):
     "state", ["Provisioning", "Updating", "Deleting", "Failed", "Restoring", "SecurityDomainRestore"]
 )
 def test_an_hsm_not_provisioned_is_skipped(state):
-    assert f"provisioningState is '{state}'" in fleet.skip_reason(record("h1", state=state), False)
+    assert f"provisioningState is '{state}'" in hsm_objects.skip_reason(record("h1", state=state), False)
 
 
 @pytest.mark.parametrize("identity", [None, {}, {"type": "SystemAssigned", "principalId": "p"}, {"type": "None"}])
 def test_managed_identity_needs_a_user_assigned_one(identity):
-    reason = fleet.skip_reason(record("h1", identity=identity), use_managed_identity=True)
+    reason = hsm_objects.skip_reason(record("h1", identity=identity), use_managed_identity=True)
     assert "user-assigned managed identity" in reason and "--use-user-managed-identity" in reason
 
 
 def test_case_of_the_states_does_not_matter_and_an_object_without_a_record_is_not_judged():
     rec = record("h1", activation="ACTIVE", state="succeeded")
-    assert fleet.skip_reason(rec, True) is None
-    assert fleet.skip_reason({"name": "h1", "type": "Microsoft.KeyVault/managedHSMs"}, True) is None
+    assert hsm_objects.skip_reason(rec, True) is None
+    assert hsm_objects.skip_reason({"name": "h1", "type": "Microsoft.KeyVault/managedHSMs"}, True) is None
     ps = {"Name": "h1", "OriginalManagedHsm": {"Properties": {"ProvisioningState": "Provisioning"}}}
-    assert "Provisioning" in fleet.skip_reason(ps, False)  # PowerShell keeps the ARM record inside
+    assert "Provisioning" in hsm_objects.skip_reason(ps, False)  # PowerShell keeps the ARM record inside
 
 
 # ---- members: array, ids, jobs, each once ----------------------------------------------------------------------
@@ -108,12 +107,12 @@ def test_a_json_array_gives_members_in_its_order_with_resource_ids_and_skips():
         ('{"a": 1}', "not a JSON array"),
         ("[" * 100000, "nested too deeply"),
         ("  ", "empty"),
-        (json.dumps([record("h1")] * 400) + " " * v.MAX_HSM_OBJECT_CHARS, "too large"),
+        (json.dumps([record("h1")] * 400) + " " * hsm_objects.MAX_HSM_OBJECT_CHARS, "too large"),
         (json.dumps([{"type": "Microsoft.KeyVault/vaults", "name": "kv"}]), "item 0"),
     ],
 )
 def test_a_bad_array_is_one_error_naming_the_flag(text, fragment):
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         fleet.members_from_array(text, MHSM, False)
     assert info.value.error_msg.startswith("--hsm-object") and fragment in info.value.error_msg
 
@@ -129,7 +128,7 @@ def test_ids_take_urls_and_resource_ids_as_values_or_one_whitespace_separated_va
     [[""], ["  "], [f"http://a{MHSM}"], ["/subscriptions/x"], [rid("kv").replace("managedHSMs", "vaults")], [5]],
 )
 def test_a_bad_id_names_ids(values):
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         fleet.members_from_ids(values, MHSM)
     assert info.value.error_msg.startswith("--ids")
 
@@ -167,7 +166,7 @@ def test_jobs_array_waits_for_started_jobs_and_carries_the_others():
     ],
 )
 def test_a_bad_jobs_array_names_the_item(items, fragment):
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         fleet.members_from_jobs(json.dumps(items))
     assert info.value.error_msg.startswith("--jobs") and fragment in info.value.error_msg
 
@@ -184,11 +183,11 @@ def test_a_record_arm_lists_that_cannot_be_read_is_skipped_not_fatal():
 
 def create(**values):
     base = {"storage_container_uri": CONTAINER, "use_managed_identity": "true", "mhsm_dns_suffix": MHSM}
-    return v.resolve_create_target(**{**base, **values})
+    return fleet.resolve_create_target(**{**base, **values})
 
 
 def test_one_hsm_stays_one_target_and_every_many_form_is_a_fleet():
-    assert isinstance(create(hsm_name="hs1")[0], v.Target)
+    assert isinstance(create(hsm_name="hs1")[0], target_model.Target)
     for form in ({"hsm_ids": [f"https://h1{MHSM}"]}, {"all_hsms": True}, {"hsm_object": json.dumps([record("h1")])}):
         target = create(**form)[0]
         assert isinstance(target, fleet.Fleet) and target.storage.container_uri == CONTAINER
@@ -199,16 +198,16 @@ def test_one_hsm_stays_one_target_and_every_many_form_is_a_fleet():
 @pytest.mark.parametrize(
     "values, error, flag",
     [
-        ({"hsm_name": "h1", "hsm_ids": [f"https://a{MHSM}"]}, MutuallyExclusiveArgumentError, "--hsm-name and --ids"),
-        ({"hsm_id": f"https://a{MHSM}", "all_hsms": True}, MutuallyExclusiveArgumentError, "--id and --all"),
-        ({"hsm_ids": [f"https://a{MHSM}"], "all_hsms": True}, MutuallyExclusiveArgumentError, "--ids and --all"),
-        ({"hsm_name": "h1", "resource_group": "rg"}, RequiredArgumentMissingError, "--resource-group"),
-        ({"hsm_ids": [f"https://a{MHSM}"], "resource_group": "rg"}, RequiredArgumentMissingError, "--resource-group"),
-        ({"hsm_name": "h1", "max_parallel": 3}, InvalidArgumentValueError, "--max-parallel"),
-        ({"all_hsms": True, "resource_group": "rg/x"}, InvalidArgumentValueError, "--resource-group"),
-        ({"all_hsms": True, "resource_group": ""}, InvalidArgumentValueError, "--resource-group"),
-        ({"all_hsms": True, "storage_container_uri": None}, RequiredArgumentMissingError, "blob container"),
-        ({"all_hsms": True, "use_managed_identity": None}, RequiredArgumentMissingError, "--sas-token"),
+        ({"hsm_name": "h1", "hsm_ids": [f"https://a{MHSM}"]}, ConflictingValues, "--hsm-name and --ids"),
+        ({"hsm_id": f"https://a{MHSM}", "all_hsms": True}, ConflictingValues, "--id and --all"),
+        ({"hsm_ids": [f"https://a{MHSM}"], "all_hsms": True}, ConflictingValues, "--ids and --all"),
+        ({"hsm_name": "h1", "resource_group": "rg"}, MissingValue, "--resource-group"),
+        ({"hsm_ids": [f"https://a{MHSM}"], "resource_group": "rg"}, MissingValue, "--resource-group"),
+        ({"hsm_name": "h1", "max_parallel": 3}, InvalidValue, "--max-parallel"),
+        ({"all_hsms": True, "resource_group": "rg/x"}, InvalidValue, "--resource-group"),
+        ({"all_hsms": True, "resource_group": ""}, InvalidValue, "--resource-group"),
+        ({"all_hsms": True, "storage_container_uri": None}, MissingValue, "blob container"),
+        ({"all_hsms": True, "use_managed_identity": None}, MissingValue, "--sas-token"),
     ],
 )
 def test_create_refuses_mixed_or_misplaced_forms(values, error, flag):
@@ -221,7 +220,7 @@ def test_create_refuses_mixed_or_misplaced_forms(values, error, flag):
     "value", ["0", "-1", "65", "1.5", "nan", "inf", "1e9", "", "  ", "abc", "99999999999999999999"]
 )
 def test_max_parallel_takes_a_whole_number_from_1_to_64(value):
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         v.check_options(argparse.Namespace(max_parallel=value))
     assert info.value.error_msg.startswith("--max-parallel")
 
@@ -234,7 +233,7 @@ def test_max_parallel_bounds_are_accepted():
 
 
 def wait(**values):
-    return v.resolve_wait(mhsm_dns_suffix=MHSM, **values)
+    return fleet.resolve_wait(mhsm_dns_suffix=MHSM, **values)
 
 
 def test_wait_pairs_each_hsm_with_its_job_in_order():
@@ -257,7 +256,7 @@ def test_wait_pairs_each_hsm_with_its_job_in_order():
     ],
 )
 def test_wait_refuses_unpaired_jobs(values, flag):
-    with pytest.raises((InvalidArgumentValueError, MutuallyExclusiveArgumentError)) as info:
+    with pytest.raises((InvalidValue, ConflictingValues)) as info:
         wait(**values)
     assert flag in info.value.error_msg
 
@@ -267,10 +266,10 @@ def test_stdin_is_read_once_for_one_flag():
     with mock.patch("sys.stdin", io.StringIO('[{"a": 1}]')):
         v.read_stdin_flags(namespace)
     assert namespace.hsm_object == '[{"a": 1}]'
-    with pytest.raises(MutuallyExclusiveArgumentError) as info:
+    with pytest.raises(azclierror.MutuallyExclusiveArgumentError) as info:  # the az glue's own line
         v.read_stdin_flags(argparse.Namespace(hsm_object="-", sas_token="-"))
     assert "--hsm-object - and --sas-token -" in info.value.error_msg
-    with mock.patch("sys.stdin", io.StringIO(" \n")), pytest.raises(InvalidArgumentValueError) as info:
+    with mock.patch("sys.stdin", io.StringIO(" \n")), pytest.raises(azclierror.InvalidArgumentValueError) as info:
         v.read_stdin_flags(argparse.Namespace(jobs="-"))
     assert info.value.error_msg.startswith("--jobs - read nothing")
     untouched = argparse.Namespace(sas_token="-", jobs=None)
@@ -295,11 +294,11 @@ def test_at_most_parallel_run_at_once_and_entries_keep_the_given_order():
         time.sleep(0.05 * (7 - int(slot.member.hsm_name[1:])))  # later ones finish first
         with lock:
             running[0] -= 1
-        return fleet_run.entry(slot.member, "Succeeded", jobId=slot.member.hsm_name)
+        return runner_ops.entry(slot.member, "Succeeded", jobId=slot.member.hsm_name)
 
-    out = fleet_run.run(members(7), work, 3, "backup")
+    out = runner_ops.run(members(7), work, 3, "backup")
     assert [e["hsmName"] for e in out] == [f"h{i}" for i in range(7)] and peak[0] == 3
-    assert all(list(e) == list(fleet_run.ENTRY_KEYS) for e in out)
+    assert all(list(e) == list(runner_ops.ENTRY_KEYS) for e in out)
 
 
 def test_a_skipped_member_gets_no_work_and_a_crash_is_that_members_failure():
@@ -309,11 +308,11 @@ def test_a_skipped_member_gets_no_work_and_a_crash_is_that_members_failure():
         called.append(slot.member.hsm_name)
         if slot.member.hsm_name == "h1":
             raise RuntimeError("boom at h1")
-        return fleet_run.entry(slot.member, "Succeeded")
+        return runner_ops.entry(slot.member, "Succeeded")
 
     given = members(3)
     given[2] = Member(given[2].hsm_url, "h2", skip_reason="not active")
-    out = fleet_run.run(given, work, 5, "backup")
+    out = runner_ops.run(given, work, 5, "backup")
     assert sorted(called) == ["h0", "h1"]
     assert [e["status"] for e in out] == ["Succeeded", "Failed", "Skipped"]
     assert out[1]["error"]["code"] == "UnexpectedError"  # the class name of a Python error is no error code
@@ -348,7 +347,7 @@ def test_an_array_without_any_job_is_nothing_to_wait_for():
         {"hsmUrl": f"https://a{MHSM}", "status": "WouldBackUp"},
         {"hsmUrl": f"https://b{MHSM}", "status": "Skipped"},
     ]
-    with pytest.raises(InvalidArgumentValueError, match=r"--jobs holds no job to wait for: none of its 2 entries"):
+    with pytest.raises(InvalidValue, match=r"--jobs holds no job to wait for: none of its 2 entries"):
         fleet.members_from_jobs(json.dumps(what_if))
 
 
@@ -361,8 +360,8 @@ def test_wait_carries_what_create_no_wait_said_of_hsms_without_a_job():
             {"hsmUrl": f"https://d{MHSM}", "jobId": JOB},
         ]
     )
-    out = fleet_run.run(
-        fleet.members_from_jobs(text), lambda slot, _: fleet_run.entry(slot.member, "Succeeded"), 2, "wait"
+    out = runner_ops.run(
+        fleet.members_from_jobs(text), lambda slot, _: runner_ops.entry(slot.member, "Succeeded"), 2, "wait"
     )
     assert [(e["hsmName"], e["status"]) for e in out] == [
         ("a", "Skipped"),
@@ -382,12 +381,12 @@ def http_error(status, code):
 
 def test_a_409_is_busy_and_other_answers_are_failed_with_the_services_code():
     member = members(1)[0]
-    busy = fleet_run.failed_entry(member, http_error(409, "Conflict"), "backup", {})
+    busy = runner_ops.failed_entry(member, http_error(409, "Conflict"), "backup", {})
     assert busy["status"] == "Busy" and busy["error"]["code"] == "Conflict"
     assert member.hsm_url in busy["error"]["message"] and "(409)" in busy["error"]["message"]
-    denied = fleet_run.failed_entry(member, http_error(403, "Forbidden"), "backup", {"jobId": JOB})
+    denied = runner_ops.failed_entry(member, http_error(403, "Forbidden"), "backup", {"jobId": JOB})
     assert denied["status"] == "Failed" and denied["error"]["code"] == "Forbidden" and denied["jobId"] == JOB
-    secret = fleet_run.failed_entry(member, ValueError("sig=SECRET123 in here"), "backup", {}, secrets=["SECRET123"])
+    secret = runner_ops.failed_entry(member, ValueError("sig=SECRET123 in here"), "backup", {}, secrets=["SECRET123"])
     assert "SECRET123" not in json.dumps(secret)
 
 
@@ -396,42 +395,42 @@ def test_a_job_that_failed_is_failed_with_the_jobs_code():
     response = SimpleNamespace(status_code=200, reason="OK", headers={}, text=lambda: json.dumps(job), request=None)
     ex = HttpResponseError(message="failed", response=response)
     ex.status_code = 200
-    out = fleet_run.failed_entry(members(1)[0], ex, "backup", job, container_uri=CONTAINER)
+    out = runner_ops.failed_entry(members(1)[0], ex, "backup", job, container_uri=CONTAINER)
     assert out["status"] == "Failed" and out["error"]["code"] == "ContainerNotFound" and out["jobId"] == JOB
     assert "az storage container create" in out["error"]["message"]
 
 
 def entries(*statuses, reason=None):
-    return [fleet_run.entry(m, s, reason=reason) for m, s in zip(members(len(statuses)), statuses, strict=True)]
+    return [runner_ops.entry(m, s, reason=reason) for m, s in zip(members(len(statuses)), statuses, strict=True)]
 
 
 def test_the_exit_code_is_0_only_when_every_hsm_not_skipped_did_what_was_asked():
-    assert fleet_run.outcome(entries("Succeeded", "Skipped", "Succeeded")) == (0, None)
-    assert fleet_run.outcome(entries("InProgress", "InProgress")) == (0, None)  # --no-wait: started is done
+    assert runner_ops.outcome(entries("Succeeded", "Skipped", "Succeeded")) == (0, None)
+    assert runner_ops.outcome(entries("InProgress", "InProgress")) == (0, None)  # --no-wait: started is done
     for bad in ("Failed", "Busy", "NotStarted"):
-        code, line = fleet_run.outcome(entries("Succeeded", bad))
+        code, line = runner_ops.outcome(entries("Succeeded", bad))
         assert code == EXIT_SOME_FAILED and f"1 of 2 HSMs were not backed up: h1 ({bad})" in line
-    code, line = fleet_run.outcome(entries("InProgress", "Succeeded", reason=fleet_run.TIMED_OUT))
+    code, line = runner_ops.outcome(entries("InProgress", "Succeeded", reason=runner_ops.TIMED_OUT))
     assert code == EXIT_TIMEOUT and "--timeout" in line
-    assert fleet_run.outcome(entries("Failed", "InProgress", reason=fleet_run.TIMED_OUT))[0] == EXIT_SOME_FAILED
+    assert runner_ops.outcome(entries("Failed", "InProgress", reason=runner_ops.TIMED_OUT))[0] == EXIT_SOME_FAILED
     assert (
         "1 of 1 HSMs have no job that succeeded: h0 (Failed)."
-        in fleet_run.outcome(entries("Failed"), "have no job that succeeded")[1]
+        in runner_ops.outcome(entries("Failed"), "have no job that succeeded")[1]
     )
-    code, line = fleet_run.outcome(entries(*["Failed"] * 12))
+    code, line = runner_ops.outcome(entries(*["Failed"] * 12))
     assert "h9 (Failed) and 2 more" in line and "h10" not in line
 
 
 def test_the_exit_code_comes_after_the_output():
     handlers = {}
     cli_ctx = SimpleNamespace(register_event=handlers.setdefault)
-    fleet_run.exit_after_output(cli_ctx, entries("Succeeded"))
+    runner_ops.exit_after_output(cli_ctx, entries("Succeeded"))
     assert handlers == {}
     with (
         mock.patch.object(azclierror.AzCLIError, "print_error"),
         mock.patch.object(azclierror.AzCLIError, "send_telemetry"),
     ):
-        fleet_run.exit_after_output(cli_ctx, entries("Succeeded", "Busy"))
+        runner_ops.exit_after_output(cli_ctx, entries("Succeeded", "Busy"))
         (handler,) = handlers.values()
         with pytest.raises(ExitWith) as info:
             handler(cli_ctx, result=None)
@@ -440,11 +439,11 @@ def test_the_exit_code_comes_after_the_output():
 
 def test_a_stop_names_each_hsms_job_and_what_did_not_start():
     given = members(4)
-    slots = [fleet_run.Slot(m) for m in given]
-    slots[0].state, slots[0].entry = "done", fleet_run.entry(given[0], "Succeeded")
+    slots = [runner_ops.Slot(m) for m in given]
+    slots[0].state, slots[0].entry = "done", runner_ops.entry(given[0], "Succeeded")
     slots[1].state, slots[1].tracker = "running", SimpleNamespace(job={"jobId": JOB})
     slots[2].state, slots[2].watch = "starting", SimpleNamespace(may_have_started=True)
-    runner = fleet_run.Runner(slots, None, 2, "backup", lambda m: f"az hsm-backup list --hsm-name {m.hsm_name}")
+    runner = runner_ops.Runner(slots, None, 2, "backup", lambda m: f"az hsm-backup list --hsm-name {m.hsm_name}")
     text = runner.stopped()
     assert runner.stopping.is_set()
     assert text.startswith("Stopped the backups. Each job already started keeps running on its HSM:\n")
@@ -452,7 +451,7 @@ def test_a_stop_names_each_hsms_job_and_what_did_not_start():
     assert f"h1: job {JOB}, check on it with: az hsm-backup show --id https://h1{MHSM} --job-id {JOB}" in text
     assert "h2: the backup request went out unanswered" in text and "az hsm-backup list --hsm-name h2" in text
     assert "h3: not started." in text
-    waiting = fleet_run.Runner([fleet_run.Slot(given[0].with_job(JOB))], None, 1, "wait").stopped()
+    waiting = runner_ops.Runner([runner_ops.Slot(given[0].with_job(JOB))], None, 1, "wait").stopped()
     assert waiting.startswith("Stopped waiting. Each job already started keeps running on its HSM:")
     assert f"h0: job {JOB}, check on it with:" in waiting
 
@@ -483,7 +482,7 @@ class FakeHsms:
 def listing(hsms, group=None):
     client = SimpleNamespace(managed_hsms=hsms)
     with mock.patch("azure.cli.core.commands.client_factory.get_mgmt_service_client", return_value=client) as get:
-        records = fleet.list_managed_hsms("CTX", resource_group=group)
+        records = arm.list_managed_hsms("CTX", resource_group=group)
     assert get.call_args.args[0] == "CTX"
     return records
 
@@ -495,10 +494,10 @@ def test_all_reads_every_page_of_the_subscription_or_the_group():
 
 
 def test_a_next_link_that_never_ends_is_cut_off():
-    pages = ([record("a")] for _ in range(fleet.MAX_PAGES + 5))
-    with pytest.raises(InvalidArgumentValueError) as info:
+    pages = ([record("a")] for _ in range(arm.MAX_PAGES + 5))
+    with pytest.raises(azclierror.InvalidArgumentValueError) as info:  # ARM's answer: an az error of the service
         listing(FakeHsms(pages))
-    assert f"after {fleet.MAX_PAGES} pages" in info.value.error_msg
+    assert f"after {arm.MAX_PAGES} pages" in info.value.error_msg
 
 
 @pytest.mark.parametrize("status, code", [(401, 5), (403, 5), (404, 3), (500, 1)])
@@ -525,5 +524,5 @@ def test_the_table_has_the_same_columns_in_every_row_whatever_is_empty():
 
 
 def test_a_hostile_value_in_a_record_is_quoted_escaped_and_cut():
-    reason = fleet.skip_reason(record("h1", state="Bad\x1b[2J" + "x" * 500), False)
+    reason = hsm_objects.skip_reason(record("h1", state="Bad\x1b[2J" + "x" * 500), False)
     assert reason.isprintable() and "\x1b" not in reason and len(reason) < 200

@@ -9,10 +9,13 @@ import pytest
 from azure.cli.core import azclierror
 from azure.core.exceptions import HttpResponseError, ServiceRequestError
 
-from azext_hsmbackup import _validators as v
-from azext_hsmbackup import fleet
 from azext_hsmbackup.errors import ExitWith
-from azext_hsmbackup.fleet import Member
+from azext_hsmbackup.model import fleet, hsm_objects
+from azext_hsmbackup.model import names as names_model
+from azext_hsmbackup.model import target as target_model
+from azext_hsmbackup.model.fleet import Member
+from azext_hsmbackup.model.problems import Problem
+from azext_hsmbackup.service import arm
 
 MHSM = ".managedhsm.azure.net"
 SUB = "6a1c9e2b-4d3f-4b8a-9c7e-112233445566"
@@ -20,16 +23,16 @@ RID = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.KeyVault/mana
 
 
 def message(call, *args):
-    with pytest.raises(azclierror.AzCLIError) as info:
+    with pytest.raises(Problem) as info:
         call(*args)
     return info.value.error_msg
 
 
 # The lines, word for word: each names the flag, says what is wrong and what to give instead.
 LINES = [
-    (fleet.check_resource_group, ("",), "--resource-group is empty: give the name of a resource group."),
+    (names_model.check_resource_group, ("",), "--resource-group is empty: give the name of a resource group."),
     (
-        fleet.check_resource_group,
+        names_model.check_resource_group,
         ("rg/x",),
         "--resource-group 'rg/x' is not a resource group name: 1-90 letters, digits, '-', '_', '.' and '()', not "
         "ending with '.'.",
@@ -61,7 +64,7 @@ LINES = [
     ),
     (
         fleet.members_from_jobs,
-        ("[" + " " * v.MAX_HSM_OBJECT_CHARS,),
+        ("[" + " " * hsm_objects.MAX_HSM_OBJECT_CHARS,),
         "--jobs is 1000001 characters long, too large for a list of HSMs: pass a few hundred at most.",
     ),
     (
@@ -79,8 +82,8 @@ def test_the_line_the_user_reads(call, args, line):
 
 def test_a_json_array_exactly_at_the_size_limit_is_read():
     items = json.dumps([{"hsmUrl": "https://a.managedhsm.azure.net", "jobId": "0" * 31 + "1"}])
-    text = items + " " * (v.MAX_HSM_OBJECT_CHARS - len(items))
-    assert len(text) == v.MAX_HSM_OBJECT_CHARS and len(fleet.members_from_jobs(text)) == 1
+    text = items + " " * (hsm_objects.MAX_HSM_OBJECT_CHARS - len(items))
+    assert len(text) == hsm_objects.MAX_HSM_OBJECT_CHARS and len(fleet.members_from_jobs(text)) == 1
 
 
 def record(**props):
@@ -110,7 +113,7 @@ SKIPS = [
 
 @pytest.mark.parametrize("obj, use_mi, reason", SKIPS, ids=["inactive", "provisioning", "no-identity"])
 def test_the_reason_an_hsm_is_skipped(obj, use_mi, reason):
-    assert fleet.skip_reason(obj, use_mi) == reason
+    assert hsm_objects.skip_reason(obj, use_mi) == reason
 
 
 def test_resource_ids_come_from_id_resource_id_or_the_arm_record_inside():
@@ -122,11 +125,11 @@ def test_resource_ids_come_from_id_resource_id_or_the_arm_record_inside():
     inner = {"Name": "hs1", "OriginalManagedHsm": {"Id": RID + "hs1", "Type": "Microsoft.KeyVault/managedHSMs"}}
     inner["OriginalManagedHsm"]["Properties"] = {"HsmUri": f"https://hs1{MHSM}"}
     assert fleet.member_from_object(inner, MHSM, False, "f").resource_id == RID + "hs1"
-    assert fleet._resource_id({"id": 5, "ResourceId": "not/leading"}) is None  # only an ARM path counts
+    assert hsm_objects.resource_id({"id": 5, "ResourceId": "not/leading"}) is None  # only an ARM path counts
 
 
 def test_target_for_gives_the_member_the_fleets_storage():
-    storage = v.Target(None, None, "https://a.blob.core.windows.net/c", "sas", "sv=1&sig=x")
+    storage = target_model.Target(None, None, "https://a.blob.core.windows.net/c", "sas", "sv=1&sig=x")
     target = fleet.Fleet((), storage=storage).target_for(Member(f"https://h1{MHSM}", "h1"))
     assert (target.hsm_url, target.hsm_name, target.container_uri, target.storage_auth, target.sas_token) == (
         f"https://h1{MHSM}",
@@ -189,7 +192,7 @@ def listed(error, group=None):
         mock.patch.object(azclierror.AzCLIError, "send_telemetry"),
         pytest.raises(ExitWith) as info,
     ):
-        fleet.list_managed_hsms("CTX", group)
+        arm.list_managed_hsms("CTX", group)
     return info.value
 
 

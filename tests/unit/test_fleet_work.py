@@ -1,18 +1,21 @@
-"""One HSM's work in a fleet (fleet_run.back_up, wait_for) and the two commands around it (create_many, wait_many),
+"""One HSM's work in a fleet (fleet_ops.back_up, wait_for) and the two commands around it (create_many, wait_many),
 with a fake Key Vault client: what is sent, in which order, and what each outcome becomes in that HSM's entry."""
 
 import json
 import threading
+from contextlib import contextmanager
 from types import SimpleNamespace
 from unittest import mock
 
 import pytest
 from azure.core.exceptions import HttpResponseError
 
-from azext_hsmbackup import _validators as v
-from azext_hsmbackup import fleet, fleet_run
 from azext_hsmbackup.errors import ExitWith
-from azext_hsmbackup.fleet import Member
+from azext_hsmbackup.model import fleet
+from azext_hsmbackup.model import target as target_model
+from azext_hsmbackup.model.fleet import Member
+from azext_hsmbackup.operations import fleet as fleet_ops
+from azext_hsmbackup.operations import runner as runner_ops
 
 MHSM = ".managedhsm.azure.net"
 JOB = "0123456789abcdef0123456789abcdef"
@@ -86,19 +89,29 @@ def fake_clients(**behaviour):
         made.append(client)
         return client
 
-    return mock.patch("azext_hsmbackup._client_factory.backup_client", factory), made
+    return _patched_clients(factory), made
+
+
+@contextmanager
+def _patched_clients(factory):
+    """The client of a backup (operations/job.py) and of a wait (operations/fleet.py), both the fake."""
+    with (
+        mock.patch("azext_hsmbackup.operations.job.backup_client", factory),
+        mock.patch("azext_hsmbackup.operations.fleet.backup_client", factory),
+    ):
+        yield
 
 
 def a_fleet(auth="sas"):
-    storage = v.Target(None, None, CONTAINER, auth, "sv=1&sig=given" if auth == "sas" else None)
+    storage = target_model.Target(None, None, CONTAINER, auth, "sv=1&sig=given" if auth == "sas" else None)
     return fleet.Fleet((Member(f"https://hs1{MHSM}", "hs1"),), storage=storage)
 
 
 def back_up(stopping=None, skip_wait=False, auth="sas", **behaviour):
     patch, made = fake_clients(**behaviour)
-    slot = fleet_run.Slot(Member(f"https://hs1{MHSM}", "hs1"))
+    slot = runner_ops.Slot(Member(f"https://hs1{MHSM}", "hs1"))
     with patch:
-        out = fleet_run.back_up(
+        out = fleet_ops.back_up(
             CMD,
             a_fleet(auth),
             slot,
@@ -115,7 +128,7 @@ def back_up(stopping=None, skip_wait=False, auth="sas", **behaviour):
 @pytest.fixture
 def replaying_sdk():
     """An SDK build that replays a job start after a 401 (4.4.0-4.7.1, 4.8.0b1): the warm-up read goes first."""
-    with mock.patch("azext_hsmbackup._client_factory.sdk_resends_job_start_after_401", return_value=True):
+    with mock.patch("azext_hsmbackup.service.keyvault.sdk_resends_job_start_after_401", return_value=True):
         yield
 
 
@@ -183,10 +196,10 @@ class Pause(threading.Event):
 
 def wait_for(statuses, deadline=None, stopping=None):
     patch, made = fake_clients(statuses=statuses)
-    slot = fleet_run.Slot(Member(f"https://hs1{MHSM}", "hs1", job_id=JOB))
+    slot = runner_ops.Slot(Member(f"https://hs1{MHSM}", "hs1", job_id=JOB))
     stopping = stopping or Pause()
     with patch:
-        out = fleet_run.wait_for(
+        out = fleet_ops.wait_for(
             CMD,
             slot,
             stopping,
@@ -228,7 +241,7 @@ def test_wait_for_a_job_the_hsm_does_not_have():
 
 def test_wait_past_the_deadline_leaves_the_job_running():
     out, _, pause = wait_for([(200, job("InProgress"))], deadline=1)
-    assert (out["status"], out["reason"], out["jobId"]) == ("InProgress", fleet_run.TIMED_OUT, JOB)
+    assert (out["status"], out["reason"], out["jobId"]) == ("InProgress", runner_ops.TIMED_OUT, JOB)
     assert pause.waits == []
 
 
@@ -251,16 +264,16 @@ def create_many(given, **flags):
     """fleet_run.create_many as the create command calls it, with the flags a test does not care about filled in."""
     values = {"what_if": False, "confirm": False, "skip_wait": False, "api_version": "7.6", "polling_interval": 0.3}
     values.update({"max_parallel": None, **flags})
-    return fleet_run.create_many(CMD, given, **values)
+    return fleet_ops.create_many(CMD, given, **values)
 
 
 def test_what_if_touches_no_hsm_and_mints_nothing():
     given = fleet.Fleet(
         (Member(f"https://hs1{MHSM}", "hs1"), Member(f"https://hs2{MHSM}", "hs2", skip_reason="why")),
-        storage=v.Target(None, None, CONTAINER, "mintedSas"),
+        storage=target_model.Target(None, None, CONTAINER, "mintedSas"),
     )
     patch, made = fake_clients()
-    with patch, mock.patch("azext_hsmbackup.custom._storage_secret") as mint:
+    with patch, mock.patch("azext_hsmbackup.operations.fleet.storage_secret") as mint:
         out = create_many(given, what_if=True, confirm=True)
     assert [(e["hsmName"], e["status"]) for e in out] == [("hs1", "WouldBackUp"), ("hs2", "Skipped")]
     assert out[0]["reason"] == f"What if: a full backup of HSM hs1 into {CONTAINER}." and out[1]["reason"] == "why"
@@ -271,14 +284,14 @@ def test_create_asks_once_mints_once_and_backs_up_each(monkeypatch):
     members = tuple(Member(f"https://hs{i}{MHSM}", f"hs{i}") for i in range(1, 4))
     given = fleet.Fleet(
         (*members, Member(f"https://hs9{MHSM}", "hs9", skip_reason="why")),
-        storage=v.Target(None, None, CONTAINER, "mintedSas"),
+        storage=target_model.Target(None, None, CONTAINER, "mintedSas"),
     )
     patch, made = fake_clients()
     with (
         patch,
-        mock.patch("azext_hsmbackup.custom._storage_secret", return_value="sv=1&sig=m") as mint,
-        mock.patch("azext_hsmbackup.custom._confirm") as confirm,
-        mock.patch("azext_hsmbackup._client_factory.cli_credential", return_value="CRED") as cred,
+        mock.patch("azext_hsmbackup.operations.fleet.storage_secret", return_value="sv=1&sig=m") as mint,
+        mock.patch("azext_hsmbackup.operations.prompt.confirm") as confirm,
+        mock.patch("azext_hsmbackup.operations.fleet.cli_credential", return_value="CRED") as cred,
     ):
         out = create_many(given, confirm=True, max_parallel=2)
     assert [e["status"] for e in out] == ["Succeeded"] * 3 + ["Skipped"]
@@ -291,24 +304,23 @@ def test_create_asks_once_mints_once_and_backs_up_each(monkeypatch):
 
 def test_nothing_is_minted_or_signed_in_when_every_hsm_is_skipped():
     given = fleet.Fleet(
-        (Member(f"https://hs9{MHSM}", "hs9", skip_reason="why"),), storage=v.Target(None, None, CONTAINER, "mintedSas")
+        (Member(f"https://hs9{MHSM}", "hs9", skip_reason="why"),),
+        storage=target_model.Target(None, None, CONTAINER, "mintedSas"),
     )
     with (
-        mock.patch("azext_hsmbackup.custom._storage_secret") as mint,
-        mock.patch("azext_hsmbackup._client_factory.cli_credential") as cred,
-        mock.patch("azext_hsmbackup.custom._confirm") as confirm,
+        mock.patch("azext_hsmbackup.operations.fleet.storage_secret") as mint,
+        mock.patch("azext_hsmbackup.operations.fleet.cli_credential") as cred,
+        mock.patch("azext_hsmbackup.operations.prompt.confirm") as confirm,
     ):
         out = create_many(given, confirm=True)
     assert [e["status"] for e in out] == ["Skipped"] and not mint.called and not cred.called and not confirm.called
 
 
 def test_all_that_lists_no_hsm_is_an_error_not_a_quiet_success():
-    given = fleet.Fleet(
-        (), list_all=True, resource_group="rg", storage=v.Target(None, None, CONTAINER, "managedIdentity")
-    )
+    storage = target_model.Target(None, None, CONTAINER, "managedIdentity")
+    given = fleet.Fleet((), list_all=True, resource_group="rg", storage=storage, mhsm_dns_suffix=MHSM)
     with (
-        mock.patch("azext_hsmbackup.fleet.list_managed_hsms", return_value=[]) as listed,
-        mock.patch("azext_hsmbackup._validators.cloud_suffix", return_value=MHSM),
+        mock.patch("azext_hsmbackup.service.arm.list_managed_hsms", return_value=[]) as listed,
         mock.patch("azure.cli.core.azclierror.AzCLIError.print_error"),
         mock.patch("azure.cli.core.azclierror.AzCLIError.send_telemetry"),
         pytest.raises(ExitWith) as info,
@@ -324,11 +336,9 @@ def test_all_backs_up_what_arm_lists_each_once_with_the_identity_rule():
         for n in ("hs1", "hs1", "hs2")
     ]
     records[2]["identity"] = {"userAssignedIdentities": {"/x": {}}}
-    given = fleet.Fleet((), list_all=True, storage=v.Target(None, None, CONTAINER, "managedIdentity"))
-    with (
-        mock.patch("azext_hsmbackup.fleet.list_managed_hsms", return_value=records),
-        mock.patch("azext_hsmbackup._validators.cloud_suffix", return_value=MHSM),
-    ):
+    storage = target_model.Target(None, None, CONTAINER, "managedIdentity")
+    given = fleet.Fleet((), list_all=True, storage=storage, mhsm_dns_suffix=MHSM)
+    with mock.patch("azext_hsmbackup.service.arm.list_managed_hsms", return_value=records):
         out = create_many(given, what_if=True)
     assert [(e["hsmName"], e["status"]) for e in out] == [("hs1", "Skipped"), ("hs2", "WouldBackUp")]
 
@@ -342,8 +352,8 @@ def test_wait_many_waits_for_the_jobs_and_carries_the_rest():
     )
     done = job("Succeeded")
     patch, made = fake_clients(statuses=[(200, done)])
-    with patch, mock.patch("azext_hsmbackup._client_factory.cli_credential", return_value="CRED"):
-        out = fleet_run.wait_many(CMD, given, timeout=None, polling_interval=1, api_version="7.6")
+    with patch, mock.patch("azext_hsmbackup.operations.fleet.cli_credential", return_value="CRED"):
+        out = fleet_ops.wait_many(CMD, given, timeout=None, polling_interval=1, api_version="7.6")
     assert [e["status"] for e in out] == ["Succeeded", "Skipped"] and len(made) == 1
     assert json.dumps(out)
 
@@ -360,9 +370,9 @@ def test_a_backup_job_that_fails_names_the_operation_and_the_container():
             poller.result = lambda: (_ for _ in ()).throw(failed)
             return poller
 
-    slot = fleet_run.Slot(Member(f"https://hs1{MHSM}", "hs1"))
-    with mock.patch("azext_hsmbackup._client_factory.backup_client", lambda *a, **k: Failing(a[3])):
-        out = fleet_run.back_up(
+    slot = runner_ops.Slot(Member(f"https://hs1{MHSM}", "hs1"))
+    with _patched_clients(lambda *a, **k: Failing(a[3])):
+        out = fleet_ops.back_up(
             CMD, a_fleet(), slot, threading.Event(), secret="s", api_version="x", polling_interval=1, skip_wait=False,
             credential=None,
         )  # fmt: skip
@@ -374,9 +384,9 @@ def test_a_backup_job_that_fails_names_the_operation_and_the_container():
 def test_wait_stopped_between_polls_says_the_job_runs_on():
     stopping = Pause(stop_on_wait=True)
     patch, made = fake_clients(statuses=[(200, job("InProgress"))])
-    slot = fleet_run.Slot(Member(f"https://hs1{MHSM}", "hs1", job_id=JOB))
+    slot = runner_ops.Slot(Member(f"https://hs1{MHSM}", "hs1", job_id=JOB))
     with patch:
-        out = fleet_run.wait_for(
+        out = fleet_ops.wait_for(
             CMD, slot, stopping, api_version="7.6", polling_interval=1, deadline=None, credential=None
         )
     assert (out["status"], out["jobId"], out["error"]) == ("InProgress", JOB, None) and len(made[0].calls) == 1
@@ -389,7 +399,7 @@ def test_the_workers_are_daemon_threads_named_for_the_extension():
     def work(slot, _):
         both.wait(5)  # each worker holds one HSM
         seen.append((threading.current_thread().daemon, threading.current_thread().name))
-        return fleet_run.entry(slot.member, "Succeeded")
+        return runner_ops.entry(slot.member, "Succeeded")
 
-    fleet_run.run([Member(f"https://hs{i}{MHSM}", f"hs{i}") for i in range(2)], work, 2, "backup")
+    runner_ops.run([Member(f"https://hs{i}{MHSM}", f"hs{i}") for i in range(2)], work, 2, "backup")
     assert sorted(seen) == [(True, "hsm-backup-0"), (True, "hsm-backup-1")]  # Ctrl+C never waits for a worker

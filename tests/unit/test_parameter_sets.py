@@ -5,13 +5,11 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from azure.cli.core.azclierror import (
-    InvalidArgumentValueError,
-    MutuallyExclusiveArgumentError,
-    RequiredArgumentMissingError,
-)
 
-from azext_hsmbackup._validators import bounded_number, check_api_version, check_job_id, resolve_target, three_state
+from azext_hsmbackup.model.bounds import bounded_number, three_state
+from azext_hsmbackup.model.names import check_api_version, check_job_id
+from azext_hsmbackup.model.problems import ConflictingValues, InvalidValue, MissingValue
+from azext_hsmbackup.model.target import resolve_target
 
 FUTURE = (datetime.now(timezone.utc) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
 SAS = f"sv=2026-04-06&sr=c&sp=crdw&se={FUTURE}&sig=abc%2Bdef%3D"
@@ -50,27 +48,27 @@ def expected(given):
     """The rules, written independently of the implementation: (error class, flags the message must name)."""
     hsm = [f for f in ("hsm_name", "hsm_object", "hsm_id") if f in given]
     if not hsm:
-        return RequiredArgumentMissingError, ["--hsm-name", "--hsm-object", "--id"]
+        return MissingValue, ["--hsm-name", "--hsm-object", "--id"]
     if len(hsm) > 1:
-        return MutuallyExclusiveArgumentError, [FLAG[f] for f in hsm]
+        return ConflictingValues, [FLAG[f] for f in hsm]
     account, container, uri = (
         f in given for f in ("storage_account_name", "storage_container_name", "storage_container_uri")
     )
     if uri and (account or container):
-        return MutuallyExclusiveArgumentError, ["--storage-container-uri"] + [
+        return ConflictingValues, ["--storage-container-uri"] + [
             FLAG[f] for f in ("storage_account_name", "storage_container_name") if f in given
         ]
     if account and not container:
-        return RequiredArgumentMissingError, ["--storage-account-name", "--storage-container-name"]
+        return MissingValue, ["--storage-account-name", "--storage-container-name"]
     if container and not account:
-        return RequiredArgumentMissingError, ["--storage-container-name", "--storage-account-name"]
+        return MissingValue, ["--storage-container-name", "--storage-account-name"]
     if not (uri or account):
-        return RequiredArgumentMissingError, ["--storage-container-uri", "--storage-account-name"]
+        return MissingValue, ["--storage-container-uri", "--storage-account-name"]
     sas, mi = "sas_token" in given, "use_managed_identity" in given
     if sas and mi:
-        return MutuallyExclusiveArgumentError, ["--sas-token", "--use-user-managed-identity"]
+        return ConflictingValues, ["--sas-token", "--use-user-managed-identity"]
     if not (sas or mi):
-        return RequiredArgumentMissingError, ["--sas-token", "--use-user-managed-identity"]
+        return MissingValue, ["--sas-token", "--use-user-managed-identity"]
     return None, []
 
 
@@ -116,7 +114,7 @@ def test_every_flag_combination(given):
 
 @pytest.mark.parametrize("value", ["false", False])
 def test_managed_identity_false_is_not_a_storage_auth(value):
-    with pytest.raises(RequiredArgumentMissingError):
+    with pytest.raises(MissingValue):
         resolve_target(
             hsm_name="myhsm",
             storage_container_uri=VALUES["storage_container_uri"],
@@ -142,7 +140,7 @@ def test_whole_sas_url_for_the_same_container_is_split():
 
 def test_whole_sas_url_for_another_container_is_refused_without_echoing_it():
     url = "https://other.blob.core.windows.net/elsewhere?" + SAS
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         resolve_target(
             hsm_name="myhsm", storage_container_uri=VALUES["storage_container_uri"], sas_token=url, **SUFFIXES
         )
@@ -159,7 +157,7 @@ def test_whole_sas_url_for_another_container_is_refused_without_echoing_it():
     ],
 )
 def test_bad_hsm_object(obj, fragment):
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         resolve_target(
             hsm_object=obj, storage_container_uri=VALUES["storage_container_uri"], use_managed_identity=True, **SUFFIXES
         )
@@ -240,14 +238,14 @@ def test_resource_ids_of_a_managed_hsm_resolve(rid):
     ],
 )
 def test_resource_ids_that_are_not_a_managed_hsm_blame_id(rid, fragment):
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         _hsm_url(hsm_id=rid)
     message = info.value.error_msg + " ".join(map(str, info.value.recommendations))
     assert message.startswith("--id") and fragment in message and "--hsm-name" not in message, message
 
 
 def test_resource_id_in_a_cloud_without_hsm_suffix_blames_id():
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         resolve_target(hsm_id=HSM_ID, storage_container_uri=VALUES["storage_container_uri"], use_managed_identity=True)
     assert info.value.error_msg.startswith("--id") and "--hsm-name" not in info.value.error_msg
 
@@ -269,7 +267,7 @@ def test_resource_id_in_a_cloud_without_hsm_suffix_blames_id():
     ],
 )
 def test_bad_hsm_urls_blame_id(url):
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         _hsm_url(hsm_id=url)
     assert info.value.error_msg.startswith("--id") and all(c.isprintable() for c in info.value.error_msg)
     assert "secret" not in info.value.error_msg
@@ -380,7 +378,7 @@ PS_KEY_VAULT = {
     ],
 )
 def test_powershell_objects_that_are_not_one_managed_hsm_are_refused(obj, fragment):
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         _hsm_url(hsm_object=json.dumps(obj))
     message = info.value.error_msg + " ".join(map(str, info.value.recommendations))
     assert message.startswith("--hsm-object") and fragment in message, message
@@ -391,7 +389,7 @@ def test_powershell_objects_that_are_not_one_managed_hsm_are_refused(obj, fragme
     [("", "empty"), (" \n", "empty"), ("[" * 100_000, "JSON"), ("1" * 1_000_001, "too large"), ("null", "one JSON")],
 )
 def test_hostile_hsm_object_text(text, fragment):
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         _hsm_url(hsm_object=text)
     assert info.value.error_msg.startswith("--hsm-object") and fragment in info.value.error_msg
 
@@ -407,13 +405,13 @@ def test_empty_values_name_their_flag(flag, empty):
         if flag in group:
             kwargs.pop("hsm_name")
     kwargs[flag] = empty
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         resolve_target(**kwargs, **SUFFIXES)
     assert info.value.error_msg.startswith(FLAG[flag]) and "empty" in info.value.error_msg
 
 
 def test_empty_account_name_is_not_a_missing_one():
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         resolve_target(
             hsm_name="myhsm", storage_account_name="", storage_container_name="bkp", sas_token=SAS, **SUFFIXES
         )
@@ -457,7 +455,7 @@ def test_bounded_number_accepts(value, expected):
     ],
 )
 def test_bounded_number_refuses_with_flag_range_and_fix(value, why):
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         bounded_number(value, "--polling-interval", 0.1, 3600, example=5)
     message = info.value.error_msg
     assert message.startswith("--polling-interval") and why in message
@@ -468,7 +466,7 @@ def test_bounded_number_refuses_with_flag_range_and_fix(value, why):
 @pytest.mark.parametrize("value, why", [("2.5", "not a whole number"), (2.5, "not a whole number"), ("1e3", "whole")])
 def test_bounded_whole_number(value, why):
     assert bounded_number("7", "--keep", 1, 1000, kind=int, unit="backups") == 7
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         bounded_number(value, "--keep", 1, 1000, kind=int, unit="backups")
     assert why in info.value.error_msg and "a whole number of backups from 1 to 1000" in info.value.error_msg
 
@@ -486,7 +484,7 @@ def test_api_versions_of_every_form_are_accepted(value):
      "2025-02-30", "2025-07-01-beta", "7.6\n1", "7.6&x=1", "1" * 200],
 )  # fmt: skip
 def test_strings_that_are_not_api_versions_are_refused(value):
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         check_api_version(value)
     message = info.value.error_msg
     assert message.startswith("--api-version") and ("7.x-preview.N" in message or "empty" in message)
@@ -495,7 +493,7 @@ def test_strings_that_are_not_api_versions_are_refused(value):
 
 @pytest.mark.parametrize("value", ["", " ", "0", "g" * 32, "a" * 31, "a" * 33, "a" * 32 + "\n" + "b", "-" * 32])
 def test_bad_job_ids(value):
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         check_job_id(value)
     assert info.value.error_msg.startswith("--job-id") and "32 hex digits" in info.value.error_msg
 
@@ -513,13 +511,13 @@ def test_three_state_flag_values(value, expected):
 
 @pytest.mark.parametrize("value", ["", "yes", "1", "abc", "truee"])
 def test_three_state_flag_refuses_other_words(value):
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         three_state(value, "--use-user-managed-identity")
     assert info.value.error_msg.startswith("--use-user-managed-identity") and "true or false" in info.value.error_msg
 
 
 def test_managed_identity_false_as_text_is_no_storage_auth_and_true_is():
-    with pytest.raises(RequiredArgumentMissingError):
+    with pytest.raises(MissingValue):
         resolve_target(
             hsm_name="myhsm", storage_container_uri=VALUES["storage_container_uri"], use_managed_identity="false",
             **SUFFIXES,

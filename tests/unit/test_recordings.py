@@ -14,10 +14,11 @@ import urllib3
 from azure.core.credentials import AccessToken
 from azure.core.pipeline.transport import RequestsTransport
 
-from azext_hsmbackup._client_factory import JobTracker, pipeline_kwargs
-from azext_hsmbackup._validators import Target
-from azext_hsmbackup.custom import job_output
-from azext_hsmbackup.errors import EXIT_JOB_FAILED, from_sdk_error
+from azext_hsmbackup.errors import EXIT_JOB_FAILED
+from azext_hsmbackup.model.target import Target
+from azext_hsmbackup.operations.job import job_output
+from azext_hsmbackup.service.failures import from_sdk_error
+from azext_hsmbackup.service.pipeline import JobTracker, pipeline_kwargs
 from tests.stack.constants import RECORDINGS_DIR
 
 
@@ -149,7 +150,7 @@ def test_managed_identity_prebackup_backup_at_7_6():
 def test_on_this_sdk_the_extension_adds_no_request_to_the_recorded_traffic():
     """The SDK az 2.91 ships (4.8.0b2) has no replay bug, so cache_the_challenge sends nothing: the replay serves
     exactly the recorded requests, in their order, and would fail on any other."""
-    from azext_hsmbackup._client_factory import cache_the_challenge, sdk_resends_job_start_after_401
+    from azext_hsmbackup.service.keyvault import cache_the_challenge, sdk_resends_job_start_after_401
 
     assert not sdk_resends_job_start_after_401()
     client, tracker, replay, _, _ = client_for(R75, "7.5")

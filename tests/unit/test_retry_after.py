@@ -18,13 +18,9 @@ from azure.core.pipeline.policies import RetryPolicy
 from azure.core.pipeline.transport import RequestsTransport
 from urllib3.exceptions import ProtocolError
 
-from azext_hsmbackup._client_factory import (
-    JobTracker,
-    StartAnswerLost,
-    pipeline_kwargs,
-    retry_after_seconds,
-)
 from azext_hsmbackup._constants import MAX_RETRY_AFTER_S
+from azext_hsmbackup.operations import status as status_ops
+from azext_hsmbackup.service.pipeline import JobTracker, StartAnswerLost, pipeline_kwargs, retry_after_seconds
 
 HSM = "https://myhsm.managedhsm.azure.net"
 CONTAINER = "https://account.blob.core.windows.net/backups"
@@ -104,7 +100,7 @@ def clock(monkeypatch):
     import time
     from types import SimpleNamespace
 
-    from azext_hsmbackup import _client_factory
+    from azext_hsmbackup.service import pipeline as _client_factory
 
     moved = Clock()
     monkeypatch.setattr(_client_factory, "time", SimpleNamespace(monotonic=moved, time=time.time))
@@ -140,7 +136,7 @@ def client(steps, retry_policy=None, tracker=None):
     """(KeyVaultBackupClient as backup_client builds it, its script, its transport)."""
     from azure.keyvault.administration import KeyVaultBackupClient
 
-    from azext_hsmbackup import _client_factory
+    from azext_hsmbackup.service import pipeline as _client_factory
 
     script = Script(steps)
     transport = RecordingTransport(script, _client_factory.time.monotonic)
@@ -296,11 +292,10 @@ def test_retry_after_seconds(headers, expected):
 
 def poller(monkeypatch, answers, interval=None):
     """A _JobPoller over scripted (status, Retry-After seconds or None) answers, on a clock the test moves."""
-    from azext_hsmbackup import custom
-    from azext_hsmbackup.pacing import PollSchedule
+    from azext_hsmbackup.model.pacing import PollSchedule
 
     clock, tracker, fetched, ticks = Clock(), JobTracker(PollSchedule(interval)), [], []
-    monkeypatch.setattr(custom.time, "monotonic", clock)
+    monkeypatch.setattr(status_ops.time, "monotonic", clock)
 
     def fetch():  # what job_status does through the client, whose tracker reads each answer
         state, tracker.retry_after = answers[len(fetched)]
@@ -309,7 +304,7 @@ def poller(monkeypatch, answers, interval=None):
         tracker.plan_next_read(clock.now)
         return "backup", tracker.job
 
-    return custom._JobPoller(fetch, tracker, lambda: ticks.append(clock.now)), clock, fetched, ticks
+    return status_ops.JobPoller(fetch, tracker, lambda: ticks.append(clock.now)), clock, fetched, ticks
 
 
 def test_wait_checks_again_after_the_polls_retry_after(monkeypatch):

@@ -4,10 +4,10 @@ import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from azure.cli.core.azclierror import InvalidArgumentValueError
 
-from azext_hsmbackup._validators import resolve_restore_target, resolve_storage_target, resolve_target
-from azext_hsmbackup.sas import check_sas, normalize_sas
+from azext_hsmbackup.model.problems import InvalidValue
+from azext_hsmbackup.model.sas import check_sas, normalize_sas
+from azext_hsmbackup.model.target import resolve_restore_target, resolve_storage_target, resolve_target
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 
@@ -25,7 +25,7 @@ def test_account_sas_with_more_letters_passes():
 
 
 def test_expired():
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         check_sas(sas(expiry=NOW - timedelta(minutes=1)), "crdw", now=NOW)
     assert "expired" in info.value.error_msg and "SECRETSIG" not in info.value.error_msg
 
@@ -37,7 +37,7 @@ def test_short_lived_warns():
 
 @pytest.mark.parametrize("perms, missing", [("rl", "cdw"), ("crw", "d"), ("", "crdw")])
 def test_missing_permissions_are_named(perms, missing):
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         check_sas(sas(perms), "crdw", now=NOW)
     assert f"'{missing}'" in info.value.error_msg
 
@@ -48,13 +48,13 @@ def test_stored_access_policy_skips_permission_check():
 
 @pytest.mark.parametrize("value", ["", "not a token", "sv=2020&sp=r", "?", "%%%"])
 def test_not_a_sas(value):
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         normalize_sas(value)
     assert "--sas-token" in info.value.error_msg
 
 
 def test_unparsable_expiry():
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         check_sas("sv=1&sp=crdw&se=tomorrow&sig=x", "crdw", now=NOW)
     assert "se='tomorrow'" in info.value.error_msg
 
@@ -68,7 +68,7 @@ def test_json_quoted_token_as_generate_sas_writes_it_is_read():
 
 @pytest.mark.parametrize("value", ['"' + "sv=1&sig=x", '"sv=1&sig=x" trailing', '"\\x"'])
 def test_broken_json_quoted_token_is_refused_without_echo(value):
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         normalize_sas(value)
     assert "JSON string" in info.value.error_msg and "sig=x" not in info.value.error_msg
     assert "-o tsv" in " ".join(info.value.recommendations)
@@ -76,13 +76,13 @@ def test_broken_json_quoted_token_is_refused_without_echo(value):
 
 @pytest.mark.parametrize("value", ["", "   ", "\n", "\t \r\n", json.dumps("  ")])
 def test_empty_or_whitespace_token_is_bad_input(value):
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         normalize_sas(value)
     assert "--sas-token" in info.value.error_msg
 
 
 def test_absurdly_long_token_is_refused_without_echo():
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         normalize_sas("sv=1&sig=" + "A" * 20000)
     assert "too long" in info.value.error_msg and "AAAA" not in info.value.error_msg
 

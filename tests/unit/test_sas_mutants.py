@@ -4,16 +4,16 @@ and the fix each refusal offers (what the user reads: the flag first, then a con
 from datetime import datetime, timezone
 
 import pytest
-from azure.cli.core.azclierror import InvalidArgumentValueError
 
-from azext_hsmbackup.sas import check_sas, normalize_sas
+from azext_hsmbackup.model.problems import InvalidValue
+from azext_hsmbackup.model.sas import check_sas, normalize_sas
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 CONTAINER = "https://acct.blob.core.windows.net/backups"
 
 
 def refusal(call, *args, **kwargs):
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         call(*args, **kwargs)
     error = info.value
     assert error.error_msg.startswith("--sas-token"), "the flag is named first"
@@ -136,6 +136,6 @@ def test_the_first_and_last_printable_ascii_characters_are_accepted():
 
 
 def test_a_token_that_is_not_text_is_refused_naming_its_type():
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         normalize_sas(5)
     assert info.value.error_msg.startswith("--sas-token ") and "int" in info.value.error_msg

@@ -6,10 +6,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from azext_hsmbackup import custom
 from azext_hsmbackup._stop import StartWatch, Terminated, sigterm_as_interrupt, stops_with
-from azext_hsmbackup._validators import Target
 from azext_hsmbackup.errors import EXIT_BAD_INPUT, EXIT_CANCELLED, EXIT_INTERRUPTED, EXIT_TERMINATED, ExitWith
+from azext_hsmbackup.model.target import Target
+from azext_hsmbackup.operations import job, prompt
 
 TARGET = Target("https://h.managedhsm.azure.net", "h", "https://a.blob.core.windows.net/backups", "sas", "sv=1&sig=S")
 
@@ -63,7 +63,7 @@ def test_start_watch_tells_the_challenge_probe_from_the_start_request():
     ],
 )
 def test_the_stop_line_names_the_job_or_says_what_may_have_happened(job_id, may, says):
-    assert says in custom._stopped_starting(TARGET, "backup", job_id, may)
+    assert says in job.stopped_starting(TARGET, "backup", job_id, may)
 
 
 def test_a_stop_during_a_storage_call_is_130_with_the_container_named():
@@ -71,7 +71,7 @@ def test_a_stop_during_a_storage_call_is_130_with_the_container_named():
         raise KeyboardInterrupt
 
     with pytest.raises(ExitWith) as info:
-        custom._storage_call(interrupted, TARGET)
+        job.storage_call(interrupted, TARGET)
     assert info.value.code == EXIT_INTERRUPTED and TARGET.container_uri in info.value.error.error_msg
 
 
@@ -100,7 +100,7 @@ def ask(monkeypatch, config_value, answer):
         return answer
 
     monkeypatch.setattr(prompting, "prompt_y_n", prompt_y_n)
-    custom._confirm("Restore HSM h?", flag="--yes", cli_ctx=SimpleNamespace(config=_Config(config_value)))
+    prompt.confirm("Restore HSM h?", flag="--yes", cli_ctx=SimpleNamespace(config=_Config(config_value)))
     return asked
 
 

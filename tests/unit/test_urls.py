@@ -1,7 +1,6 @@
 """URLs come from the cloud's own suffixes: the four clouds az knows best, and a custom one."""
 
 import pytest
-from azure.cli.core.azclierror import InvalidArgumentValueError
 from azure.cli.core.cloud import (
     AZURE_CHINA_CLOUD,
     AZURE_PUBLIC_CLOUD,
@@ -11,7 +10,9 @@ from azure.cli.core.cloud import (
     CloudSuffixes,
 )
 
-from azext_hsmbackup._validators import check_container_uri, resolve_target
+from azext_hsmbackup.model.problems import InvalidValue
+from azext_hsmbackup.model.target import resolve_target
+from azext_hsmbackup.model.urls import check_container_uri
 
 CUSTOM = Cloud(
     "HsmBackupLocal",
@@ -47,7 +48,7 @@ def test_urls_from_cloud_suffixes(cloud, hsm_url, container_uri):
 
 
 def test_cloud_without_mhsm_suffix_points_to_id():
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         resolve_target(
             hsm_name="myhsm",
             storage_container_uri="https://a.blob.core.windows.net/bkp",
@@ -59,7 +60,7 @@ def test_cloud_without_mhsm_suffix_points_to_id():
 
 @pytest.mark.parametrize("name", ["ab", "1hsm", "hsm-", "my--hsm", "a" * 25, "my_hsm", "my.hsm"])
 def test_bad_hsm_names(name):
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         resolve_target(
             hsm_name=name,
             storage_container_uri="https://a.blob.core.windows.net/bkp",
@@ -81,7 +82,7 @@ def test_bad_hsm_names(name):
     ],
 )
 def test_bad_storage_names(account, container, flag):
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         resolve_target(
             hsm_id="https://h.managedhsm.azure.net",
             storage_account_name=account,
@@ -104,7 +105,7 @@ def test_bad_storage_names(account, container, flag):
     ],
 )
 def test_bad_container_uris(uri, fragment):
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         check_container_uri(uri)
     assert fragment in info.value.error_msg and "--storage-container-uri" in info.value.error_msg
     assert "sig=abc" not in info.value.error_msg
@@ -128,7 +129,7 @@ def test_path_style_container_uri_on_an_ip_endpoint():
     ],
 )
 def test_names_with_a_trailing_newline_or_blank_are_refused(hsm_name, account, container, flag):
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         resolve_target(
             hsm_name=hsm_name,
             storage_account_name=account,
@@ -155,7 +156,7 @@ def test_names_with_a_trailing_newline_or_blank_are_refused(hsm_name, account, c
     ],
 )
 def test_hostile_container_uris_give_one_printable_line(uri):
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         check_container_uri(uri)
     message = " ".join([info.value.error_msg, *map(str, info.value.recommendations)])
     assert message.startswith("--storage-container-uri") and all(c.isprintable() for c in message), message

@@ -23,16 +23,19 @@ from types import SimpleNamespace
 from unittest import mock
 
 import pytest
-from azure.cli.core.azclierror import AzCLIError
 from azure.cli.core.cloud import Cloud, CloudEndpoints, CloudSuffixes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from azext_hsmbackup import _params, custom, sas
+from azext_hsmbackup import _params, custom
 from azext_hsmbackup import _validators as v
-from azext_hsmbackup._validators import PROMPT_FOR_SAS, Target
+from azext_hsmbackup._validators import PROMPT_FOR_SAS
 from azext_hsmbackup.errors import ExitWith
-from azext_hsmbackup.fleet import Fleet
+from azext_hsmbackup.model import names as names_model
+from azext_hsmbackup.model import target as target_model
+from azext_hsmbackup.model.fleet import Fleet
+from azext_hsmbackup.model.problems import Problem
+from azext_hsmbackup.model.target import Target
 
 # ---- Valid values, one list per flag -------------------------------------------------------------------------
 
@@ -410,7 +413,7 @@ def assert_plan(namespace, command):
     if getattr(namespace, "timeout", None) is not None:
         assert 1 <= namespace.timeout <= 604800
     if getattr(namespace, "api_version", None) is not None:
-        assert v.API_VERSION_RE.fullmatch(namespace.api_version)
+        assert names_model.API_VERSION_RE.fullmatch(namespace.api_version)
     if getattr(namespace, "use_managed_identity", None) is not None:
         assert isinstance(namespace.use_managed_identity, bool)
     if command == "show" or (command == "wait" and target.hsm_url):
@@ -421,12 +424,19 @@ def assert_plan(namespace, command):
 
 # ---- The harness: spies, no network, captured output ---------------------------------------------------------
 
-SPIED = {
-    v: ["hsm_url_from_name", "hsm_url_from_object", "hsm_url_from_resource_id", "hsm_url_from_url",
-        "check_container_uri", "container_uri_from_names", "resolve_storage_auth", "resolve_folder", "bounded_number",
-        "check_api_version", "three_state", "check_job_id", "read_sas_token"],
-    sas: ["normalize_sas", "check_sas", "split_sas_url", "unquote_json_string"],
-}  # fmt: skip
+SPIED = (  # counted wherever a module of the extension calls them (each module imports the functions it uses)
+    "hsm_url_from_name", "hsm_url_from_object", "hsm_url_from_resource_id", "hsm_url_from_url", "check_container_uri",
+    "container_uri_from_names", "resolve_storage_auth", "resolve_folder", "bounded_number", "check_api_version",
+    "three_state", "check_job_id", "read_sas_token", "normalize_sas", "check_sas", "split_sas_url",
+    "unquote_json_string",
+)  # fmt: skip
+
+
+def callers_of(name):
+    """(module, attribute name) of every loaded module of the extension that holds the function `name`."""
+    holders = [m for n, m in list(sys.modules.items()) if n.startswith("azext_hsmbackup") and hasattr(m, name)]
+    real = {id(getattr(m, name)) for m in holders if callable(getattr(m, name))}
+    return [m for m in holders if id(getattr(m, name)) in real]
 
 
 class Probe:
@@ -437,8 +447,7 @@ class Probe:
         self.network = []
         self.records = []
 
-    def _spy(self, module, name):
-        real = getattr(module, name)
+    def _spy(self, real, name):
 
         def spy(*args, **kwargs):
             key = name
@@ -459,9 +468,12 @@ class Probe:
 
     def __enter__(self):
         self.stack = ExitStack()
-        for module, names in SPIED.items():
-            for name in names:
-                self.stack.enter_context(mock.patch.object(module, name, self._spy(module, name)))
+        for name in SPIED:
+            holders = callers_of(name)
+            assert holders, f"{name} is called by no module"
+            spy = self._spy(getattr(holders[0], name), name)
+            for module in holders:
+                self.stack.enter_context(mock.patch.object(module, name, spy))
         for target in ("socket.socket.connect", "socket.socket.connect_ex", "socket.create_connection",
                        "socket.getaddrinfo", "socket.socket.sendto"):  # fmt: skip
             self.stack.enter_context(mock.patch(target, self._refuse))
@@ -692,7 +704,8 @@ def test_every_flag_with_every_value_class(command):
     print(f"\n{command}: {counts['ran']} runs, {counts['error']} refused, {counts['plan']} accepted")
 
 
-# Pure resolvers with values az never hands over (numbers, lists, dicts, bools): still an az error, not a crash.
+# Pure resolvers with values az never hands over (numbers, lists, dicts, bools): still a Problem (which the glue
+# makes the az error of the same meaning), not a crash.
 PYTHON_VALUES = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(), st.lists(st.text(max_size=3), max_size=2),
     st.dictionaries(st.text(max_size=3), st.text(max_size=3), max_size=2), ANY_TEXT,
@@ -702,10 +715,10 @@ PYTHON_VALUES = st.one_of(
 @pytest.mark.parametrize(
     "resolve, flags",
     [
-        (v.resolve_target, ["hsm_name", "hsm_object", "hsm_id", "storage_container_uri", "sas_token"]),
-        (v.resolve_restore_target, ["hsm_id", "folder_url", "storage_account_name", "sas_token"]),
-        (v.resolve_storage_target, ["storage_account_name", "storage_container_name", "sas_token"]),
-        (v.resolve_job, ["hsm_name", "hsm_object", "job_id"]),
+        (target_model.resolve_target, ["hsm_name", "hsm_object", "hsm_id", "storage_container_uri", "sas_token"]),
+        (target_model.resolve_restore_target, ["hsm_id", "folder_url", "storage_account_name", "sas_token"]),
+        (target_model.resolve_storage_target, ["storage_account_name", "storage_container_name", "sas_token"]),
+        (target_model.resolve_job, ["hsm_name", "hsm_object", "job_id"]),
     ],
     ids=lambda x: getattr(x, "__name__", "flags"),
 )
@@ -719,7 +732,7 @@ def test_resolvers_with_any_python_value(resolve, flags):
             target, warnings = resolve(
                 **kwargs, mhsm_dns_suffix=".managedhsm.azure.net", storage_endpoint_suffix="x.net"
             )
-        except AzCLIError as error:
+        except Problem as error:
             assert one_printable_line(error.error_msg), repr(error.error_msg)
             outcomes["error"] += 1
             return

@@ -9,48 +9,47 @@ from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
 import pytest
-from azure.cli.core.azclierror import (
-    InvalidArgumentValueError,
-    MutuallyExclusiveArgumentError,
-    RequiredArgumentMissingError,
-)
+from azure.cli.core import azclierror
 
+from azext_hsmbackup import _validators as v
 from azext_hsmbackup._validators import (
     AUTH_ARGS,
     HSM_ARGS,
     STORAGE_ARGS,
-    _check_prune,
-    _checked_first,
-    _validator,
-    bounded_number,
+    check_options,
+    read_sas_token,
+)
+from azext_hsmbackup._validators import check_prune_flags as _check_prune
+from azext_hsmbackup.errors import ExitWith
+from azext_hsmbackup.model.bounds import bounded_number, check_keep, check_older_than, three_state
+from azext_hsmbackup.model.folders import check_folder_name
+from azext_hsmbackup.model.hsm_objects import hsm_url_from_object
+from azext_hsmbackup.model.names import (
     check_account_name,
     check_api_version,
     check_container_name,
-    check_container_uri,
-    check_folder_name,
     check_hsm_filter,
     check_hsm_name,
-    check_keep,
     check_key_name,
-    check_older_than,
-    check_options,
-    container_uri_from_names,
-    hsm_name_from_url,
-    hsm_url_from_id,
-    hsm_url_from_object,
-    parse_resource_id,
-    read_sas_token,
+)
+from azext_hsmbackup.model.problems import ConflictingValues, InvalidValue, MissingValue
+from azext_hsmbackup.model.target import (
     resolve_container_uri,
     resolve_job,
     resolve_restore_target,
     resolve_storage_auth,
     resolve_storage_target,
     resolve_target,
+)
+from azext_hsmbackup.model.urls import (
+    check_container_uri,
+    container_uri_from_names,
+    hsm_name_from_url,
+    hsm_url_from_id,
+    parse_resource_id,
     split_folder_url,
     split_https_url,
-    three_state,
 )
-from azext_hsmbackup.errors import ExitWith
 
 MHSM = ".managedhsm.azure.net"
 STORAGE = "core.windows.net"
@@ -67,19 +66,19 @@ def refused(error_class, call, *args, **kwargs):
 
 
 # The command validators are built at import time; building them again here, the same way, lets a mutation run
-# reach the body of `_validator` (a mutant of it would otherwise never be called).
+# reach the body of `validator` (a mutant of it would otherwise never be called).
 def validate_job(cmd, ns):
-    return _validator(resolve_job, *HSM_ARGS, reads=("job_id",))(cmd, ns)
+    return v.validator(resolve_job, *HSM_ARGS, reads=("job_id",))(cmd, ns)
 
 
 def validate_restore(cmd, ns):
-    return _validator(resolve_restore_target, *HSM_ARGS, "folder_url", "backup_folder", *STORAGE_ARGS, *AUTH_ARGS)(
+    return v.validator(resolve_restore_target, *HSM_ARGS, "folder_url", "backup_folder", *STORAGE_ARGS, *AUTH_ARGS)(
         cmd, ns
     )
 
 
 def validate_list(cmd, ns):
-    return _validator(resolve_storage_target, *STORAGE_ARGS, "sas_token", needed_permissions="l")(cmd, ns)
+    return v.validator(resolve_storage_target, *STORAGE_ARGS, "sas_token", needed_permissions="l")(cmd, ns)
 
 
 # ---- folders --------------------------------------------------------------------------------------------------
@@ -92,7 +91,7 @@ def test_a_folder_url_splits_into_container_and_folder():
 
 def test_a_folder_url_with_the_folder_below_the_top_of_the_container_is_refused():
     # the service writes its folders at the top of the container: a deeper path is another folder, never this one
-    message = refused(InvalidArgumentValueError, split_folder_url, f"{CONTAINER}/a/{FOLDER}")
+    message = refused(InvalidValue, split_folder_url, f"{CONTAINER}/a/{FOLDER}")
     assert message.startswith("--folder-url ") and f"'a/{FOLDER}'" in message
 
 
@@ -107,17 +106,17 @@ def test_a_path_style_folder_url_keeps_the_account_in_the_container():
     ids=["none", "empty", "no folder", "http", "path style without folder"],
 )
 def test_a_folder_url_without_a_folder_or_https_is_refused_naming_the_flag(url):
-    assert refused(InvalidArgumentValueError, split_folder_url, url, "--flag-x").startswith("--flag-x ")
+    assert refused(InvalidValue, split_folder_url, url, "--flag-x").startswith("--flag-x ")
 
 
 def test_a_folder_url_with_its_own_sas_is_refused():
-    message = refused(InvalidArgumentValueError, split_folder_url, f"{CONTAINER}/{FOLDER}?sv=1&SIG=abc")
+    message = refused(InvalidValue, split_folder_url, f"{CONTAINER}/{FOLDER}?sv=1&SIG=abc")
     assert message.startswith("--folder-url") and "--sas-token" in message and "abc" not in message
 
 
 @pytest.mark.parametrize("name", ["", None, "/abs", "a/../b", "..", "a?b", "a#b", "a\\b"])
 def test_a_folder_name_that_escapes_or_is_not_a_name_is_refused(name):
-    assert refused(InvalidArgumentValueError, check_folder_name, name, "--flag-y").startswith("--flag-y ")
+    assert refused(InvalidValue, check_folder_name, name, "--flag-y").startswith("--flag-y ")
 
 
 def test_a_folder_name_is_returned_as_given():
@@ -139,7 +138,7 @@ def test_a_folder_name_is_returned_as_given():
     ids=["inner path", "trailing slash", "below", "1-letter hsm", "digit first", "no such day", "short stamp", "dots"],
 )
 def test_only_a_folder_name_of_the_services_form_is_accepted(name):
-    assert refused(InvalidArgumentValueError, check_folder_name, name).startswith("--backup-folder ")
+    assert refused(InvalidValue, check_folder_name, name).startswith("--backup-folder ")
 
 
 # ---- restore / check restore ----------------------------------------------------------------------------------
@@ -172,7 +171,7 @@ def test_restore_from_a_folder_name_and_the_container_flags():
 
 
 def test_restore_with_both_folder_forms_is_refused_naming_both():
-    message = refused(MutuallyExclusiveArgumentError, restore, folder_url=f"{CONTAINER}/{FOLDER}", backup_folder=FOLDER)
+    message = refused(ConflictingValues, restore, folder_url=f"{CONTAINER}/{FOLDER}", backup_folder=FOLDER)
     assert "--folder-url" in message and "--backup-folder" in message
 
 
@@ -186,21 +185,19 @@ def test_restore_with_both_folder_forms_is_refused_naming_both():
 )
 @pytest.mark.parametrize("form", ["folder_url", "backup_folder"])
 def test_a_folder_url_with_a_container_flag_is_refused_naming_both(extra, named, form):
-    message = refused(MutuallyExclusiveArgumentError, restore, **{form: f"{CONTAINER}/{FOLDER}"}, **extra)
+    message = refused(ConflictingValues, restore, **{form: f"{CONTAINER}/{FOLDER}"}, **extra)
     assert message.startswith(f"--{form.replace('_', '-')} ") and names(named, message)
 
 
 def test_restore_without_a_folder_is_refused_naming_both_forms():
-    message = refused(RequiredArgumentMissingError, restore)
+    message = refused(MissingValue, restore)
     assert "--folder-url" in message and "--backup-folder" in message
 
 
 def test_restore_needs_read_and_list_on_a_given_sas():
     target, _ = restore(folder_url=f"{CONTAINER}/{FOLDER}", mint_sas=None, sas_token="sp=rl&sig=abc")
     assert (target.storage_auth, target.sas_token) == ("sas", "sp=rl&sig=abc")
-    message = refused(
-        InvalidArgumentValueError, restore, folder_url=f"{CONTAINER}/{FOLDER}", mint_sas=None, sas_token="sp=r&sig=x"
-    )
+    message = refused(InvalidValue, restore, folder_url=f"{CONTAINER}/{FOLDER}", mint_sas=None, sas_token="sp=r&sig=x")
     assert message.startswith("--sas-token") and "'l'" in message
 
 
@@ -224,7 +221,7 @@ def test_storage_commands_check_the_sas_for_the_permissions_they_need():
     )
     assert target.sas_token == "sp=ld&sig=x"
     message = refused(
-        InvalidArgumentValueError,
+        InvalidValue,
         resolve_storage_target,
         storage_container_uri=CONTAINER,
         sas_token="sp=l&sig=x",
@@ -234,19 +231,17 @@ def test_storage_commands_check_the_sas_for_the_permissions_they_need():
 
 
 def test_list_needs_list_permission_by_default():
-    refused(InvalidArgumentValueError, resolve_storage_target, storage_container_uri=CONTAINER, sas_token="sp=r&sig=x")
+    refused(InvalidValue, resolve_storage_target, storage_container_uri=CONTAINER, sas_token="sp=r&sig=x")
 
 
 def test_delete_checks_the_folder_name():
     assert resolve_storage_target(storage_container_uri=CONTAINER, backup_folder=FOLDER)[0].folder == FOLDER
-    message = refused(
-        InvalidArgumentValueError, resolve_storage_target, storage_container_uri=CONTAINER, backup_folder="../x"
-    )
+    message = refused(InvalidValue, resolve_storage_target, storage_container_uri=CONTAINER, backup_folder="../x")
     assert message.startswith("--backup-folder")
 
 
 def test_an_empty_folder_name_given_to_delete_is_refused_not_ignored():
-    refused(InvalidArgumentValueError, resolve_storage_target, storage_container_uri=CONTAINER, backup_folder="")
+    refused(InvalidValue, resolve_storage_target, storage_container_uri=CONTAINER, backup_folder="")
 
 
 # ---- show / wait ----------------------------------------------------------------------------------------------
@@ -264,12 +259,12 @@ def test_a_job_id_of_32_hex_digits_resolves_with_its_hsm():
 
 @pytest.mark.parametrize("job_id", ["", JOB[:-1], JOB + "0", "g" * 32, f"{JOB[:16]} {JOB[16:]}"])
 def test_anything_else_as_a_job_id_is_refused_naming_the_flag(job_id):
-    message = refused(InvalidArgumentValueError, resolve_job, hsm_name="myhsm", job_id=job_id, mhsm_dns_suffix=MHSM)
+    message = refused(InvalidValue, resolve_job, hsm_name="myhsm", job_id=job_id, mhsm_dns_suffix=MHSM)
     assert message.startswith("--job-id ") and "\n" not in message
 
 
 def test_no_job_id_is_a_missing_argument_naming_the_flag():
-    message = refused(RequiredArgumentMissingError, resolve_job, hsm_name="myhsm", job_id=None, mhsm_dns_suffix=MHSM)
+    message = refused(MissingValue, resolve_job, hsm_name="myhsm", job_id=None, mhsm_dns_suffix=MHSM)
     assert names("--job-id", message)
 
 
@@ -350,7 +345,7 @@ def test_a_sas_given_bare_without_a_terminal_is_refused_naming_the_safe_forms(mo
         raise NoTTYException()
 
     monkeypatch.setattr("knack.prompting.prompt_pass", no_tty)
-    message = refused(RequiredArgumentMissingError, read_sas_token, PROMPT_FOR_SAS)
+    message = refused(azclierror.RequiredArgumentMissingError, read_sas_token, PROMPT_FOR_SAS)  # the az glue's line
     assert message.startswith("--sas-token") and "@file" in message and message.endswith("--sas-token -.")
 
 
@@ -387,18 +382,18 @@ def storage_auth(**kwargs):
     ],
 )
 def test_two_storage_access_forms_are_refused_naming_both(given, flags):
-    message = refused(MutuallyExclusiveArgumentError, storage_auth, **given)
+    message = refused(ConflictingValues, storage_auth, **given)
     assert all(names(flag, message) for flag in flags) and " and " in message
 
 
 def test_no_storage_access_names_every_way_in():
-    message = refused(RequiredArgumentMissingError, storage_auth)
+    message = refused(MissingValue, storage_auth)
     assert all(names(flag, message) for flag in ("--sas-token", "--use-user-managed-identity", "--mint-sas"))
 
 
 def test_the_hsms_identity_is_refused_where_the_command_runs_as_you():
     message = refused(
-        InvalidArgumentValueError,
+        InvalidValue,
         resolve_storage_auth,
         None,
         True,
@@ -424,7 +419,7 @@ def test_the_modes_each_storage_form_resolves_to():
     ],
 )
 def test_a_container_uri_with_names_is_refused_naming_them(given, flags):
-    message = refused(MutuallyExclusiveArgumentError, resolve_storage_target, **given)
+    message = refused(ConflictingValues, resolve_storage_target, **given)
     assert names("--storage-container-uri", message) and all(names(f, message) for f in flags)
 
 
@@ -436,7 +431,7 @@ def test_a_container_uri_with_names_is_refused_naming_them(given, flags):
     ],
 )
 def test_half_a_container_name_pair_names_the_missing_half(given, flag):
-    message = refused(RequiredArgumentMissingError, resolve_storage_target, **given, storage_endpoint_suffix=STORAGE)
+    message = refused(MissingValue, resolve_storage_target, **given, storage_endpoint_suffix=STORAGE)
     assert names(flag, message) and message.startswith(f"--storage-{next(iter(given)).split('_')[1]}-name ")
 
 
@@ -445,25 +440,23 @@ def test_half_a_container_name_pair_names_the_missing_half(given, flag):
     [({"storage_account_name": "acct", "storage_container_name": "backups"}, "--storage-account-name")],
 )
 def test_a_folder_url_with_two_container_flags_names_them_joined(extra, named):
-    message = refused(MutuallyExclusiveArgumentError, restore, folder_url=f"{CONTAINER}/{FOLDER}", **extra)
+    message = refused(ConflictingValues, restore, folder_url=f"{CONTAINER}/{FOLDER}", **extra)
     assert names(named, message) and names("--storage-container-name", message) and " and " in message
 
 
 def test_folder_flags_are_named_whole():
     assert names(
         "--folder-url",
-        refused(MutuallyExclusiveArgumentError, restore, folder_url=f"{CONTAINER}/{FOLDER}", backup_folder=FOLDER),
+        refused(ConflictingValues, restore, folder_url=f"{CONTAINER}/{FOLDER}", backup_folder=FOLDER),
     )
-    message = refused(RequiredArgumentMissingError, restore)
+    message = refused(MissingValue, restore)
     assert names("--folder-url", message) and names("--backup-folder", message)
-    bad = refused(InvalidArgumentValueError, restore, folder_url=f"{CONTAINER}/{FOLDER}?sig=abc")
+    bad = refused(InvalidValue, restore, folder_url=f"{CONTAINER}/{FOLDER}?sig=abc")
     assert names("--folder-url", bad)
 
 
 def test_an_http_url_given_to_backup_folder_is_read_as_a_folder_url():
-    message = refused(
-        InvalidArgumentValueError, restore, backup_folder=f"http://acct.blob.core.windows.net/backups/{FOLDER}"
-    )
+    message = refused(InvalidValue, restore, backup_folder=f"http://acct.blob.core.windows.net/backups/{FOLDER}")
     assert message.startswith("--backup-folder ") and "https" in message
 
 
@@ -510,18 +503,18 @@ def test_an_hsm_object_that_is_already_parsed_is_read_as_it_is():
     ids=["key vault", "resource type", "no type", "two objects", "uri not text", "name not text", "no uri nor name"],
 )
 def test_an_hsm_object_that_is_not_one_managed_hsm_is_refused_saying_what_it_is(obj, said):
-    message = refused(InvalidArgumentValueError, hsm_url_from_object, json.dumps(obj), MHSM)
+    message = refused(InvalidValue, hsm_url_from_object, json.dumps(obj), MHSM)
     assert message.startswith("--hsm-object ") and said in message
 
 
 def test_an_hsm_uri_in_the_object_is_checked_under_its_own_name():
     obj = {"type": "Microsoft.KeyVault/managedHSMs", "properties": {"hsmUri": "http://plain.example"}}
-    message = refused(InvalidArgumentValueError, hsm_url_from_object, json.dumps(obj), MHSM)
+    message = refused(InvalidValue, hsm_url_from_object, json.dumps(obj), MHSM)
     assert message.startswith("--hsm-object hsmUri ") and "https" in message
 
 
 def test_an_hsm_object_that_is_no_json_says_where():
-    message = refused(InvalidArgumentValueError, hsm_url_from_object, '{"type": ', MHSM)
+    message = refused(InvalidValue, hsm_url_from_object, '{"type": ', MHSM)
     assert message.startswith("--hsm-object is not valid JSON") and "line 1 column" in message
 
 
@@ -542,7 +535,7 @@ def test_a_resource_id_gives_the_url_of_its_hsm():
     ids=["subscription not a guid", "child resource", "no name", "not resourceGroups"],
 )
 def test_a_resource_id_must_be_exact(rid):
-    message = refused(InvalidArgumentValueError, hsm_url_from_id, rid, MHSM)
+    message = refused(InvalidValue, hsm_url_from_id, rid, MHSM)
     assert message.startswith("--id ") and "resourceGroups/GROUP/providers" in message
 
 
@@ -555,12 +548,12 @@ def test_a_resource_id_must_be_exact(rid):
     ids=["a vault", "no name"],
 )
 def test_a_resource_id_that_names_no_managed_hsm_is_refused(rid):
-    assert refused(InvalidArgumentValueError, hsm_url_from_id, rid, MHSM, "--flag-z").startswith("--flag-z ")
+    assert refused(InvalidValue, hsm_url_from_id, rid, MHSM, "--flag-z").startswith("--flag-z ")
 
 
 @pytest.mark.parametrize("url", ["http://h.managedhsm.azure.net", "https://", "h.managedhsm.azure.net"])
 def test_an_hsm_url_must_be_https_with_a_host(url):
-    assert refused(InvalidArgumentValueError, hsm_url_from_id, url, MHSM).startswith("--id ")
+    assert refused(InvalidValue, hsm_url_from_id, url, MHSM).startswith("--id ")
 
 
 @pytest.mark.parametrize(
@@ -569,12 +562,12 @@ def test_an_hsm_url_must_be_https_with_a_host(url):
     ids=["fragment", "query", "sas", "folder"],
 )
 def test_a_container_uri_with_more_than_the_container_is_refused(uri):
-    message = refused(InvalidArgumentValueError, resolve_storage_target, storage_container_uri=uri)
+    message = refused(InvalidValue, resolve_storage_target, storage_container_uri=uri)
     assert message.startswith("--storage-container-uri ") and "abc" not in message
 
 
 def test_a_container_uri_with_a_folder_says_which_container_to_use():
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         resolve_storage_target(storage_container_uri=f"{CONTAINER}/folder/deeper")
     assert info.value.recommendations == [f"Use {CONTAINER}"]
 
@@ -603,7 +596,7 @@ def test_the_validator_passes_fixed_arguments_and_checks_the_storage_flags():
 def test_the_validators_built_at_import_are_the_same_as_built_here():
     from azext_hsmbackup import _validators
 
-    for real, ours in ((_validators.validate_job, validate_job), (_validators.validate_list, validate_list)):
+    for real, ours in ((_validators.validate_show, validate_job), (v.validate_list, validate_list)):
         a, b = (namespace(hsm_name="myhsm", job_id=JOB, storage_container_uri=CONTAINER) for _ in range(2))
         real(CMD, a)
         ours(CMD, b)
@@ -640,7 +633,7 @@ def test_a_warning_is_logged_by_the_validators_logger(caplog):
     ],
 )
 def test_two_hsm_forms_are_refused_naming_both_whole(given, flags):
-    message = refused(MutuallyExclusiveArgumentError, resolve_job, **given, job_id=JOB, mhsm_dns_suffix=MHSM)
+    message = refused(ConflictingValues, resolve_job, **given, job_id=JOB, mhsm_dns_suffix=MHSM)
     assert message.startswith(f"{flags[0]} and {flags[1]} "), "the line starts with the two flags given"
 
 
@@ -650,7 +643,7 @@ def test_a_localhost_container_uri_is_path_style():
 
 
 def test_a_bad_job_id_is_shown_in_the_line():
-    message = refused(InvalidArgumentValueError, resolve_job, hsm_name="myhsm", job_id="nope", mhsm_dns_suffix=MHSM)
+    message = refused(InvalidValue, resolve_job, hsm_name="myhsm", job_id="nope", mhsm_dns_suffix=MHSM)
     assert "'nope'" in message
 
 
@@ -663,13 +656,13 @@ def test_a_bad_job_id_is_shown_in_the_line():
     ],
 )
 def test_a_bad_name_is_shown_and_a_fix_offered(check, value, flag):
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         check(value)
     assert info.value.error_msg.startswith(f"{flag} '{value}' ") and len(info.value.recommendations) == 1
 
 
 def test_a_bad_folder_name_is_shown():
-    assert "'../x'" in refused(InvalidArgumentValueError, check_folder_name, "../x")
+    assert "'../x'" in refused(InvalidValue, check_folder_name, "../x")
 
 
 @pytest.mark.parametrize(
@@ -686,7 +679,7 @@ def test_a_bad_folder_name_is_shown():
     ids=["a vault id", "a vault object", "no json", "container with sas"],
 )
 def test_each_refusal_offers_a_fix(call, args):
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         call(*args)
     assert len(info.value.recommendations) == 1
 
@@ -700,7 +693,7 @@ def test_each_refusal_offers_a_fix(call, args):
     ids=["not a resource id", "http"],
 )
 def test_a_refusal_of_an_hsm_id_gives_the_fix_in_its_one_line(value, fix):
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         hsm_url_from_id(value, MHSM)
     assert fix in info.value.error_msg and info.value.recommendations == []
 
@@ -724,10 +717,8 @@ OTHER_SAS_URL = "https://acct.blob.core.windows.net/other?sp=rl&sig=abcd"
 
 
 def test_a_sas_url_for_another_container_is_refused_by_restore_and_list():
-    refused(
-        InvalidArgumentValueError, restore, folder_url=f"{CONTAINER}/{FOLDER}", mint_sas=None, sas_token=OTHER_SAS_URL
-    )
-    refused(InvalidArgumentValueError, resolve_storage_target, storage_container_uri=CONTAINER, sas_token=OTHER_SAS_URL)
+    refused(InvalidValue, restore, folder_url=f"{CONTAINER}/{FOLDER}", mint_sas=None, sas_token=OTHER_SAS_URL)
+    refused(InvalidValue, resolve_storage_target, storage_container_uri=CONTAINER, sas_token=OTHER_SAS_URL)
 
 
 def test_list_accepts_a_list_only_sas_by_default():
@@ -740,7 +731,7 @@ def test_a_localhost_folder_url_is_path_style():
 
 
 def test_a_folder_url_with_a_bad_container_names_the_flag():
-    message = refused(InvalidArgumentValueError, split_folder_url, f"https://acct.blob.core.windows.net/Bad_C/{FOLDER}")
+    message = refused(InvalidValue, split_folder_url, f"https://acct.blob.core.windows.net/Bad_C/{FOLDER}")
     assert message.startswith("--folder-url ")
 
 
@@ -756,7 +747,7 @@ def test_a_validator_needs_only_the_arguments_of_its_command():
 
 
 def test_the_delete_validator_asks_for_delete_permission():
-    validate_delete = _validator(
+    validate_delete = v.validator(
         resolve_storage_target, *STORAGE_ARGS, "sas_token", "backup_folder", needed_permissions="ld"
     )
     ns = namespace(storage_container_uri=CONTAINER, sas_token="sp=l&sig=abcd", backup_folder=FOLDER)
@@ -766,12 +757,12 @@ def test_the_delete_validator_asks_for_delete_permission():
 
 
 def test_a_uri_with_both_container_names_names_both_joined():
-    message = refused(MutuallyExclusiveArgumentError, resolve_container_uri, "acct", "backups", CONTAINER, STORAGE)
+    message = refused(ConflictingValues, resolve_container_uri, "acct", "backups", CONTAINER, STORAGE)
     assert "with --storage-account-name and --storage-container-name:" in message
 
 
 def test_no_hsm_name_is_no_name():
-    refused(InvalidArgumentValueError, check_hsm_name, None)
+    refused(InvalidValue, check_hsm_name, None)
 
 
 def test_folder_and_hsm_names_may_hold_any_letter_at_either_end():
@@ -781,7 +772,7 @@ def test_folder_and_hsm_names_may_hold_any_letter_at_either_end():
 
 
 def test_a_cloud_without_a_storage_suffix_points_to_the_uri_flag():
-    message = refused(InvalidArgumentValueError, container_uri_from_names, "acct", "backups", None)
+    message = refused(InvalidValue, container_uri_from_names, "acct", "backups", None)
     assert message.startswith("--storage-account-name ") and names("--storage-container-uri", message)
 
 
@@ -821,7 +812,7 @@ def test_the_options_are_normalised_in_place():
     ],
 )
 def test_a_bad_number_option_names_its_flag_range_and_example(given, line):
-    assert refused(InvalidArgumentValueError, options, **given) == line
+    assert refused(InvalidValue, options, **given) == line
 
 
 @pytest.mark.parametrize(
@@ -833,12 +824,12 @@ def test_a_bad_number_option_names_its_flag_range_and_example(given, line):
     ],
 )
 def test_a_bad_option_names_its_flag_and_value(given, flag):
-    assert refused(InvalidArgumentValueError, options, **given).startswith(flag)
+    assert refused(InvalidValue, options, **given).startswith(flag)
 
 
 def test_a_bounded_number_line_says_why_with_the_value():
     def line(value, kind=float, example=None):
-        return refused(InvalidArgumentValueError, bounded_number, value, "--f", 1, 10, kind=kind, example=example)
+        return refused(InvalidValue, bounded_number, value, "--f", 1, 10, kind=kind, example=example)
 
     assert line("abc") == "--f 'abc' is not a number: give a number of seconds from 1 to 10, e.g. --f 10."
     assert line("abc", int, 3) == "--f 'abc' is not a number: give a whole number of seconds from 1 to 10, e.g. --f 3."
@@ -851,10 +842,10 @@ def test_a_bounded_number_line_says_why_with_the_value():
 
 
 def test_keep_and_older_than_say_their_unit_and_example():
-    assert refused(InvalidArgumentValueError, check_keep, "0") == (
+    assert refused(InvalidValue, check_keep, "0") == (
         "--keep '0' is out of range: give a whole number of newest backups of each HSM from 1 to 10000, e.g. --keep 7."
     )
-    message = refused(InvalidArgumentValueError, check_older_than, "-3")
+    message = refused(InvalidValue, check_older_than, "-3")
     assert message.startswith("--older-than '-3' ") and message.endswith("e.g. --older-than 30.")
 
 
@@ -867,25 +858,29 @@ def test_prune_normalises_each_rule_and_needs_only_one():
     assert ns.keep is None and ns.older_than == 30.0
 
 
-def test_a_checked_validator_passes_the_command_and_namespace_on():
+def test_a_checked_validator_passes_the_namespace_to_its_check_and_resolves_after_it():
     seen = []
     ns = SimpleNamespace(x=1)
-    _checked_first(lambda n: None, lambda cmd, n: seen.append((cmd, n)))(CMD, ns)
-    assert seen == [(CMD, ns)]
+    def resolve(**flags):
+        seen.append("resolved")
+        return None, []
+
+    v.validator(resolve, check=seen.append)(CMD, ns)
+    assert seen == [ns, "resolved"]
 
 
 @pytest.mark.parametrize(
     ("value", "why"), [("", "is empty"), ("   ", "is empty"), ("a_b", "is not a key name"), (5, "is not a key name")]
 )
 def test_a_bad_key_name_is_shown_with_why_and_a_fix(value, why):
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         check_key_name(value)
     assert info.value.error_msg.startswith(f"--key-name '{value}' {why}: a key name has 1-127 ")
     assert len(info.value.recommendations) == 1 and "--key-name" in info.value.recommendations[0]
 
 
 def test_a_bad_hsm_filter_is_shown_with_the_rule():
-    message = refused(InvalidArgumentValueError, check_hsm_filter, "9x")
+    message = refused(InvalidValue, check_hsm_filter, "9x")
     assert message.startswith("--hsm-name '9x' ") and "3-24 letters" in message and "every HSM." in message
 
 
@@ -903,12 +898,12 @@ def test_a_bad_hsm_filter_is_shown_with_the_rule():
     ],
 )
 def test_an_empty_value_is_refused_with_the_form_wanted(call, flag, form):
-    message = refused(InvalidArgumentValueError, call, " ")
+    message = refused(InvalidValue, call, " ")
     assert message.startswith(f"{flag} is empty: ") and form in message
 
 
 def test_a_value_that_is_not_text_says_its_type():
-    assert refused(InvalidArgumentValueError, check_hsm_name, 5).startswith("--hsm-name must be text, not int: ")
+    assert refused(InvalidValue, check_hsm_name, 5).startswith("--hsm-name must be text, not int: ")
 
 
 @pytest.mark.parametrize(
@@ -920,22 +915,22 @@ def test_a_value_that_is_not_text_says_its_type():
     ],
 )
 def test_a_bad_name_offers_the_rule_as_its_fix(call, form):
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         call("B_d")
     assert form in info.value.recommendations[0]
 
 
 def test_a_bad_api_version_is_shown_with_examples():
-    message = refused(InvalidArgumentValueError, check_api_version, "2025-13-01")
+    message = refused(InvalidValue, check_api_version, "2025-13-01")
     assert message.startswith("--api-version '2025-13-01' ") and "e.g. 2025-07-01, 7.6 or 7.6-preview.2" in message
 
 
 def test_three_state_shows_the_bad_value():
-    assert refused(InvalidArgumentValueError, three_state, "yes", "--f").startswith("--f 'yes' ")
+    assert refused(InvalidValue, three_state, "yes", "--f").startswith("--f 'yes' ")
 
 
 def test_the_storage_identity_flag_is_checked_under_its_own_name():
-    message = refused(InvalidArgumentValueError, resolve_storage_auth, None, "maybe", None, CONTAINER, "l")
+    message = refused(InvalidValue, resolve_storage_auth, None, "maybe", None, CONTAINER, "l")
     assert message.startswith("--use-user-managed-identity 'maybe' ")
 
 
@@ -945,12 +940,12 @@ def test_the_storage_identity_flag_is_checked_under_its_own_name():
 def test_a_url_of_exactly_the_longest_length_is_accepted():
     url = "https://h.example/" + "a" * (2048 - len("https://h.example/"))
     assert split_https_url(url, "--u", "x").path.endswith("a")
-    assert refused(InvalidArgumentValueError, split_https_url, url + "a", "--u", "x").startswith("--u '")
+    assert refused(InvalidValue, split_https_url, url + "a", "--u", "x").startswith("--u '")
 
 
 @pytest.mark.parametrize("url", ["https://h.example/a b", "https://h.exa\x00mple", "https://h.example/a\u2028b"])
 def test_a_url_with_a_blank_or_control_character_is_no_url(url):
-    message = refused(InvalidArgumentValueError, split_https_url, url, "--u", "x")
+    message = refused(InvalidValue, split_https_url, url, "--u", "x")
     assert message.startswith("--u 'https://h.") and "is not a URL" in message
 
 
@@ -960,43 +955,41 @@ def test_a_host_with_a_trailing_dot_and_an_ipv6_host_are_urls():
 
 
 def test_a_url_with_a_bad_host_is_shown():
-    message = refused(InvalidArgumentValueError, split_https_url, "https://bad_host.example", "--u", "x")
+    message = refused(InvalidValue, split_https_url, "https://bad_host.example", "--u", "x")
     assert message.startswith("--u 'https://bad_host.example' ")
-    assert refused(InvalidArgumentValueError, split_https_url, "https://h.example:x", "--u", "x").startswith("--u '")
+    assert refused(InvalidValue, split_https_url, "https://h.example:x", "--u", "x").startswith("--u '")
 
 
 def test_a_bad_hsm_url_in_id_is_named_by_the_flag_given():
-    assert refused(InvalidArgumentValueError, hsm_url_from_id, "http://h.example", MHSM, "--flag-z").startswith(
-        "--flag-z "
-    )
+    assert refused(InvalidValue, hsm_url_from_id, "http://h.example", MHSM, "--flag-z").startswith("--flag-z ")
 
 
 @pytest.mark.parametrize("uri", ["https://acct.file.core.windows.net/backups", "https://acct.blob.core.windows.net"])
 def test_a_container_uri_refusal_gives_the_example(uri):
-    message = refused(InvalidArgumentValueError, check_container_uri, uri)
+    message = refused(InvalidValue, check_container_uri, uri)
     assert "e.g. https://myaccount.blob.core.windows.net/backups" in message
 
 
 def test_a_bad_container_uri_shows_the_value_and_the_example():
-    message = refused(InvalidArgumentValueError, check_container_uri, "https://bad_host/backups")
+    message = refused(InvalidValue, check_container_uri, "https://bad_host/backups")
     assert "'https://bad_host/backups'" in message and "https://myaccount.blob.core.windows.net/backups" in message
 
 
 def test_a_folder_inside_a_badly_named_container_is_not_suggested():
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         check_container_uri("https://acct.blob.core.windows.net/Bad_C/folder")
     assert "Bad_C" not in info.value.recommendations[0] and "e.g. https://" in info.value.recommendations[0]
 
 
 def test_a_folder_url_without_a_folder_asks_for_what_create_printed():
     for url in (CONTAINER, "https://127.0.0.1:10000/acct/c", "https://bad_host/c/x"):
-        message = refused(InvalidArgumentValueError, split_folder_url, url)
+        message = refused(InvalidValue, split_folder_url, url)
         assert "https://myaccount.blob.core.windows.net/backups/mhsm-myhsm-2026112812000000" in message, url
 
 
 def test_a_sas_read_as_an_empty_line_names_the_flag(monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
-    message = refused(InvalidArgumentValueError, read_sas_token, "-")
+    message = refused(azclierror.InvalidArgumentValueError, read_sas_token, "-")  # the az glue's line
     assert message.startswith("--sas-token - ") and "--sas-token @token.txt" in message
 
 
@@ -1010,7 +1003,7 @@ def test_a_resource_id_splits_into_its_parts():
 
 def test_a_resource_id_with_a_bad_provider_is_no_resource_id():
     rid = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/g/providers/9icrosoft/managedHSMs/h1x"
-    assert refused(InvalidArgumentValueError, parse_resource_id, rid, "--x").startswith(f"--x '{rid[:40]}")
+    assert refused(InvalidValue, parse_resource_id, rid, "--x").startswith(f"--x '{rid[:40]}")
 
 
 def hsm_id(kind="managedHSMs", name="h1x"):
@@ -1026,7 +1019,7 @@ def hsm_id(kind="managedHSMs", name="h1x"):
     ],
 )
 def test_a_bad_resource_id_in_an_hsm_object_is_named_by_its_key(obj, key):
-    assert refused(InvalidArgumentValueError, hsm_url_from_object, obj, MHSM).startswith(f"--hsm-object {key} '/bad' ")
+    assert refused(InvalidValue, hsm_url_from_object, obj, MHSM).startswith(f"--hsm-object {key} '/bad' ")
 
 
 @pytest.mark.parametrize(
@@ -1038,7 +1031,7 @@ def test_a_bad_resource_id_in_an_hsm_object_is_named_by_its_key(obj, key):
     ],
 )
 def test_an_hsm_object_whose_resource_id_is_a_vault_is_refused(obj):
-    message = refused(InvalidArgumentValueError, hsm_url_from_object, obj, MHSM)
+    message = refused(InvalidValue, hsm_url_from_object, obj, MHSM)
     assert "'microsoft.keyvault/vaults'" in message
 
 
@@ -1049,9 +1042,7 @@ def test_a_powershell_hsm_object_gives_the_url_of_its_name_or_of_the_original():
 
 
 def test_an_hsm_object_with_two_names_shows_both():
-    message = refused(
-        InvalidArgumentValueError, hsm_url_from_object, {"id": hsm_id(), "name": "aaa", "VaultName": "bbb"}, MHSM
-    )
+    message = refused(InvalidValue, hsm_url_from_object, {"id": hsm_id(), "name": "aaa", "VaultName": "bbb"}, MHSM)
     assert "'aaa' and 'bbb'" in message
 
 
@@ -1061,7 +1052,7 @@ def test_an_hsm_object_with_two_names_shows_both():
     ids=["neither uri nor name", "nested too deeply", "too large"],
 )
 def test_an_hsm_object_refusal_offers_the_command_that_prints_one(obj):
-    with pytest.raises(InvalidArgumentValueError) as info:
+    with pytest.raises(InvalidValue) as info:
         hsm_url_from_object(obj, MHSM)
     assert info.value.recommendations[0].startswith("Pass the output of `az keyvault show --hsm-name NAME`")
 
@@ -1073,24 +1064,20 @@ def test_an_hsm_object_of_exactly_the_largest_size_is_read():
 
 
 def test_an_hsm_object_without_a_type_says_a_resource_id_would_do():
-    assert "without a type or resource ID" in refused(
-        InvalidArgumentValueError, hsm_url_from_object, {"name": "h1x"}, MHSM
-    )
+    assert "without a type or resource ID" in refused(InvalidValue, hsm_url_from_object, {"name": "h1x"}, MHSM)
 
 
 def test_an_hsm_url_or_resource_id_is_named_as_id_by_default():
-    from azext_hsmbackup._validators import hsm_url_from_resource_id, hsm_url_from_url
+    from azext_hsmbackup.model.urls import hsm_url_from_resource_id, hsm_url_from_url
 
-    assert refused(InvalidArgumentValueError, hsm_url_from_url, "http://h.example").startswith("--id ")
-    assert refused(InvalidArgumentValueError, hsm_url_from_resource_id, hsm_id("vaults"), MHSM).startswith("--id ")
+    assert refused(InvalidValue, hsm_url_from_url, "http://h.example").startswith("--id ")
+    assert refused(InvalidValue, hsm_url_from_resource_id, hsm_id("vaults"), MHSM).startswith("--id ")
 
 
 def test_a_resource_id_without_its_leading_slash_is_refused_even_when_the_rest_fits():
     rid = "x" + hsm_id()[1:]
-    assert refused(InvalidArgumentValueError, parse_resource_id, rid, "--x").startswith("--x 'xsubscriptions/")
+    assert refused(InvalidValue, parse_resource_id, rid, "--x").startswith("--x 'xsubscriptions/")
 
 
 def test_a_url_that_does_not_parse_is_shown():
-    assert "'https://h.example:x'" in refused(
-        InvalidArgumentValueError, split_https_url, "https://h.example:x", "--u", "x"
-    )
+    assert "'https://h.example:x'" in refused(InvalidValue, split_https_url, "https://h.example:x", "--u", "x")
