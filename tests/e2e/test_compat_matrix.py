@@ -17,7 +17,7 @@ from tests.compat.hosts import MATRIX, host_dir
 from tests.e2e.conftest import az_json, build_wheel, job_starts, requests_to
 from tests.stack.constants import RECORDINGS_DIR
 from tests.stack.launcher import AZ, ROOT
-from tests.unit.test_recordings import R75
+from tests.unit.service.test_recordings import R75
 
 NETGUARD = ROOT / "tests" / "compat" / "netguard"
 # The release that first ships azure-keyvault-administration with the pre-checks (4.8.0b1).

@@ -36,10 +36,10 @@ from azext_hsmbackup.model import target as target_model
 from azext_hsmbackup.model.fleet import Fleet
 from azext_hsmbackup.model.problems import Problem
 from azext_hsmbackup.model.target import Target
+from tests.unit.fakes import CONTAINER, SUB
 
 # ---- Valid values, one list per flag -------------------------------------------------------------------------
 
-SUB = "6a1c9e2b-4d3f-4b8a-9c7e-112233445566"
 SIG = "SIGsecret0123456789abcdef%2B%3D"  # searched for in every message and warning: the token never shows
 _in = lambda **delta: (datetime.now(timezone.utc) + timedelta(**delta)).strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
 SAS_GOOD = f"sv=2026-04-06&sr=c&sp=racwdl&se={_in(days=2)}&sig={SIG}"
@@ -47,7 +47,6 @@ SAS_SHORT = f"sv=2026-04-06&sr=c&sp=racwdl&se={_in(hours=2)}&sig={SIG}"  # warns
 SAS_EXPIRED = f"sv=2026-04-06&sr=c&sp=racwdl&se={_in(hours=-2)}&sig={SIG}"
 SAS_POLICY = f"sv=2026-04-06&si=backup-policy&sr=c&sig={SIG}"
 SAS_LIST_ONLY = f"sv=2026-04-06&sr=c&sp=l&se={_in(days=2)}&sig={SIG}"
-CONTAINER = "https://acct.blob.core.windows.net/bkp"
 FOLDER = "mhsm-myhsm-2026010100000000"
 HSM_RID = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.KeyVault/managedHSMs/ridhsm"
 VAULT_RID = f"/subscriptions/{SUB}/resourceGroups/managedHSMs/providers/Microsoft.KeyVault/vaults/kv1"

@@ -1,9 +1,6 @@
-"""How the extension's Managed HSM client paces and repeats requests, through the real SDK and azure-core pipeline.
-
-The client is the SDK's KeyVaultBackupClient with the policies `backup_client` gives it (`pipeline_kwargs`); only
-the network is scripted (a requests adapter) and the transport's sleep is recorded instead of slept, so these tests
-take no time although they pin waits of up to 30 s.
-"""
+"""How the extension's Managed HSM client paces and repeats requests (service/pipeline.py), through the real SDK and
+azure-core pipeline: only the network is scripted and the transport's sleep is recorded, so these tests take no
+time although they pin waits of up to 30 s."""
 
 import io
 import json
@@ -19,12 +16,15 @@ from azure.core.pipeline.transport import RequestsTransport
 from urllib3.exceptions import ProtocolError
 
 from azext_hsmbackup._constants import MAX_RETRY_AFTER_S
-from azext_hsmbackup.operations import status as status_ops
 from azext_hsmbackup.service.pipeline import JobTracker, StartAnswerLost, pipeline_kwargs, retry_after_seconds
+from tests.unit.fakes import JOB, Clock
 
 HSM = "https://myhsm.managedhsm.azure.net"
+
+
 CONTAINER = "https://account.blob.core.windows.net/backups"
-JOB = "0123456789abcdef0123456789abcdef"
+
+
 CHALLENGE = 'Bearer authorization="https://login.microsoftonline.com/tenant", resource="https://managedhsm.azure.net"'
 
 
@@ -84,14 +84,6 @@ class Script(requests.adapters.BaseAdapter):
 
     def close(self):
         pass
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
 
 
 @pytest.fixture(autouse=True)
@@ -158,9 +150,6 @@ def restore(sdk):
     return sdk.begin_restore(folder, use_managed_identity=True, _polling_interval=0).result()
 
 
-# ---- the Retry-After of the 202 --------------------------------------------------------------------------------
-
-
 def test_the_first_status_check_waits_for_the_202s_retry_after():
     sdk, script, transport = client([challenge(), accepted(**{"Retry-After": "10"}), status("Succeeded")])
     assert backup(sdk).folder_url.endswith("/mhsm-myhsm-2025120300000000")
@@ -204,9 +193,6 @@ def test_the_202s_retry_after_paces_a_restore_too():
     assert [s[0] for s in script.sent] == ["PUT", "PUT", "GET"] and transport.slept == pytest.approx([10], abs=0.5)
 
 
-# ---- the Retry-After of a status poll and of a 429/503 -----------------------------------------------------------
-
-
 @pytest.mark.parametrize(
     ("headers", "expected"),
     [
@@ -230,9 +216,6 @@ def test_a_refused_job_start_is_sent_again_after_a_bounded_retry_after(code):
     backup(sdk)
     assert [s[:2] for s in script.sent].count(("POST", "/backup")) == 3  # probe, refused, accepted
     assert transport.slept == [MAX_RETRY_AFTER_S]
-
-
-# ---- a job start is never sent twice once it may have reached the HSM ---------------------------------------------
 
 
 @pytest.mark.parametrize("operation", [backup, restore])
@@ -265,9 +248,6 @@ def test_a_status_poll_whose_answer_was_lost_is_sent_again():
     assert [s[0] for s in script.sent] == ["POST", "POST", "GET", "GET"]
 
 
-# ---- the parser itself -------------------------------------------------------------------------------------------
-
-
 @pytest.mark.parametrize(
     ("headers", "expected"),
     [
@@ -285,49 +265,3 @@ def test_a_status_poll_whose_answer_was_lost_is_sent_again():
 )
 def test_retry_after_seconds(headers, expected):
     assert retry_after_seconds(requests.structures.CaseInsensitiveDict(headers)) == expected
-
-
-# ---- wait: the same pacing in the extension's own poller ----------------------------------------------------------
-
-
-def poller(monkeypatch, answers, interval=None):
-    """A _JobPoller over scripted (status, Retry-After seconds or None) answers, on a clock the test moves."""
-    from azext_hsmbackup.model.pacing import PollSchedule
-
-    clock, tracker, fetched, ticks = Clock(), JobTracker(PollSchedule(interval)), [], []
-    monkeypatch.setattr(status_ops.time, "monotonic", clock)
-
-    def fetch():  # what job_status does through the client, whose tracker reads each answer
-        state, tracker.retry_after = answers[len(fetched)]
-        fetched.append(clock.now)
-        tracker.job = {"jobId": JOB, "status": state}
-        tracker.plan_next_read(clock.now)
-        return "backup", tracker.job
-
-    return status_ops.JobPoller(fetch, tracker, lambda: ticks.append(clock.now)), clock, fetched, ticks
-
-
-def test_wait_checks_again_after_the_polls_retry_after(monkeypatch):
-    job_poller, clock, fetched, ticks = poller(
-        monkeypatch, [("InProgress", 3), ("InProgress", None), ("Succeeded", None)]
-    )
-    for _ in range(60):  # az's progress loop calls done() every 100 ms
-        if job_poller.done():
-            break
-        clock.now += 0.1
-    assert [round(t - fetched[0], 1) for t in fetched] == [0, 3.0, 3.5]  # Retry-After 3, then the first 0.5 s gap
-    assert job_poller.result()["status"] == "Succeeded" and len(ticks) == 36  # --timeout checked on every tick
-
-
-def test_wait_honours_a_retry_after_shorter_than_the_interval(monkeypatch):
-    job_poller, clock, fetched, _ = poller(monkeypatch, [("InProgress", 1), ("Succeeded", None)], interval=5)
-    while not job_poller.done():
-        clock.now += 0.1
-    assert round(fetched[1] - fetched[0], 1) == 1.0  # the service's pace, as the SDK's poller does in create
-
-
-def test_a_fixed_polling_interval_replaces_the_growing_gap(monkeypatch):
-    job_poller, clock, fetched, _ = poller(monkeypatch, [("InProgress", None), ("Succeeded", None)], interval=5)
-    while not job_poller.done():
-        clock.now += 0.1
-    assert round(fetched[1] - fetched[0], 1) == 5.0

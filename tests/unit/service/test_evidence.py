@@ -10,9 +10,9 @@ import pytest
 
 from azext_hsmbackup.model import retention
 from azext_hsmbackup.service import evidence
-from tests.unit.test_retry_after import HSM, JOB, RecordingTransport, Script, challenge, job
+from tests.unit.fakes import CONTAINER
+from tests.unit.service.test_pipeline import HSM, JOB, RecordingTransport, Script, challenge, job
 
-CONTAINER = "https://acct.blob.core.windows.net/bkp"
 FOLDER = "mhsm-myhsm-2026120400000000"
 
 

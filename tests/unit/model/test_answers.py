@@ -1,19 +1,14 @@
-"""What the service sends back is read as untrusted input (azext_hsmbackup/answers.py): job documents field by field,
-JSON bounded before it is parsed, text cleaned before it reaches a terminal; and the SDK builds that need the warm-up
-read, by version."""
+"""What the service sends back is read as untrusted input (model/answers.py): job documents field by field, JSON bounded
+before it is parsed."""
 
 import json
 
 import pytest
 
-from azext_hsmbackup import _text as text
-from azext_hsmbackup._text import clean_text
 from azext_hsmbackup.model import answers
 from azext_hsmbackup.model.answers import UnreadableAnswer, parse_json, read_job
-from azext_hsmbackup.model.pacing import BASE_S, CAP_S, PollSchedule
-from azext_hsmbackup.service.keyvault import resends_job_start_after_401
+from tests.unit.fakes import JOB
 
-JOB = "0123456789abcdef0123456789abcdef"
 FOLDER = "https://acct.blob.core.windows.net/bkp/mhsm-myhsm-2026120400000000"
 
 
@@ -28,9 +23,6 @@ def doc(**fields):
         "azureStorageBlobContainerUri": FOLDER,
     }
     return {**base, **fields}
-
-
-# ---- a job document -------------------------------------------------------------------------------------------
 
 
 def test_a_real_document_is_read_as_it_is():
@@ -103,9 +95,6 @@ def test_times_at_the_bounds():
     assert answers.iso_time(answers.MAX_UNIX_TIME) == "9999-12-31T23:59:59Z" and answers.iso_time(0) is None
 
 
-# ---- JSON, bounded before it is parsed --------------------------------------------------------------------------
-
-
 @pytest.mark.parametrize(
     ("data", "words"),
     [
@@ -129,92 +118,3 @@ def test_brackets_inside_strings_do_not_count_as_depth():
     assert answers.nesting_depth(text) == 1 and parse_json(text.encode())["message"].startswith("[[[")
     assert answers.nesting_depth('[[["]"]]]') == 3
     assert answers.nesting_depth("[" * 32 + "]" * 32) == 32 and parse_json(("[" * 32 + "]" * 32).encode())  # allowed
-
-
-# ---- text from outside, on its way to a terminal ---------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "shown"),
-    [
-        ("plain words", "plain words"),
-        ("clear\x1b[2Jscreen", "clear\\x1b[2Jscreen"),
-        ("title\x1b]0;pwned\x07", "title\\x1b]0;pwned\\x07"),
-        ("bell\x07", "bell\\x07"),
-        ("right\u202eto left", "right\\u202eto left"),
-        ("zero\u200bwidth", "zero\\u200bwidth"),
-        ("c1\x9bcsi", "c1\\x9bcsi"),
-        ("two\r\nlines", "two lines"),
-        ("del\x7f", "del\\x7f"),
-    ],
-)
-def test_every_character_that_is_not_printable_is_escaped(text, shown):
-    assert clean_text(text) == shown
-
-
-def test_a_huge_line_is_cut_and_only_its_start_is_looked_at():
-    cut = clean_text("x" * 305_000)
-    assert len(cut) == text.MAX_TEXT_CHARS and cut.endswith("…")
-    assert clean_text("y" * text.MAX_TEXT_CHARS) == "y" * text.MAX_TEXT_CHARS
-
-
-# ---- which SDK builds get the warm-up read ------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("version", "replays"),
-    [
-        ("4.4.0b2", False),  # az 2.55-2.76
-        ("4.4.0", True),  # az 2.77-2.87
-        ("4.5.0b1", True),
-        ("4.6.0", True),
-        ("4.7.0", True),
-        ("4.7.1", True),
-        ("4.7.2", False),  # the fix
-        ("4.8.0b1", True),  # az 2.88
-        ("4.8.0b2", False),  # az 2.89-2.91
-        ("4.8.0b3", False),
-        ("4.8.0", False),
-        ("5.0.0", False),
-        ("4.3.9", False),
-        ("4.4.0rc1", False),
-        ("not a version", True),  # unknown: one request more rather than a job twice
-        ("", True),
-    ],
-)
-def test_the_warm_up_read_goes_only_where_the_sdk_replays_a_job_start(version, replays):
-    assert resends_job_start_after_401(version) is replays
-
-
-# ---- the poll schedule ------------------------------------------------------------------------------------------
-
-
-def test_the_gap_grows_with_the_time_the_job_has_run_within_its_bounds():
-    schedule = PollSchedule()
-    assert [schedule.gap(t) for t in (0, 10, 16)] == [BASE_S] * 3
-    assert schedule.gap(100) == pytest.approx(3.0) and schedule.gap(600) == pytest.approx(18.0)
-    assert schedule.gap(10_000) == CAP_S and schedule.gap(-5) == BASE_S
-
-
-def test_a_retry_after_wins_and_a_fixed_interval_replaces_the_growing_gap():
-    assert PollSchedule().gap(600, retry_after=2) == 2 and PollSchedule().gap(0, retry_after=99) == CAP_S
-    assert PollSchedule(fixed=5).gap(600) == 5 and PollSchedule(fixed=5).gap(0, retry_after=1) == 1
-
-
-def simulated(job_s, schedule, first=10.0):
-    """(status reads, lag after the later of the job's end and the 202's Retry-After) for a job of job_s seconds."""
-    reads, now = 0, first
-    while True:
-        reads += 1
-        if now >= job_s:
-            return reads, now - max(job_s, first)
-        now += schedule.gap(now)
-
-
-@pytest.mark.parametrize("job_s", [2, 30, 600, 3600])
-def test_the_lag_stays_within_5_percent_of_the_job_and_the_reads_are_bounded(job_s):
-    reads, lag = simulated(job_s, PollSchedule())
-    assert lag <= max(1.0, 0.05 * job_s)
-    old_reads, _ = simulated(job_s, PollSchedule(fixed=0.5))  # the fixed half second before this schedule
-    if job_s == 600:
-        assert reads <= old_reads / 5, (reads, old_reads)

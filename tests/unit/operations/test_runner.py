@@ -1,21 +1,156 @@
-"""What `make mutation MODULE=fleet_run` found held by nothing: the progress line's counts, each slot's state, the
-stop line of every kind of slot, the exact exit-9 line, and what create_many and wait_many hand on."""
+"""Several HSMs at once (operations/runner.py): the bounded runner, each HSM's entry, the progress line, the stop lines
+and the exit code of a whole run."""
 
+import json
 import threading
+import time
 from types import SimpleNamespace
 from unittest import mock
 
 import pytest
+from azure.cli.core import azclierror
+from azure.core.exceptions import HttpResponseError
 
-from azext_hsmbackup.errors import EXIT_SOME_FAILED, ExitWith
+from azext_hsmbackup.errors import EXIT_SOME_FAILED, EXIT_TIMEOUT, ExitWith
 from azext_hsmbackup.model import fleet
-from azext_hsmbackup.model import target as target_model
 from azext_hsmbackup.model.fleet import Member
-from azext_hsmbackup.operations import fleet as fleet_ops
 from azext_hsmbackup.operations import runner as runner_ops
-from tests.unit.test_fleet_work import CMD, CONTAINER, JOB, MHSM, create_many, fake_clients, http_error
+from tests.unit.fakes import CONTAINER, HSMS, JOB, MHSM, http_error
 
-HSMS = [Member(f"https://hs{i}{MHSM}", f"hs{i}") for i in range(4)]
+
+def members(count):
+    return [Member(f"https://h{i}{MHSM}", f"h{i}") for i in range(count)]
+
+
+def test_at_most_parallel_run_at_once_and_entries_keep_the_given_order():
+    lock, running, peak = threading.Lock(), [0], [0]
+
+    def work(slot, stopping):
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.05 * (7 - int(slot.member.hsm_name[1:])))  # later ones finish first
+        with lock:
+            running[0] -= 1
+        return runner_ops.entry(slot.member, "Succeeded", jobId=slot.member.hsm_name)
+
+    out = runner_ops.run(members(7), work, 3, "backup")
+    assert [e["hsmName"] for e in out] == [f"h{i}" for i in range(7)] and peak[0] == 3
+    assert all(list(e) == list(runner_ops.ENTRY_KEYS) for e in out)
+
+
+def test_wait_carries_what_create_no_wait_said_of_hsms_without_a_job():
+    text = json.dumps(
+        [
+            {"hsmUrl": f"https://a{MHSM}", "status": "Skipped", "reason": "not active"},
+            {"hsmUrl": f"https://b{MHSM}", "status": "Busy", "error": {"code": "Conflict", "message": "m"}},
+            {"hsmUrl": f"https://c{MHSM}"},
+            {"hsmUrl": f"https://d{MHSM}", "jobId": JOB},
+        ]
+    )
+    out = runner_ops.run(
+        fleet.members_from_jobs(text), lambda slot, _: runner_ops.entry(slot.member, "Succeeded"), 2, "wait"
+    )
+    assert [(e["hsmName"], e["status"]) for e in out] == [
+        ("a", "Skipped"),
+        ("b", "Busy"),
+        ("c", "NotStarted"),
+        ("d", "Succeeded"),
+    ]
+    assert out[0]["reason"] == "not active" and out[1]["error"] == {"code": "Conflict", "message": "m"}
+
+
+def service_error(status, code):
+    response = SimpleNamespace(status_code=status, reason="x", headers={}, text=lambda: "", request=None)
+    error = HttpResponseError(message=f"({code}) busy", response=response)
+    error.status_code, error.error = status, SimpleNamespace(code=code, message="busy")
+    return error
+
+
+def test_a_409_is_busy_and_other_answers_are_failed_with_the_services_code():
+    member = members(1)[0]
+    busy = runner_ops.failed_entry(member, service_error(409, "Conflict"), "backup", {})
+    assert busy["status"] == "Busy" and busy["error"]["code"] == "Conflict"
+    assert member.hsm_url in busy["error"]["message"] and "(409)" in busy["error"]["message"]
+    denied = runner_ops.failed_entry(member, service_error(403, "Forbidden"), "backup", {"jobId": JOB})
+    assert denied["status"] == "Failed" and denied["error"]["code"] == "Forbidden" and denied["jobId"] == JOB
+    secret = runner_ops.failed_entry(member, ValueError("sig=SECRET123 in here"), "backup", {}, secrets=["SECRET123"])
+    assert "SECRET123" not in json.dumps(secret)
+
+
+def test_a_job_that_failed_is_failed_with_the_jobs_code():
+    job = {"jobId": JOB, "status": "Failed", "error": {"code": "ContainerNotFound", "message": "no container"}}
+    response = SimpleNamespace(status_code=200, reason="OK", headers={}, text=lambda: json.dumps(job), request=None)
+    ex = HttpResponseError(message="failed", response=response)
+    ex.status_code = 200
+    out = runner_ops.failed_entry(members(1)[0], ex, "backup", job, container_uri=CONTAINER)
+    assert out["status"] == "Failed" and out["error"]["code"] == "ContainerNotFound" and out["jobId"] == JOB
+    assert "az storage container create" in out["error"]["message"]
+
+
+def entries(*statuses, reason=None):
+    return [runner_ops.entry(m, s, reason=reason) for m, s in zip(members(len(statuses)), statuses, strict=True)]
+
+
+def test_the_exit_code_is_0_only_when_every_hsm_not_skipped_did_what_was_asked():
+    assert runner_ops.outcome(entries("Succeeded", "Skipped", "Succeeded")) == (0, None)
+    assert runner_ops.outcome(entries("InProgress", "InProgress")) == (0, None)  # --no-wait: started is done
+    for bad in ("Failed", "Busy", "NotStarted"):
+        code, line = runner_ops.outcome(entries("Succeeded", bad))
+        assert code == EXIT_SOME_FAILED and f"1 of 2 HSMs were not backed up: h1 ({bad})" in line
+    code, line = runner_ops.outcome(entries("InProgress", "Succeeded", reason=runner_ops.TIMED_OUT))
+    assert code == EXIT_TIMEOUT and "--timeout" in line
+    assert runner_ops.outcome(entries("Failed", "InProgress", reason=runner_ops.TIMED_OUT))[0] == EXIT_SOME_FAILED
+    assert (
+        "1 of 1 HSMs have no job that succeeded: h0 (Failed)."
+        in runner_ops.outcome(entries("Failed"), "have no job that succeeded")[1]
+    )
+    code, line = runner_ops.outcome(entries(*["Failed"] * 12))
+    assert "h9 (Failed) and 2 more" in line and "h10" not in line
+
+
+def test_the_exit_code_comes_after_the_output():
+    handlers = {}
+    cli_ctx = SimpleNamespace(register_event=handlers.setdefault)
+    runner_ops.exit_after_output(cli_ctx, entries("Succeeded"))
+    assert handlers == {}
+    with (
+        mock.patch.object(azclierror.AzCLIError, "print_error"),
+        mock.patch.object(azclierror.AzCLIError, "send_telemetry"),
+    ):
+        runner_ops.exit_after_output(cli_ctx, entries("Succeeded", "Busy"))
+        (handler,) = handlers.values()
+        with pytest.raises(ExitWith) as info:
+            handler(cli_ctx, result=None)
+    assert info.value.code == EXIT_SOME_FAILED
+
+
+def test_a_stop_names_each_hsms_job_and_what_did_not_start():
+    given = members(4)
+    slots = [runner_ops.Slot(m) for m in given]
+    slots[0].state, slots[0].entry = "done", runner_ops.entry(given[0], "Succeeded")
+    slots[1].state, slots[1].tracker = "running", SimpleNamespace(job={"jobId": JOB})
+    slots[2].state, slots[2].watch = "starting", SimpleNamespace(may_have_started=True)
+    runner = runner_ops.Runner(slots, None, 2, "backup", lambda m: f"az hsm-backup list --hsm-name {m.hsm_name}")
+    text = runner.stopped()
+    assert runner.stopping.is_set()
+    assert text.startswith("Stopped the backups. Each job already started keeps running on its HSM:\n")
+    assert "h0: Succeeded." in text
+    assert f"h1: job {JOB}, check on it with: az hsm-backup show --id https://h1{MHSM} --job-id {JOB}" in text
+    assert "h2: the backup request went out unanswered" in text and "az hsm-backup list --hsm-name h2" in text
+    assert "h3: not started." in text
+    waiting = runner_ops.Runner([runner_ops.Slot(given[0].with_job(JOB))], None, 1, "wait").stopped()
+    assert waiting.startswith("Stopped waiting. Each job already started keeps running on its HSM:")
+    assert f"h0: job {JOB}, check on it with:" in waiting
+
+
+def test_the_table_has_the_same_columns_in_every_row_whatever_is_empty():
+    from azext_hsmbackup._format import job_table
+
+    rows = job_table(entries("Succeeded", "Skipped", "Busy", reason="why"))
+    assert [list(r) for r in rows] == [["HsmName", "Status", "FolderName", "JobId", "Error", "Reason"]] * 3
+    assert all(value is not None for row in rows for value in row.values())  # az's table drops a None cell
+    assert [r["Reason"] for r in rows] == ["", "why", ""]  # a reason shows for a skipped HSM only
 
 
 def progress(members, statuses, parallel):
@@ -172,124 +307,3 @@ def test_a_service_error_without_a_code_is_named_by_its_class():
     error.error = None
     out = runner_ops.failed_entry(HSMS[0], error, "backup", {})
     assert out["error"]["code"] == "AzureResponseError"
-
-
-# ---- what the commands hand on --------------------------------------------------------------------------------
-
-
-def test_create_hands_on_the_secret_the_versions_and_the_identity():
-    given = fleet.Fleet(tuple(HSMS[:2]), storage=target_model.Target(None, None, CONTAINER, "sas", "sv=1&sig=given"))
-    patch, made = fake_clients()
-    with (
-        patch,
-        mock.patch("azext_hsmbackup.operations.fleet.storage_secret", return_value="sv=1&sig=given") as secret,
-        mock.patch("azext_hsmbackup.operations.fleet.cli_credential", return_value="CRED") as cred,
-        mock.patch(
-            "azext_hsmbackup.operations.fleet.secrets_redacted",
-            wraps=__import__("azext_hsmbackup._secrets")._secrets.secrets_redacted,
-        ) as redacted,
-    ):
-        out = create_many(given)
-    assert secret.call_args.args == (CMD, given.storage, "crdw") and cred.call_args.args == (CMD.cli_ctx,)
-    assert {c.args for c in redacted.call_args_list} >= {("sv=1&sig=given",)}
-    assert [c.args for c in made] == [(f"https://hs0{MHSM}", "7.6", "CRED"), (f"https://hs1{MHSM}", "7.6", "CRED")]
-    assert [c.calls[0][2]["_polling_interval"] for c in made] == [0, 0]  # the tracker paces, at --polling-interval
-    assert [e["status"] for e in out] == ["Succeeded"] * 2
-
-
-def test_create_no_wait_says_how_to_wait_and_a_stop_names_the_list_command():
-    given = fleet.Fleet(tuple(HSMS[:1]), storage=target_model.Target(None, None, CONTAINER, "managedIdentity"))
-    patch, _ = fake_clients()
-    with (
-        patch,
-        mock.patch("azext_hsmbackup.operations.fleet.cli_credential"),
-        mock.patch.object(runner_ops.logger, "warning") as warning,
-        mock.patch.object(fleet_ops.logger, "warning", warning),
-    ):
-        out = create_many(given, skip_wait=True)
-    assert out[0]["status"] == "InProgress"
-    assert warning.call_args_list[-1].args[0].startswith("Wait for them all with: az hsm-backup wait --jobs @FILE")
-    with (
-        mock.patch.object(fleet_ops, "run", return_value=[]) as run,
-        mock.patch("azext_hsmbackup.operations.fleet.cli_credential"),
-    ):
-        create_many(given, max_parallel=7)
-    members, _, parallel, verb, shows = run.call_args.args
-    assert (members, parallel, verb) == (given.members, 7, "backup")
-    assert shows(HSMS[0]) == f"az hsm-backup list --storage-container-uri {CONTAINER} --hsm-name hs0"
-
-
-def test_confirm_lists_ten_names_then_counts_the_rest():
-    many = tuple(Member(f"https://h{i:02d}{MHSM}", f"h{i:02d}") for i in range(12))
-    given = fleet.Fleet(many, storage=target_model.Target(None, None, CONTAINER, "managedIdentity"))
-    with (
-        mock.patch("azext_hsmbackup.operations.prompt.confirm", side_effect=SystemExit(10)) as confirm,
-        pytest.raises(SystemExit),
-    ):
-        create_many(given, confirm=True)
-    names = ", ".join(f"h{i:02d}" for i in range(10))
-    assert confirm.call_args.args == (f"Perform a full backup of 12 HSM(s) ({names} and 2 more) into {CONTAINER}?",)
-    assert confirm.call_args.kwargs == {"cli_ctx": CMD.cli_ctx}
-
-
-def test_all_lists_with_the_clouds_suffix_and_a_stop_while_listing_is_one_line():
-    storage = target_model.Target(None, None, CONTAINER, "managedIdentity")
-    given = fleet.Fleet((), list_all=True, storage=storage, mhsm_dns_suffix=".managedhsm.example")
-    record = {"name": "hs5", "type": "Microsoft.KeyVault/managedHSMs", "properties": {}}  # no hsmUri: the name
-    with mock.patch("azext_hsmbackup.service.arm.list_managed_hsms", return_value=[record]) as listed:
-        (out,) = create_many(given, what_if=True)
-    assert listed.call_args.args == (CMD.cli_ctx, None)
-    assert out["hsmUrl"] == "https://hs5.managedhsm.example" and "user-assigned" in out["reason"]
-    with (
-        mock.patch("azext_hsmbackup.service.arm.list_managed_hsms", side_effect=KeyboardInterrupt),
-        mock.patch("azure.cli.core.azclierror.AzCLIError.print_error"),
-        mock.patch("azure.cli.core.azclierror.AzCLIError.send_telemetry"),
-        pytest.raises(ExitWith) as info,
-    ):
-        create_many(given)
-    assert (info.value.code, info.value.error.error_msg) == (
-        130,
-        "Stopped while ARM listed the Managed HSMs: no job was started.",
-    )
-    with (
-        mock.patch("azext_hsmbackup.service.arm.list_managed_hsms", return_value=[]),
-        mock.patch("azure.cli.core.azclierror.AzCLIError.print_error"),
-        mock.patch("azure.cli.core.azclierror.AzCLIError.send_telemetry"),
-        pytest.raises(ExitWith) as info,
-    ):
-        create_many(given)
-    assert info.value.error.error_msg == (
-        "ARM lists no Managed HSM in the subscription: nothing to back up. Check --subscription and -g "
-        "(az keyvault list --resource-type hsm)."
-    )
-
-
-def test_wait_many_hands_on_the_deadline_versions_and_one_worker_per_job():
-    given = fleet.Fleet(
-        (Member(HSMS[0].hsm_url, "hs0", job_id=JOB), Member(HSMS[1].hsm_url, "hs1", job_id=JOB), HSMS[2])
-    )
-    with (
-        mock.patch.object(fleet_ops, "run", return_value=[]) as run,
-        mock.patch("azext_hsmbackup.operations.fleet.cli_credential", return_value="CRED") as cred,
-        mock.patch("time.monotonic", return_value=100.0),
-        mock.patch.object(fleet_ops, "exit_after_output") as exit_after,
-    ):
-        fleet_ops.wait_many(CMD, given, timeout=30, polling_interval=0.7, api_version="7.6")
-    members, work, parallel, verb = run.call_args.args
-    assert (members, parallel, verb) == (given.members, 2, "wait") and cred.call_args.args == (CMD.cli_ctx,)
-    assert work.keywords == {"api_version": "7.6", "polling_interval": 0.7, "deadline": 130.0, "credential": "CRED"}
-    assert work.args == (CMD,) and exit_after.call_args.args == (CMD.cli_ctx, [])
-    assert exit_after.call_args.kwargs == {"failed": "have no job that succeeded"}
-    with (
-        mock.patch.object(fleet_ops, "run", return_value=[]) as run,
-        mock.patch("azext_hsmbackup.operations.fleet.cli_credential") as cred,
-    ):
-        fleet_ops.wait_many(CMD, fleet.Fleet((HSMS[2],)), timeout=None, polling_interval=1, api_version="7.6")
-    assert run.call_args.args[2] == 1 and run.call_args.args[1].keywords["deadline"] is None and not cred.called
-    many = fleet.Fleet(tuple(Member(f"https://h{i}{MHSM}", f"h{i}", job_id=JOB) for i in range(70)))
-    with (
-        mock.patch.object(fleet_ops, "run", return_value=[]) as run,
-        mock.patch("azext_hsmbackup.operations.fleet.cli_credential"),
-    ):
-        fleet_ops.wait_many(CMD, many, timeout=None, polling_interval=1, api_version="7.6")
-    assert run.call_args.args[2] == 64  # at most create's bound of threads, however many jobs

@@ -13,7 +13,7 @@ from azext_hsmbackup.model.answers import iso_time
 from azext_hsmbackup.model.target import Target
 from azext_hsmbackup.operations.job import job_output
 from azext_hsmbackup.service.failures import sdk_failure
-from tests.unit.test_retry_after import CONTAINER, HSM, JOB, Script, accepted, challenge, job, status
+from tests.unit.service.test_pipeline import CONTAINER, HSM, JOB, Script, accepted, challenge, job, status
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

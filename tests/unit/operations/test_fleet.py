@@ -1,5 +1,6 @@
-"""One HSM's work in a fleet (fleet_ops.back_up, wait_for) and the two commands around it (create_many, wait_many),
-with a fake Key Vault client: what is sent, in which order, and what each outcome becomes in that HSM's entry."""
+"""One HSM's work in a fleet (operations/fleet.py: back_up, wait_for) and the two commands around it (create_many,
+wait_many), with a fake Key Vault client: what is sent, in which order, and what each outcome becomes in that HSM's
+entry."""
 
 import json
 import threading
@@ -16,11 +17,127 @@ from azext_hsmbackup.model import target as target_model
 from azext_hsmbackup.model.fleet import Member
 from azext_hsmbackup.operations import fleet as fleet_ops
 from azext_hsmbackup.operations import runner as runner_ops
+from tests.unit.fakes import CONTAINER, HSMS, JOB, MHSM, http_error
 
-MHSM = ".managedhsm.azure.net"
-JOB = "0123456789abcdef0123456789abcdef"
-CONTAINER = "https://acct.blob.core.windows.net/bkp"
 CMD = SimpleNamespace(cli_ctx=SimpleNamespace(cloud=None, register_event=lambda *a: None))
+
+
+def test_create_hands_on_the_secret_the_versions_and_the_identity():
+    given = fleet.Fleet(tuple(HSMS[:2]), storage=target_model.Target(None, None, CONTAINER, "sas", "sv=1&sig=given"))
+    patch, made = fake_clients()
+    with (
+        patch,
+        mock.patch("azext_hsmbackup.operations.fleet.storage_secret", return_value="sv=1&sig=given") as secret,
+        mock.patch("azext_hsmbackup.operations.fleet.cli_credential", return_value="CRED") as cred,
+        mock.patch(
+            "azext_hsmbackup.operations.fleet.secrets_redacted",
+            wraps=__import__("azext_hsmbackup._secrets")._secrets.secrets_redacted,
+        ) as redacted,
+    ):
+        out = create_many(given)
+    assert secret.call_args.args == (CMD, given.storage, "crdw") and cred.call_args.args == (CMD.cli_ctx,)
+    assert {c.args for c in redacted.call_args_list} >= {("sv=1&sig=given",)}
+    assert [c.args for c in made] == [(f"https://hs0{MHSM}", "7.6", "CRED"), (f"https://hs1{MHSM}", "7.6", "CRED")]
+    assert [c.calls[0][2]["_polling_interval"] for c in made] == [0, 0]  # the tracker paces, at --polling-interval
+    assert [e["status"] for e in out] == ["Succeeded"] * 2
+
+
+def test_create_no_wait_says_how_to_wait_and_a_stop_names_the_list_command():
+    given = fleet.Fleet(tuple(HSMS[:1]), storage=target_model.Target(None, None, CONTAINER, "managedIdentity"))
+    patch, _ = fake_clients()
+    with (
+        patch,
+        mock.patch("azext_hsmbackup.operations.fleet.cli_credential"),
+        mock.patch.object(runner_ops.logger, "warning") as warning,
+        mock.patch.object(fleet_ops.logger, "warning", warning),
+    ):
+        out = create_many(given, skip_wait=True)
+    assert out[0]["status"] == "InProgress"
+    assert warning.call_args_list[-1].args[0].startswith("Wait for them all with: az hsm-backup wait --jobs @FILE")
+    with (
+        mock.patch.object(fleet_ops, "run", return_value=[]) as run,
+        mock.patch("azext_hsmbackup.operations.fleet.cli_credential"),
+    ):
+        create_many(given, max_parallel=7)
+    members, _, parallel, verb, shows = run.call_args.args
+    assert (members, parallel, verb) == (given.members, 7, "backup")
+    assert shows(HSMS[0]) == f"az hsm-backup list --storage-container-uri {CONTAINER} --hsm-name hs0"
+
+
+def test_confirm_lists_ten_names_then_counts_the_rest():
+    many = tuple(Member(f"https://h{i:02d}{MHSM}", f"h{i:02d}") for i in range(12))
+    given = fleet.Fleet(many, storage=target_model.Target(None, None, CONTAINER, "managedIdentity"))
+    with (
+        mock.patch("azext_hsmbackup.operations.prompt.confirm", side_effect=SystemExit(10)) as confirm,
+        pytest.raises(SystemExit),
+    ):
+        create_many(given, confirm=True)
+    names = ", ".join(f"h{i:02d}" for i in range(10))
+    assert confirm.call_args.args == (f"Perform a full backup of 12 HSM(s) ({names} and 2 more) into {CONTAINER}?",)
+    assert confirm.call_args.kwargs == {"cli_ctx": CMD.cli_ctx}
+
+
+def test_all_lists_with_the_clouds_suffix_and_a_stop_while_listing_is_one_line():
+    storage = target_model.Target(None, None, CONTAINER, "managedIdentity")
+    given = fleet.Fleet((), list_all=True, storage=storage, mhsm_dns_suffix=".managedhsm.example")
+    record = {"name": "hs5", "type": "Microsoft.KeyVault/managedHSMs", "properties": {}}  # no hsmUri: the name
+    with mock.patch("azext_hsmbackup.service.arm.list_managed_hsms", return_value=[record]) as listed:
+        (out,) = create_many(given, what_if=True)
+    assert listed.call_args.args == (CMD.cli_ctx, None)
+    assert out["hsmUrl"] == "https://hs5.managedhsm.example" and "user-assigned" in out["reason"]
+    with (
+        mock.patch("azext_hsmbackup.service.arm.list_managed_hsms", side_effect=KeyboardInterrupt),
+        mock.patch("azure.cli.core.azclierror.AzCLIError.print_error"),
+        mock.patch("azure.cli.core.azclierror.AzCLIError.send_telemetry"),
+        pytest.raises(ExitWith) as info,
+    ):
+        create_many(given)
+    assert (info.value.code, info.value.error.error_msg) == (
+        130,
+        "Stopped while ARM listed the Managed HSMs: no job was started.",
+    )
+    with (
+        mock.patch("azext_hsmbackup.service.arm.list_managed_hsms", return_value=[]),
+        mock.patch("azure.cli.core.azclierror.AzCLIError.print_error"),
+        mock.patch("azure.cli.core.azclierror.AzCLIError.send_telemetry"),
+        pytest.raises(ExitWith) as info,
+    ):
+        create_many(given)
+    assert info.value.error.error_msg == (
+        "ARM lists no Managed HSM in the subscription: nothing to back up. Check --subscription and -g "
+        "(az keyvault list --resource-type hsm)."
+    )
+
+
+def test_wait_many_hands_on_the_deadline_versions_and_one_worker_per_job():
+    given = fleet.Fleet(
+        (Member(HSMS[0].hsm_url, "hs0", job_id=JOB), Member(HSMS[1].hsm_url, "hs1", job_id=JOB), HSMS[2])
+    )
+    with (
+        mock.patch.object(fleet_ops, "run", return_value=[]) as run,
+        mock.patch("azext_hsmbackup.operations.fleet.cli_credential", return_value="CRED") as cred,
+        mock.patch("time.monotonic", return_value=100.0),
+        mock.patch.object(fleet_ops, "exit_after_output") as exit_after,
+    ):
+        fleet_ops.wait_many(CMD, given, timeout=30, polling_interval=0.7, api_version="7.6")
+    members, work, parallel, verb = run.call_args.args
+    assert (members, parallel, verb) == (given.members, 2, "wait") and cred.call_args.args == (CMD.cli_ctx,)
+    assert work.keywords == {"api_version": "7.6", "polling_interval": 0.7, "deadline": 130.0, "credential": "CRED"}
+    assert work.args == (CMD,) and exit_after.call_args.args == (CMD.cli_ctx, [])
+    assert exit_after.call_args.kwargs == {"failed": "have no job that succeeded"}
+    with (
+        mock.patch.object(fleet_ops, "run", return_value=[]) as run,
+        mock.patch("azext_hsmbackup.operations.fleet.cli_credential") as cred,
+    ):
+        fleet_ops.wait_many(CMD, fleet.Fleet((HSMS[2],)), timeout=None, polling_interval=1, api_version="7.6")
+    assert run.call_args.args[2] == 1 and run.call_args.args[1].keywords["deadline"] is None and not cred.called
+    many = fleet.Fleet(tuple(Member(f"https://h{i}{MHSM}", f"h{i}", job_id=JOB) for i in range(70)))
+    with (
+        mock.patch.object(fleet_ops, "run", return_value=[]) as run,
+        mock.patch("azext_hsmbackup.operations.fleet.cli_credential"),
+    ):
+        fleet_ops.wait_many(CMD, many, timeout=None, polling_interval=1, api_version="7.6")
+    assert run.call_args.args[2] == 64  # at most create's bound of threads, however many jobs
 
 
 class FakeClient:
@@ -71,13 +188,6 @@ class FakeClient:
             return SimpleNamespace(folder_url=folder)
 
         return SimpleNamespace(result=result)
-
-
-def http_error(status, code):
-    response = SimpleNamespace(status_code=status, reason="x", headers={}, text=lambda: "", request=None)
-    error = HttpResponseError(message=f"({code}) no", response=response)
-    error.status_code, error.error = status, SimpleNamespace(code=code, message="no")
-    return error
 
 
 def fake_clients(**behaviour):
@@ -176,9 +286,6 @@ def test_a_409_at_the_start_is_busy_and_a_403_failed():
     assert out["status"] == "Failed" and "Managed HSM Backup" in out["error"]["message"]
 
 
-# ---- wait ----------------------------------------------------------------------------------------------------
-
-
 class Pause(threading.Event):
     """The `stopping` event a worker waits on between status reads: each wait is recorded and returns at once;
     `stop_on_wait` sets the event at the first wait (Ctrl+C between two reads)."""
@@ -255,9 +362,6 @@ def test_wait_stopped_before_a_poll_says_the_job_runs_on():
 def test_a_status_error_is_that_hsms_failure():
     out, _, _ = wait_for([(403, None)])
     assert out["status"] == "Failed" and out["error"]["code"] == "Boom"
-
-
-# ---- the commands ---------------------------------------------------------------------------------------------
 
 
 def create_many(given, **flags):
