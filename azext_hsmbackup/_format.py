@@ -1,11 +1,11 @@
-"""`-o table` views."""
+"""The `-o table` views of az hsm-backup: one row per job, HSM or backup folder."""
 
 from collections import OrderedDict
 
 
 def job_table(result):
     """One row per job: the columns a person scans for, in the order they read them."""
-    if isinstance(result, list):  # several HSMs (fleet_run.py): one row per HSM
+    if isinstance(result, list):  # several HSMs (operations/fleet.py): one row per HSM
         return fleet_table(result)
     if result.get("whatIf"):  # --what-if of one HSM: what would happen, not a job
         return [

@@ -89,9 +89,10 @@ def startup(stack, env, no_ext_env):
             (
                 "azure.keyvault",
                 "azure.storage",
+                "azure.mgmt",
                 "azext_hsmbackup.custom",
-                "azext_hsmbackup._client_factory",
-                "azext_hsmbackup.storage",
+                "azext_hsmbackup.operations",
+                "azext_hsmbackup.service",
             )
         )
     ]

@@ -41,7 +41,7 @@ def parse_folder_name(name):
 # HSM and storage). That needs no knowledge of the service's file names, so it holds against Azure as against the
 # local stack; a folder someone made with a backup's name later on, or filled with other files, fails it. Passing it
 # does not make a folder a finished backup (one still being written, or one a failed job left half-written, passes
-# it too): only the HSM can say that (retention.py, evidence.py).
+# it too): only the HSM can say that (model/retention.py, service/evidence.py).
 CLOCK_SKEW = timedelta(minutes=15)
 
 

@@ -37,41 +37,50 @@ def _check_sdk_has(method):
         )
 
 
-def check_backup(cmd, target, *, api_version, polling_interval):
-    """az hsm-backup check backup: the pre-backup check of the HSM and container."""
+def _run_check(cmd, target, sdk_method, location, permissions, *, api_version, polling_interval):
+    """Start one of the HSM's pre-checks of `location`, wait for it, and give its final status."""
     _check_api_version(api_version)
-    _check_sdk_has("begin_pre_backup")
-    secret = storage_secret(cmd, target, BACKUP_SAS_PERMISSIONS)
+    _check_sdk_has(sdk_method)
+    secret = storage_secret(cmd, target, permissions)
+    what = sdk_method.replace("begin_", "").replace("_", "-") + " check"  # "pre-backup check"
     job, _ = run_job(
         cmd,
         target,
-        "pre-backup check",
-        lambda client, **kw: client.begin_pre_backup(target.container_uri, **kw),
+        what,
+        lambda client, **kw: getattr(client, sdk_method)(location, **kw),
         False,
         polling_interval,
         api_version,
         secret,
     )
-    out = job_output(job, target)
+    return job_output(job, target)
+
+
+def check_backup(cmd, target, *, api_version, polling_interval):
+    """az hsm-backup check backup: the pre-backup check of the HSM and container."""
+    out = _run_check(
+        cmd,
+        target,
+        "begin_pre_backup",
+        target.container_uri,
+        BACKUP_SAS_PERMISSIONS,
+        api_version=api_version,
+        polling_interval=polling_interval,
+    )
     del out["folderUrl"], out["folderName"]
     return {"check": "backup", **out}
 
 
 def check_restore(cmd, target, *, api_version, polling_interval):
     """az hsm-backup check restore: the pre-restore check of the HSM and backup folder."""
-    _check_api_version(api_version)
-    _check_sdk_has("begin_pre_restore")
-    secret = storage_secret(cmd, target, RESTORE_SAS_PERMISSIONS)
-    job, _ = run_job(
+    out = _run_check(
         cmd,
         target,
-        "pre-restore check",
-        lambda client, **kw: client.begin_pre_restore(target.folder_url, **kw),
-        False,
-        polling_interval,
-        api_version,
-        secret,
+        "begin_pre_restore",
+        target.folder_url,
+        RESTORE_SAS_PERMISSIONS,
+        api_version=api_version,
+        polling_interval=polling_interval,
     )
-    out = job_output(job, target)
     out.update(folderUrl=target.folder_url, folderName=target.folder)
     return {"check": "restore", **out}

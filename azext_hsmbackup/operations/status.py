@@ -59,7 +59,8 @@ class JobPoller:
     """Enough of a poller for az's LongRunningOperation, with the pacing of create/restore/check.
 
     The first status read goes at once; each next one when the tracker's schedule says (the Retry-After of the
-    latest answer, else a gap that grows with the time the job has run; pacing.py). `expired()` runs on every tick.
+    latest answer, else a gap that grows with the time the job has run; model/pacing.py).
+    `expired()` runs on every tick.
     """
 
     def __init__(self, fetch, tracker, expired=lambda: None):

@@ -193,7 +193,7 @@ def _challenge_tenant(ex):
 
 
 def _lost_job_start(ex, hsm_url, operation, container_uri=None):
-    """The request that starts a job went out and its answer never came back (_client_factory.StartAnswerLost)."""
+    """The request that starts a job went out and its answer never came back (service/pipeline.StartAnswerLost)."""
     if not isinstance(ex, StartAnswerLost):
         return None
     shows = "a finished backup shows in az hsm-backup list"

@@ -91,7 +91,7 @@ class JobTracker(SansIOHTTPPolicy):
     and becomes one line (exit 11) that names the job when it is known. The SDK reads the status at once after the
     202 and then at its own fixed interval; here the first read waits for the 202's Retry-After ("the recommended
     number of seconds to wait before calling" the status URL, 10 s from the real service), and each next one for
-    the poll schedule (pacing.py) or the service's Retry-After. The SDK is given a polling interval of 0.
+    the poll schedule (model/pacing.py) or the service's Retry-After. The SDK is given a polling interval of 0.
     """
 
     def __init__(self, schedule=None):

@@ -275,7 +275,8 @@ def test_absurd_retry_after_is_capped_and_does_not_hang_the_command(stack, hsm):
 def test_on_an_sdk_without_the_replay_bug_the_traffic_is_the_sdks_own(stack, hsm, command):
     """az 2.91's SDK (4.8.0b2) keeps no copy of a start to replay, so no warm-up read goes out (it would be one more
     round trip and one failed status read in the HSM's audit log per command): the first request is the SDK's own
-    token-less copy of the start, which gets the challenge, as in the recordings (tests/unit/test_recordings.py).
+    token-less copy of the start, which gets the challenge, as in the recordings
+    (tests/unit/service/test_recordings.py).
     The warm-up of the builds that replay a start is pinned in the version matrix (tests/e2e/test_compat_matrix.py)."""
     folder_url, since = prepared(stack, hsm, command)
     az_json(run_job(stack, hsm, command, folder_url))

@@ -1,12 +1,16 @@
 """What the unit tests share: fake HSM addresses and ARM records, a service error with a code, a container of blobs
-that honours ETags, and a clock the test moves."""
+that honours ETags and an HSM that judges its folders, a clock the test moves, and the message of a refusal."""
 
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
+import pytest
 from azure.core.exceptions import HttpResponseError
 
+from azext_hsmbackup.model import retention
 from azext_hsmbackup.model.fleet import Member
+from azext_hsmbackup.model.retention import Verdict
+from azext_hsmbackup.operations import deletion
 
 MHSM = ".managedhsm.azure.net"
 SUB = "6a1c9e2b-4d3f-4b8a-9c7e-112233445566"
@@ -98,3 +102,38 @@ class Clock:
 
     def __call__(self):
         return self.now
+
+
+STORAGE = "core.windows.net"
+FOLDER = "mhsm-myhsm-2026112812000000"
+SUBSCRIPTION = "00000000-1111-2222-3333-444455556666"
+
+
+def refused(error_class, call, *args, **kwargs):
+    with pytest.raises(error_class) as info:
+        call(*args, **kwargs)
+    return info.value.error_msg
+
+
+FINISHED_, NOT_FINISHED_ = Verdict(retention.FINISHED), Verdict(retention.NOT_FINISHED, "(InvalidBackupFolder) no")
+
+
+class Judge:
+    """The HSM's verdicts by folder name (finished unless told otherwise), and the folders it was asked about."""
+
+    def __init__(self, **by_name):
+        self.by_name, self.asked = by_name, []
+
+    def __call__(self, folder):
+        self.asked.append(folder.name)
+        return self.by_name.get(folder.name, FINISHED_)
+
+
+def folders(*specs):
+    """Folders of (hsm, days ago) specs, newest first, with their blobs."""
+    client = Container(*(b for hsm, days in specs for b in backup(hsm, days)))
+    return deletion.folders_of(client, with_blobs=True)
+
+
+def names(entries):
+    return [e[0].name if isinstance(e, tuple) else e.name for e in entries]

@@ -28,7 +28,7 @@ from azext_hsmbackup.model.target import (
     resolve_restore_target,
     resolve_storage_target,
 )
-from tests.unit.fakes import MHSM
+from tests.unit.fakes import FOLDER, MHSM, STORAGE, refused
 
 
 def prune_namespace(**flags):
@@ -107,22 +107,10 @@ def test_stdin_is_read_once_for_one_flag():
     assert untouched.sas_token == "-"
 
 
-STORAGE = "core.windows.net"
-
-
 CONTAINER = "https://acct.blob.core.windows.net/backups"
 
 
-FOLDER = "mhsm-myhsm-2026112812000000"
-
-
 JOB = "0123456789abcdef0123456789ABCDEF"
-
-
-def refused(error_class, call, *args, **kwargs):
-    with pytest.raises(error_class) as info:
-        call(*args, **kwargs)
-    return info.value.error_msg
 
 
 # The command validators are built at import time; building them again here, the same way, lets a mutation run

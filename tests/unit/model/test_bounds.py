@@ -8,6 +8,7 @@ import pytest
 from azext_hsmbackup.model import bounds, retention
 from azext_hsmbackup.model.bounds import bounded_number, check_keep, check_older_than, three_state
 from azext_hsmbackup.model.problems import InvalidValue
+from tests.unit.fakes import refused
 
 
 @pytest.mark.parametrize(
@@ -126,12 +127,6 @@ def test_three_state_flag_refuses_other_words(value):
     with pytest.raises(InvalidValue) as info:
         three_state(value, "--use-user-managed-identity")
     assert info.value.error_msg.startswith("--use-user-managed-identity") and "true or false" in info.value.error_msg
-
-
-def refused(error_class, call, *args, **kwargs):
-    with pytest.raises(error_class) as info:
-        call(*args, **kwargs)
-    return info.value.error_msg
 
 
 def test_a_bounded_number_line_says_why_with_the_value():

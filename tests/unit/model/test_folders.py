@@ -10,7 +10,7 @@ from azext_hsmbackup.model.problems import InvalidValue
 from azext_hsmbackup.model.urls import (
     hsm_url_from_id,
 )
-from tests.unit.fakes import MHSM, STAMP, UTC, blob
+from tests.unit.fakes import FOLDER, MHSM, STAMP, SUBSCRIPTION, UTC, blob, refused
 
 
 @pytest.mark.parametrize(
@@ -98,18 +98,6 @@ def test_a_folder_that_only_looks_like_a_backup_is_not_one(blobs, problem):
 def test_within_the_job_window_and_clock_skew_the_blobs_are_a_backups():
     for created in (STAMP - timedelta(minutes=14), STAMP + timedelta(hours=24, minutes=14)):
         assert folders_model.blob_problem([blob(f"{STAMP_FOLDER}/a", created=created)], STAMP) is None
-
-
-FOLDER = "mhsm-myhsm-2026112812000000"
-
-
-SUBSCRIPTION = "00000000-1111-2222-3333-444455556666"
-
-
-def refused(error_class, call, *args, **kwargs):
-    with pytest.raises(error_class) as info:
-        call(*args, **kwargs)
-    return info.value.error_msg
 
 
 @pytest.mark.parametrize("name", ["", None, "/abs", "a/../b", "..", "a?b", "a#b", "a\\b"])

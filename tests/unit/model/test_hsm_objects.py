@@ -8,7 +8,7 @@ import pytest
 from azext_hsmbackup.model import fleet, hsm_objects
 from azext_hsmbackup.model.hsm_objects import hsm_url_from_object
 from azext_hsmbackup.model.problems import InvalidValue
-from tests.unit.fakes import MHSM, record
+from tests.unit.fakes import MHSM, SUBSCRIPTION, record, refused
 
 
 def test_a_ready_hsm_is_not_skipped_with_or_without_its_identity():
@@ -83,15 +83,6 @@ SKIPS = [
 @pytest.mark.parametrize("obj, use_mi, reason", SKIPS, ids=["inactive", "provisioning", "no-identity"])
 def test_the_reason_an_hsm_is_skipped(obj, use_mi, reason):
     assert hsm_objects.skip_reason(obj, use_mi) == reason
-
-
-SUBSCRIPTION = "00000000-1111-2222-3333-444455556666"
-
-
-def refused(error_class, call, *args, **kwargs):
-    with pytest.raises(error_class) as info:
-        call(*args, **kwargs)
-    return info.value.error_msg
 
 
 HSM_OBJECT = {

@@ -20,7 +20,7 @@ from azext_hsmbackup.model.urls import (
     parse_resource_id,
     split_https_url,
 )
-from tests.unit.fakes import MHSM
+from tests.unit.fakes import MHSM, refused
 
 
 @pytest.mark.parametrize(
@@ -72,12 +72,6 @@ def test_bad_job_ids(value):
 
 def test_job_id_is_trimmed_and_lower_cased():
     assert check_job_id(" " + "AB" * 16 + "\n") == "ab" * 16
-
-
-def refused(error_class, call, *args, **kwargs):
-    with pytest.raises(error_class) as info:
-        call(*args, **kwargs)
-    return info.value.error_msg
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ what is left alone and why."""
 from azext_hsmbackup.model import retention
 from azext_hsmbackup.model.retention import Verdict
 from azext_hsmbackup.operations import deletion
-from tests.unit.fakes import NOW, STAMP, Container, backup, blob
+from tests.unit.fakes import NOW, STAMP, Container, Judge, backup, blob, folders, names
 
 STAMP_FOLDER = "mhsm-myhsm-2026010112000050"
 
@@ -14,30 +14,6 @@ def test_no_file_name_is_needed_a_folder_without_an_index_passes_storages_check_
     shown = retention.details(folder, "https://acct.blob.core.windows.net/bkp")
     assert (shown["state"], shown["problem"], shown["blobCount"], shown["sizeBytes"]) == ("Unverified", None, 2, 20)
     assert "complete" not in shown  # storage cannot tell a finished backup from one still being written
-
-
-FINISHED_, NOT_FINISHED_ = Verdict(retention.FINISHED), Verdict(retention.NOT_FINISHED, "(InvalidBackupFolder) no")
-
-
-class Judge:
-    """The HSM's verdicts by folder name (finished unless told otherwise), and the folders it was asked about."""
-
-    def __init__(self, **by_name):
-        self.by_name, self.asked = by_name, []
-
-    def __call__(self, folder):
-        self.asked.append(folder.name)
-        return self.by_name.get(folder.name, FINISHED_)
-
-
-def folders(*specs):
-    """Folders of (hsm, days ago) specs, newest first, with their blobs."""
-    client = Container(*(b for hsm, days in specs for b in backup(hsm, days)))
-    return deletion.folders_of(client, with_blobs=True)
-
-
-def names(entries):
-    return [e[0].name if isinstance(e, tuple) else e.name for e in entries]
 
 
 def test_an_hsm_that_cannot_be_asked_keeps_every_folder_and_says_why():

@@ -27,7 +27,7 @@ from azext_hsmbackup.model.target import (
     resolve_storage_target,
     resolve_target,
 )
-from tests.unit.fakes import MHSM
+from tests.unit.fakes import FOLDER, MHSM, STORAGE, refused
 
 
 @pytest.mark.parametrize("name", ["important", "mhsm-myhsm-2026010112000050/keys", "../x", "mhsm-myhsm-20260101"])
@@ -593,22 +593,10 @@ def test_names_with_a_trailing_newline_or_blank_are_refused(hsm_name, account, c
     assert info.value.error_msg.startswith(flag)
 
 
-STORAGE = "core.windows.net"
-
-
 CONTAINER = "https://acct.blob.core.windows.net/backups"
 
 
-FOLDER = "mhsm-myhsm-2026112812000000"
-
-
 JOB = "0123456789abcdef0123456789ABCDEF"
-
-
-def refused(error_class, call, *args, **kwargs):
-    with pytest.raises(error_class) as info:
-        call(*args, **kwargs)
-    return info.value.error_msg
 
 
 def restore(**kwargs):

@@ -15,7 +15,7 @@ from azext_hsmbackup.model.urls import (
     split_folder_url,
     split_https_url,
 )
-from tests.unit.fakes import MHSM
+from tests.unit.fakes import FOLDER, MHSM, SUBSCRIPTION, refused
 
 
 @pytest.mark.parametrize(
@@ -66,18 +66,6 @@ def test_hostile_container_uris_give_one_printable_line(uri):
 
 
 CONTAINER = "https://acct.blob.core.windows.net/backups"
-
-
-FOLDER = "mhsm-myhsm-2026112812000000"
-
-
-SUBSCRIPTION = "00000000-1111-2222-3333-444455556666"
-
-
-def refused(error_class, call, *args, **kwargs):
-    with pytest.raises(error_class) as info:
-        call(*args, **kwargs)
-    return info.value.error_msg
 
 
 def test_a_folder_url_splits_into_container_and_folder():

@@ -6,10 +6,9 @@ from datetime import timedelta
 import pytest
 
 from azext_hsmbackup.model import retention
-from azext_hsmbackup.model.retention import Verdict
 from azext_hsmbackup.operations import deletion
 from azext_hsmbackup.service import blob as blob_service
-from tests.unit.fakes import NOW, Container, backup, blob
+from tests.unit.fakes import NOT_FINISHED_, NOW, Container, Judge, backup, blob, folders, names
 
 
 @pytest.mark.parametrize("with_blobs", [False, True])
@@ -24,30 +23,6 @@ def test_one_listing_finds_every_folder_newest_first_and_a_longer_name_is_anothe
         [2, 2] if with_blobs else [None] * 2
     )
     assert [f.name for f in deletion.folders_of(client, "MYHSM", with_blobs)] == [f.name for f in folders]
-
-
-FINISHED_, NOT_FINISHED_ = Verdict(retention.FINISHED), Verdict(retention.NOT_FINISHED, "(InvalidBackupFolder) no")
-
-
-class Judge:
-    """The HSM's verdicts by folder name (finished unless told otherwise), and the folders it was asked about."""
-
-    def __init__(self, **by_name):
-        self.by_name, self.asked = by_name, []
-
-    def __call__(self, folder):
-        self.asked.append(folder.name)
-        return self.by_name.get(folder.name, FINISHED_)
-
-
-def folders(*specs):
-    """Folders of (hsm, days ago) specs, newest first, with their blobs."""
-    client = Container(*(b for hsm, days in specs for b in backup(hsm, days)))
-    return deletion.folders_of(client, with_blobs=True)
-
-
-def names(entries):
-    return [e[0].name if isinstance(e, tuple) else e.name for e in entries]
 
 
 def test_an_unfinished_newest_backup_is_neither_counted_nor_deleted_and_the_last_that_restores_stays():

@@ -365,7 +365,7 @@ def test_a_status_error_is_that_hsms_failure():
 
 
 def create_many(given, **flags):
-    """fleet_run.create_many as the create command calls it, with the flags a test does not care about filled in."""
+    """create_many as the create command calls it, with the flags a test does not care about filled in."""
     values = {"what_if": False, "confirm": False, "skip_wait": False, "api_version": "7.6", "polling_interval": 0.3}
     values.update({"max_parallel": None, **flags})
     return fleet_ops.create_many(CMD, given, **values)

@@ -1,4 +1,4 @@
-"""The HSM's word on a backup folder (azext_hsmbackup/evidence.py): its pre-restore check through the real SDK and
+"""The HSM's word on a backup folder (service/evidence.py): its pre-restore check through the real SDK and
 the extension's pipeline, with the network scripted - what each answer becomes, what is sent, and the same request
 where an az's SDK has no pre-restore call."""
 

@@ -92,10 +92,10 @@ def clock(monkeypatch):
     import time
     from types import SimpleNamespace
 
-    from azext_hsmbackup.service import pipeline as _client_factory
+    from azext_hsmbackup.service import pipeline as pipeline_module
 
     moved = Clock()
-    monkeypatch.setattr(_client_factory, "time", SimpleNamespace(monotonic=moved, time=time.time))
+    monkeypatch.setattr(pipeline_module, "time", SimpleNamespace(monotonic=moved, time=time.time))
     return moved
 
 
@@ -128,10 +128,10 @@ def client(steps, retry_policy=None, tracker=None):
     """(KeyVaultBackupClient as backup_client builds it, its script, its transport)."""
     from azure.keyvault.administration import KeyVaultBackupClient
 
-    from azext_hsmbackup.service import pipeline as _client_factory
+    from azext_hsmbackup.service import pipeline as pipeline_module
 
     script = Script(steps)
-    transport = RecordingTransport(script, _client_factory.time.monotonic)
+    transport = RecordingTransport(script, pipeline_module.time.monotonic)
     kwargs = pipeline_kwargs(tracker or JobTracker())
     if retry_policy is not None:
         kwargs["retry_policy"] = retry_policy
