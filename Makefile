@@ -88,9 +88,9 @@ clean:
 bench: setup
 	$(PY) -m tests.bench
 
-# Mutation testing (docs/quality.md): mutmut over _secrets.py, sas.py, errors.py and _validators.py against
-# tests/unit (its config is in setup.cfg). `make mutation MODULE=sas` runs one module. About 5 min on 2 cores, so it
-# is not part of `make test`. Fails when a module kills less than 90% of its mutants.
+# Mutation testing (docs/quality.md): mutmut over the modules that carry the promises (`[mutmut]` in setup.cfg) against
+# tests/unit. `make mutation MODULE=model.sas` runs one module. Tens of minutes on 2 cores, so it is not part of
+# `make test`. Fails when a module kills less than 90% of its mutants.
 .PHONY: mutation
 MODULE ?=
 

@@ -80,3 +80,27 @@ def test_a_password_in_a_shown_url_is_masked_and_the_url_kept():
 def test_a_long_value_whose_secret_is_masked_still_shows_it_was_cut():
     assert shown("sig=" + "a" * 250) == "'sig=***…'"
     assert shown("sig=" + "a" * 236) == "'sig=***'", "240 characters are shown whole once masked"
+
+
+def test_printable_characters_beyond_ascii_are_kept_as_they_are():
+    assert clean_text("café ✓ 東京") == "café ✓ 東京"
+
+
+def test_only_four_times_the_limit_is_read_and_more_is_said_to_be_cut():
+    assert clean_text(" " * 30 + "abcdefghij", 10) == "abcdefghij"  # exactly 4 x the limit: whole
+    assert clean_text(" " * 31 + "abcdefghij", 10) == "abcdefghi…"  # one more: what was read, marked as cut
+    assert clean_text(" " * 45 + "abc", 10) == "…"  # what lies past 4 x the limit is not read
+
+
+def test_a_code_is_cut_at_100_characters():
+    assert code_text("C" * 100) == "C" * 100
+    assert code_text("C" * 101) == "C" * 99 + "…"
+
+
+def test_shown_value_quotes_json_for_what_is_not_text_and_cuts_at_its_limit():
+    assert text.shown_value({"a": [1, None]}) == """'{"a": [1, null]}'"""
+    assert text.shown_value("x" * 61) == "'" + "x" * 59 + "…'"
+    assert text.shown_value("x" * 20, limit=10) == "'" + "x" * 9 + "…'"
+    assert text.shown_value(float("nan")) == "'NaN'"
+    assert text.shown_value({1j}) == "'set'"  # what JSON cannot write is named by its type
+    assert text.shown_value([" " * 38 + "ab"], limit=10) == """'["'"""  # only 4 x the limit of the JSON is read

@@ -44,7 +44,9 @@ def listing(hsms, group=None):
     client = SimpleNamespace(managed_hsms=hsms)
     with mock.patch("azure.cli.core.commands.client_factory.get_mgmt_service_client", return_value=client) as get:
         records = arm.list_managed_hsms("CTX", resource_group=group)
-    assert get.call_args.args[0] == "CTX"
+    from azure.cli.core.profiles import ResourceType
+
+    assert get.call_args.args == ("CTX", ResourceType.MGMT_KEYVAULT)  # the client of `az keyvault list`, az's profile
     return records
 
 
@@ -59,6 +61,13 @@ def test_a_next_link_that_never_ends_is_cut_off():
     with pytest.raises(azclierror.InvalidArgumentValueError) as info:  # ARM's answer: an az error of the service
         listing(FakeHsms(pages))
     assert f"after {arm.MAX_PAGES} pages" in info.value.error_msg
+
+
+def test_a_listing_of_exactly_the_page_bound_is_read_whole():
+    pages = [[record(f"h{i}")] for i in range(arm.MAX_PAGES)]
+    assert len(listing(FakeHsms(pages))) == arm.MAX_PAGES
+    with pytest.raises(azclierror.InvalidArgumentValueError):
+        listing(FakeHsms([*pages, [record("one-more")]]))
 
 
 @pytest.mark.parametrize("status, code", [(401, 5), (403, 5), (404, 3), (500, 1)])

@@ -539,3 +539,94 @@ def test_the_parsed_error_is_preferred_to_the_exceptions_text():
     ex = http_error(404, message="(Other) the exception's own text")
     ex.error = Parsed()
     assert line(from_sdk_error(ex, HSM, "backup")).endswith(": (Busy) the parsed words")
+
+
+def unreadable(operation, job_id=None, container_uri=None, what="is not JSON"):
+    from azext_hsmbackup.model.answers import UnreadableAnswer
+    from azext_hsmbackup.service.failures import sdk_failure
+
+    failure = sdk_failure(UnreadableAnswer(what, job_id), HSM, operation, container_uri=container_uri)
+    assert (failure.code, failure.service_code) == (EXIT_BAD_ANSWER, "UnreadableAnswer")
+    assert isinstance(failure.error, azclierror.AzureResponseError)
+    return failure.error.error_msg, failure.error.recommendations
+
+
+def test_an_unreadable_status_answer_names_its_job_and_says_to_try_later():
+    assert unreadable("status", JOB1) == (
+        f"{HSM} sent an answer that cannot be read: the answer about the job {JOB1} is not JSON.",
+        ["Run the command again later; if the answer stays so, something between (a proxy) may change it."],
+    )
+
+
+def test_an_unreadable_answer_about_a_started_job_ends_with_its_show_command():
+    assert unreadable("restore", JOB1, what="has no status") == (
+        f"{HSM} sent an answer that cannot be read: the answer about the restore job {JOB1} has no status.",
+        [f"The job may still be running; check on it with: az hsm-backup show --id {HSM} --job-id {JOB1}"],
+    )
+
+
+def test_an_unreadable_answer_to_a_start_says_where_a_job_that_may_have_started_shows():
+    message, fix = unreadable("backup", container_uri=CONTAINER)
+    assert message == f"{HSM} sent an answer that cannot be read: the answer to the backup request is not JSON."
+    assert fix == [
+        "A backup job may have started; while one runs, the HSM refuses another backup or restore. A finished backup "
+        f"shows in: az hsm-backup list --storage-container-uri {CONTAINER} --hsm-name contoso"
+    ]
+    only_refusal = ["A restore job may have started; while one runs, the HSM refuses another backup or restore."]
+    assert unreadable("restore", container_uri=CONTAINER)[1] == only_refusal  # a restore writes no folder
+    assert unreadable("backup")[1] == [only_refusal[0].replace("restore job", "backup job")]  # no container known
+
+
+def test_an_unreadable_failed_job_in_a_200_poll_names_the_operation_and_where_to_look():
+    ex = http_error(200, body="<html>proxy</html>")  # JSON, but a string where a job document belongs
+    text = line(from_sdk_error(ex, HSM, "backup", container_uri=CONTAINER))
+    assert text.startswith(f"{HSM} sent an answer that cannot be read: the answer to the backup request ")
+    assert text.endswith(f"az hsm-backup list --storage-container-uri {CONTAINER} --hsm-name contoso"), text
+
+
+def test_a_job_that_ended_without_its_container_gets_the_command_that_creates_it():
+    job = {"jobId": JOB1, "status": "Failed", "error": {"code": "ContainerNotFound", "message": "m"}}
+    assert line(job_failed(job, "backup", hsm_url=HSM, container_uri=CONTAINER)).endswith(
+        "Create the container first: az storage container create --account-name acct --name backups --auth-mode login"
+    )
+
+
+def test_the_next_steps_word_for_word():
+    """The fix each kind of failure ends with, as the user reads it."""
+    from azext_hsmbackup.service.pipeline import StartAnswerLost
+
+    challenge = line(from_sdk_error(ValueError("challenge resource 'x' does not match"), HSM, "backup"))
+    assert challenge == (
+        f"{HSM} asked for a token of another service; no token was sent to it. "
+        "Check the HSM URL (--id / --hsm-name / --hsm-object) and the cloud (az cloud show)."
+    )
+    busy = line(from_sdk_error(http_error(409, "(Conflict) busy"), HSM, "backup"))
+    assert busy.endswith("(409): (Conflict) busy Run this command again once that job has ended."), busy
+    tls = line(from_sdk_error(ServiceRequestError("certificate verify failed"), HSM, "backup"))
+    assert tls == (
+        f"Cannot reach {HSM}: certificate verify failed Check the HSM's TLS certificate chain; behind a "
+        "TLS-inspecting proxy set REQUESTS_CA_BUNDLE."
+    )
+    dns = line(from_sdk_error(ServiceRequestError("Name or service not known"), HSM, "backup"))
+    assert dns == (
+        f"Cannot reach {HSM}: Name or service not known Check the HSM name or URL, DNS and network access "
+        "(private endpoint, firewall)."
+    )
+    lost = line(from_sdk_error(StartAnswerLost("PUT", OSError("reset")), HSM, "restore"))
+    assert lost == (
+        f"The connection to {HSM} broke before the HSM answered the restore request: the restore may have started. "
+        "The request was not sent again, so that no second job starts. Find out before you run it again: while that "
+        "job runs, the same command gets 409 (exit 6) and starts nothing; a finished backup shows in az hsm-backup "
+        "list."
+    )
+    reasonless = line(job_failed({"jobId": JOB1, "status": "Failed"}, "backup"))
+    assert reasonless == f"The backup job {JOB1} failed: (Failed) The service gave no reason."
+
+
+def test_a_storage_refusal_word_for_word():
+    text = line(from_storage_error(http_error(403, error_code="AuthorizationFailure"), CONTAINER))
+    assert text == (
+        f"Storage refused access to {CONTAINER} (403 AuthorizationFailure). With --sas-token, check its permissions "
+        "and expiry; as your signed-in identity, you need the 'Storage Blob Data Contributor' role on the container "
+        "(it also lets you mint a SAS); or let the HSM use its own identity with --use-user-managed-identity."
+    )
