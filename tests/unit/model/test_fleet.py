@@ -10,7 +10,6 @@ from azext_hsmbackup.model import names as names_model
 from azext_hsmbackup.model import target as target_model
 from azext_hsmbackup.model.fleet import Member
 from azext_hsmbackup.model.problems import ConflictingValues, InvalidValue, MissingValue, Problem
-from azext_hsmbackup.operations import runner as runner_ops
 from tests.unit.fakes import CONTAINER, JOB, MHSM, SUB, record, rid
 
 
@@ -168,29 +167,6 @@ def test_wait_refuses_unpaired_jobs(values, flag):
     assert flag in info.value.error_msg
 
 
-def members(count):
-    return [Member(f"https://h{i}{MHSM}", f"h{i}") for i in range(count)]
-
-
-def test_a_skipped_member_gets_no_work_and_a_crash_is_that_members_failure():
-    called = []
-
-    def work(slot, stopping):
-        called.append(slot.member.hsm_name)
-        if slot.member.hsm_name == "h1":
-            raise RuntimeError("boom at h1")
-        return runner_ops.entry(slot.member, "Succeeded")
-
-    given = members(3)
-    given[2] = Member(given[2].hsm_url, "h2", skip_reason="not active")
-    out = runner_ops.run(given, work, 5, "backup")
-    assert sorted(called) == ["h0", "h1"]
-    assert [e["status"] for e in out] == ["Succeeded", "Failed", "Skipped"]
-    assert out[1]["error"]["code"] == "UnexpectedError"  # the class name of a Python error is no error code
-    assert out[1]["error"]["message"].endswith("the backup stopped on an unexpected error: boom at h1")
-    assert out[2]["reason"] == "not active"
-
-
 @pytest.mark.parametrize(
     ("entry", "carried"),
     [
@@ -346,3 +322,109 @@ def test_jobs_entries_keep_a_text_resource_id_and_the_hsm_name():
         ]
     )
     assert fleet.members_from_jobs(text)[0].resource_id is None
+
+
+def test_create_many_forms_keep_their_members_their_cloud_and_whether_arm_lists_them():
+    suffix = ".managedhsm.example"
+    ids, _ = create(hsm_ids=[rid("hs1"), f"https://hs2{suffix}"], hsm_name=None, hsm_id=None, mhsm_dns_suffix=suffix)
+    assert [m.hsm_url for m in ids.members] == [f"https://hs1{suffix}", f"https://hs2{suffix}"]
+    assert (ids.list_all, ids.resource_group, ids.mhsm_dns_suffix) == (False, None, suffix)
+    everything, _ = create(all_hsms=True, resource_group="rg-a", hsm_name=None, hsm_id=None, mhsm_dns_suffix=suffix)
+    assert (everything.members, everything.list_all, everything.mhsm_dns_suffix) == ((), True, suffix)
+
+
+def test_a_json_array_in_create_uses_the_clouds_suffix_and_the_identity_rule():
+    suffix = ".managedhsm.example"
+    by_name = {"name": "hs1", "type": "Microsoft.KeyVault/managedHSMs", "properties": {}}
+    array = json.dumps([by_name, record("hs2", identity=None)])
+    with_mi, _ = create(hsm_object=array, mhsm_dns_suffix=suffix)
+    assert with_mi.members[0].hsm_url == f"https://hs1{suffix}"
+    assert "user-assigned" in with_mi.members[1].skip_reason  # the HSM's own identity is needed, and it has none
+    with_sas, _ = create(
+        hsm_object=array, mhsm_dns_suffix=suffix, use_managed_identity=None, sas_token="sv=2026-01-01&sp=crdw&sig=x"
+    )
+    assert with_sas.members[1].skip_reason is None and with_sas.storage.storage_auth == "sas"
+
+
+def test_the_one_hsm_flags_with_a_json_array_are_refused_by_name():
+    array = json.dumps([record("h1")])
+    for values, named in (
+        ({"hsm_name": "h1"}, "--hsm-name and --hsm-object"),
+        ({"hsm_id": "h1"}, "--hsm-object and --id"),
+    ):
+        with pytest.raises(ConflictingValues) as info:
+            create(hsm_object=array, **values)
+        assert info.value.error_msg.startswith(named), info.value.error_msg
+
+
+def test_create_and_wait_refusals_word_for_word():
+    with pytest.raises(MissingValue) as info:
+        create(hsm_name="h1", resource_group="rg")
+    assert info.value.error_msg == (
+        "--resource-group narrows --all: add --all to back up every HSM of the group, or leave -g out."
+    )
+    with pytest.raises(ConflictingValues) as info:
+        wait(hsm_id=f"https://a{MHSM}", hsm_ids=[f"https://b{MHSM}"], job_id=JOB)
+    assert info.value.error_msg == (
+        "--id and --ids cannot be used together: give one HSM with its --job-id, --ids with one --job-id per HSM, "
+        "or --jobs."
+    )
+    with pytest.raises(ConflictingValues) as info:
+        wait(hsm_object="{}", jobs="[]")
+    assert info.value.error_msg.startswith("--hsm-object and --jobs cannot be used together")
+    with pytest.raises(ConflictingValues) as info:
+        wait(jobs="[]", job_id=JOB)
+    assert info.value.error_msg == "--jobs names every job already: leave --job-id out."
+    with pytest.raises(InvalidValue) as info:
+        wait(hsm_ids=[rid("hsa"), rid("hsb")], job_id=JOB)
+    assert info.value.error_msg == (
+        "--ids names 2 HSM(s) and --job-id 1 job(s): give one --job-id per HSM, in the same order, e.g. --ids URL1 "
+        "URL2 --job-id ID1 ID2."
+    )
+
+
+def test_wait_reads_the_jobs_array_and_names_hsms_in_the_clouds_suffix():
+    jobs = json.dumps([{"hsmUrl": f"https://a{MHSM}", "jobId": JOB}])
+    target, _ = wait(jobs=jobs)
+    assert [(m.hsm_url, m.job_id) for m in target.members] == [(f"https://a{MHSM}", JOB)]
+    named, _ = fleet.resolve_wait(hsm_ids=[rid("hsa")], job_id=JOB, mhsm_dns_suffix=".managedhsm.example")
+    assert named.members[0].hsm_url == "https://hsa.managedhsm.example"
+
+
+def test_a_jobs_array_without_any_job_says_so_word_for_word():
+    with pytest.raises(InvalidValue) as info:
+        fleet.members_from_jobs(json.dumps([{"hsmUrl": f"https://a{MHSM}", "status": "Skipped"}]))
+    assert info.value.error_msg == (
+        "--jobs holds no job to wait for: none of its 1 entries has a jobId (an array of `create --what-if`, or of "
+        "HSMs that were all skipped, has none). Pass the array that `az hsm-backup create --no-wait` printed."
+    )
+
+
+@pytest.mark.parametrize(("length", "kept"), [(1024, True), (1025, False)])
+def test_a_resource_id_read_from_a_jobs_array_is_kept_up_to_1024_characters(length, kept):
+    rid_text = "/" + "x" * (length - 1)
+    (member,) = fleet.members_from_jobs(
+        json.dumps([{"hsmUrl": f"https://a{MHSM}", "jobId": JOB, "resourceId": rid_text}])
+    )
+    assert member.resource_id == (rid_text if kept else None)
+
+
+def test_a_carried_entrys_error_is_kept_only_as_an_object_with_its_code_and_message():
+    jobs = [
+        {"hsmUrl": f"https://a{MHSM}", "jobId": JOB},
+        {"hsmUrl": f"https://b{MHSM}", "status": "Busy", "error": "not an object"},
+        {"hsmUrl": f"https://c{MHSM}", "status": "Failed", "error": {"code": None, "message": "m\x1b"}},
+    ]
+    _, busy, failed = fleet.members_from_jobs(json.dumps(jobs))
+    assert busy.carried["error"] is None
+    assert failed.carried["error"] == {"code": None, "message": "m\\x1b"}
+
+
+def test_a_json_array_may_start_after_blanks():
+    assert fleet.is_json_array("\n  [1]") and not fleet.is_json_array("{}") and not fleet.is_json_array(None)
+
+
+def test_a_broken_arm_record_is_named_by_its_name():
+    broken = {"name": "h9", "type": "Microsoft.KeyVault/managedHSMs", "properties": {"hsmUri": "x"}}
+    (member,) = fleet.members_from_records([broken], MHSM, False)
+    assert member.hsm_name == "h9" and "ARM's record of h9" in member.skip_reason

@@ -307,3 +307,102 @@ def test_a_service_error_without_a_code_is_named_by_its_class():
     error.error = None
     out = runner_ops.failed_entry(HSMS[0], error, "backup", {})
     assert out["error"]["code"] == "AzureResponseError"
+
+
+def test_a_job_carried_over_from_create_keeps_its_status_or_is_not_started():
+    carried = [
+        Member(HSMS[0].hsm_url, "hs0", carried={"status": "InProgress", "jobId": JOB}),
+        Member(HSMS[1].hsm_url, "hs1", carried={"jobId": None, "error": {"code": "Conflict", "message": "m"}}),
+    ]
+    out = runner_ops.run(carried, lambda slot, _: pytest.fail("a carried entry gets no work"), 2, "wait")
+    assert [(e["hsmName"], e["status"], e["jobId"]) for e in out] == [
+        ("hs0", "InProgress", JOB),
+        ("hs1", "NotStarted", None),
+    ]
+    assert out[1]["error"] == {"code": "Conflict", "message": "m"}
+
+
+def test_an_entry_names_the_hsms_resource_id():
+    member = Member(HSMS[0].hsm_url, "hs0", resource_id="/subscriptions/s/x")
+    assert runner_ops.entry(member, "Succeeded")["resourceId"] == "/subscriptions/s/x"
+
+
+def test_an_unreadable_answer_about_a_job_is_unknown_with_that_jobs_id():
+    from azext_hsmbackup.model.answers import UnreadableAnswer
+
+    out = runner_ops.failed_entry(HSMS[0], UnreadableAnswer("is not JSON", JOB), "backup", {})
+    assert (out["status"], out["jobId"], out["error"]["code"]) == ("Unknown", JOB, "UnreadableAnswer")
+    assert out["folderUrl"] is None and out["startTime"] is None
+    no_id = runner_ops.failed_entry(HSMS[0], UnreadableAnswer("is not JSON"), "backup", {})
+    assert (no_id["status"], no_id["jobId"]) == ("Unknown", None)
+
+
+def test_a_run_that_skipped_every_hsm_says_so_word_for_word():
+    assert runner_ops.outcome(entries("Skipped", "Skipped")) == (
+        EXIT_SOME_FAILED,
+        "None of the 2 HSM(s) was backed up: every one was skipped. Each entry's reason says why; fix that, or name "
+        "the HSMs to back up with --ids or --hsm-object.",
+    )
+
+
+def test_only_the_jobs_still_running_count_for_the_timeout_line():
+    rows = [*entries("InProgress", "InProgress", reason=runner_ops.TIMED_OUT), *entries("Succeeded")]
+    assert runner_ops.outcome(rows) == (
+        EXIT_TIMEOUT,
+        "2 job(s) still running when --timeout ran out; they keep running.",
+    )
+
+
+def test_a_job_left_running_counts_as_running_and_names_its_job():
+    slots = [runner_ops.Slot(m) for m in HSMS[:3]]
+    slots[0].state, slots[0].entry = "done", runner_ops.entry(HSMS[0], "InProgress", jobId=JOB)
+    slots[1].state, slots[1].entry = "done", runner_ops.entry(HSMS[1], "InProgress")  # no job id readable
+    slots[2].state = "running"
+    runner = runner_ops.Runner(slots, None, 1, "backup")
+    with mock.patch.object(runner_ops.logger, "warning") as warning:
+        runner._report(slots[0])
+        runner._report(slots[1])
+    lines = [call.args[0] % call.args[1:] for call in warning.call_args_list]
+    assert lines == [
+        f"hs0: InProgress (job {JOB}). Done 0 of 3, running 3, failed 0.",
+        "hs1: InProgress. Done 0 of 3, running 3, failed 0.",
+    ]
+
+
+def test_a_stopped_run_says_where_a_job_that_may_have_started_shows():
+    def stop_mid_start(self):
+        self.slots[0].state, self.slots[0].watch = "starting", SimpleNamespace(may_have_started=True)
+        raise KeyboardInterrupt
+
+    with (
+        mock.patch.object(runner_ops.Runner, "run", stop_mid_start),
+        mock.patch.object(azclierror.AzCLIError, "print_error"),
+        mock.patch.object(azclierror.AzCLIError, "send_telemetry"),
+        pytest.raises(ExitWith) as info,
+    ):
+        runner_ops.run(
+            HSMS[:1], None, 1, "backup", where_it_shows=lambda m: f"az hsm-backup list --hsm-name {m.hsm_name}"
+        )
+    assert info.value.error.error_msg.endswith(
+        "hs0: the backup request went out unanswered: a job may have started; its folder shows up in: "
+        "az hsm-backup list --hsm-name hs0"
+    )
+
+
+def test_a_skipped_member_gets_no_work_and_a_crash_is_that_members_failure():
+    called = []
+
+    def work(slot, stopping):
+        called.append(slot.member.hsm_name)
+        if slot.member.hsm_name == "h1":
+            raise RuntimeError("boom at h1")
+        return runner_ops.entry(slot.member, "Succeeded")
+
+    given = members(3)
+    given[2] = Member(given[2].hsm_url, "h2", skip_reason="not active")
+    out = runner_ops.run(given, work, 5, "backup")
+    assert sorted(called) == ["h0", "h1"]
+    assert [e["status"] for e in out] == ["Succeeded", "Failed", "Skipped"]
+    assert out[1]["error"]["code"] == "UnexpectedError"  # the class name of a Python error is no error code
+    assert out[1]["error"]["message"].endswith("the backup stopped on an unexpected error: boom at h1")
+    assert out[2]["reason"] == "not active"
