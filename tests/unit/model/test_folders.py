@@ -135,3 +135,27 @@ def test_folder_and_hsm_names_may_hold_any_letter_at_either_end():
     assert check_folder_name("mhsm-XhsmZ-2026112812000000") == "mhsm-XhsmZ-2026112812000000"
     rid = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/g/providers/Microsoft.KeyVault/managedHSMs/hsmX"
     assert hsm_url_from_id(rid, MHSM) == "https://hsmx.managedhsm.azure.net"
+
+
+def test_what_storage_says_against_a_folder_word_for_word():
+    assert folders_model.blob_problem([], STAMP) == "it holds no blobs"
+    assert folders_model.blob_problem([blob("f/a", size=0)], STAMP) == "it has 1 empty blob"
+    assert folders_model.blob_problem([blob("f/a", size=0), blob("f/b", size=0)], STAMP) == "it has 2 empty blobs"
+    late = STAMP + timedelta(days=3)
+    assert folders_model.blob_problem([blob("f/a", created=late), blob("f/b", created=late)], STAMP) == (
+        "it has 2 blobs not written by a backup started at 2026-01-01T12:00:00.500000Z"
+    )
+
+
+def test_the_job_window_and_the_skew_include_their_ends():
+    earliest = STAMP - folders_model.CLOCK_SKEW
+    latest = STAMP + folders_model.JOB_WINDOW + folders_model.CLOCK_SKEW
+    for created in (earliest, latest):
+        assert folders_model.blob_problem([blob("f/a", created=created)], STAMP) is None
+    for created in (earliest - timedelta(microseconds=1), latest + timedelta(microseconds=1)):
+        assert folders_model.blob_problem([blob("f/a", created=created)], STAMP) is not None
+
+
+def test_a_folder_names_hundredths_are_its_time():
+    assert folders_model.parse_folder_name("mhsm-myhsm-2026010112000099")[1].microsecond == 990000
+    assert folders_model.check_folder_name("mhsm-myhsm-2026010112000099") == "mhsm-myhsm-2026010112000099"
