@@ -364,3 +364,37 @@ def test_a_sas_read_as_an_empty_line_names_the_flag(monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("\n"))
     message = refused(azclierror.InvalidArgumentValueError, read_sas_token, "-")  # the az glue's line
     assert message.startswith("--sas-token - ") and "--sas-token @token.txt" in message
+
+
+def test_max_parallel_out_of_range_word_for_word():
+    assert refused(InvalidValue, options, max_parallel="0") == (
+        "--max-parallel '0' is out of range: give a whole number of jobs at once from 1 to 64, e.g. --max-parallel 5."
+    )
+
+
+def test_one_job_id_is_one_value_and_several_are_each_checked():
+    assert options(job_id=[JOB]).job_id == JOB.lower()
+    assert options(job_id=[JOB, "1" * 32]).job_id == [JOB.lower(), "1" * 32]
+    assert refused(InvalidValue, options, job_id=[JOB, "nope"]).startswith("--job-id 'nope' ")
+
+
+def test_a_problem_becomes_the_az_error_of_its_kind_with_its_fix():
+    error = v.az_error(MissingValue("No storage access given.", "pass --sas-token"))
+    assert isinstance(error, azclierror.RequiredArgumentMissingError)
+    assert (error.error_msg, error.recommendations) == ("No storage access given.", ["pass --sas-token"])
+
+
+def test_an_az_error_in_the_validator_leaves_with_exit_2_and_its_line(monkeypatch, caplog):
+    from knack.prompting import NoTTYException
+
+    def no_tty(_):
+        raise NoTTYException()
+
+    monkeypatch.setattr("knack.prompting.prompt_pass", no_tty)
+    ns = namespace(
+        hsm_name="myhsm", storage_container_uri=CONTAINER, sas_token=v.PROMPT_FOR_SAS, use_managed_identity=None
+    )
+    with pytest.raises(ExitWith) as info:
+        v.validate_create(CMD, ns)
+    assert info.value.code == 2 and isinstance(info.value.error, azclierror.RequiredArgumentMissingError)
+    assert info.value.error.error_msg.startswith("--sas-token") and not hasattr(ns, "target")
