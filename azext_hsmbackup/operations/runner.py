@@ -106,16 +106,19 @@ class Runner:
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._next = 0
-        self._finished = 0
-        self._done = threading.Event()
 
     def run(self):
         if not self.slots:
             return
-        for number in range(self.parallel):
-            threading.Thread(target=self._worker, name=f"hsm-backup-{number}", daemon=True).start()
-        while not self._done.wait(0.2):  # short waits: Ctrl+C reaches the main thread at once
-            pass
+        workers = [
+            threading.Thread(target=self._worker, name=f"hsm-backup-{number}", daemon=True)
+            for number in range(self.parallel)
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:  # each worker ends once no HSM is left (or dies of a bug: the command still ends)
+            while worker.is_alive():
+                worker.join(0.2)  # short waits: Ctrl+C reaches the main thread at once
 
     def _take(self):
         with self._lock:
@@ -137,10 +140,10 @@ class Runner:
                 slot.entry = failed_entry(slot.member, ex, self.verb, {})
             with self._lock:
                 slot.state = "done"
-                self._finished += 1
-                self._report(slot)
-                if self._finished == len(self.slots):
-                    self._done.set()
+                try:
+                    self._report(slot)
+                except Exception:  # pylint: disable=broad-exception-caught  # a progress line never stops the work
+                    logger.debug("The progress line of %s failed.", slot.member.hsm_name, exc_info=True)
 
     def _report(self, slot):
         """One HSM's line as it leaves the runner. A job is counted as done only once it has ended: under --no-wait,

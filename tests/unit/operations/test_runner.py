@@ -406,3 +406,28 @@ def test_a_skipped_member_gets_no_work_and_a_crash_is_that_members_failure():
     assert out[1]["error"]["code"] == "UnexpectedError"  # the class name of a Python error is no error code
     assert out[1]["error"]["message"].endswith("the backup stopped on an unexpected error: boom at h1")
     assert out[2]["reason"] == "not active"
+
+
+def test_a_progress_line_that_fails_stops_neither_the_others_nor_the_run():
+    def work(slot, _):
+        return runner_ops.entry(slot.member, "Succeeded")
+
+    with (
+        mock.patch.object(runner_ops.Runner, "_report", side_effect=RuntimeError("log broke")),
+        mock.patch.object(runner_ops.logger, "debug") as debug,
+    ):
+        out = runner_ops.run(HSMS[:3], work, 1, "backup")
+    assert [e["status"] for e in out] == ["Succeeded"] * 3
+    assert [c.args for c in debug.call_args_list] == [("The progress line of %s failed.", f"hs{i}") for i in range(3)]
+    assert all(c.kwargs == {"exc_info": True} for c in debug.call_args_list)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_worker_that_dies_of_a_bug_does_not_leave_the_command_waiting():
+    def work(slot, _):
+        raise RuntimeError("boom")
+
+    started = time.monotonic()
+    with mock.patch.object(runner_ops, "failed_entry", side_effect=RuntimeError("a bug in the bookkeeping")):
+        out = runner_ops.run(HSMS[:2], work, 2, "backup")
+    assert out == [None, None] and time.monotonic() - started < 5
