@@ -398,3 +398,12 @@ def test_an_az_error_in_the_validator_leaves_with_exit_2_and_its_line(monkeypatc
         v.validate_create(CMD, ns)
     assert info.value.code == 2 and isinstance(info.value.error, azclierror.RequiredArgumentMissingError)
     assert info.value.error.error_msg.startswith("--sas-token") and not hasattr(ns, "target")
+
+
+def test_the_validator_reads_an_hsm_object_from_stdin(monkeypatch):
+    monkeypatch.setattr(
+        "sys.stdin", io.StringIO(json.dumps({"name": "piped", "type": "Microsoft.KeyVault/managedHSMs"}))
+    )
+    ns = namespace(hsm_object="-", storage_container_uri=CONTAINER, use_managed_identity=True)
+    v.validate_create(CMD, ns)
+    assert ns.target.hsm_url == "https://piped.managedhsm.azure.net"
