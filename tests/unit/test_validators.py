@@ -27,6 +27,7 @@ from azext_hsmbackup.model.target import (
     resolve_job,
     resolve_restore_target,
     resolve_storage_target,
+    resolve_target,
 )
 from tests.unit.fakes import FOLDER, MHSM, STORAGE, refused
 
@@ -404,6 +405,6 @@ def test_the_validator_reads_an_hsm_object_from_stdin(monkeypatch):
     monkeypatch.setattr(
         "sys.stdin", io.StringIO(json.dumps({"name": "piped", "type": "Microsoft.KeyVault/managedHSMs"}))
     )
-    ns = namespace(hsm_object="-", storage_container_uri=CONTAINER, use_managed_identity=True)
-    v.validate_create(CMD, ns)
+    ns = namespace(hsm_object="-", storage_container_uri=CONTAINER, use_managed_identity=True, mint_sas=None)
+    v.validator(resolve_target, *v.HSM_ARGS, *v.STORAGE_ARGS, *v.AUTH_ARGS)(CMD, ns)  # built here: see above
     assert ns.target.hsm_url == "https://piped.managedhsm.azure.net"
