@@ -90,9 +90,8 @@ def startup(stack, env, no_ext_env):
                 "azure.keyvault",
                 "azure.storage",
                 "azure.mgmt",
-                "azext_hsmbackup.custom",
-                "azext_hsmbackup.operations",
-                "azext_hsmbackup.service",
+                "azure.core.pipeline",
+                "azure.identity",
             )
         )
     ]

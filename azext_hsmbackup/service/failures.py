@@ -24,7 +24,7 @@ from azext_hsmbackup.errors import (
 )
 from azext_hsmbackup.model.answers import UnreadableAnswer, parse_json, read_job
 from azext_hsmbackup.model.urls import split_container_uri
-from azext_hsmbackup.service.pipeline import StartAnswerLost
+from azext_hsmbackup.service import pipeline
 
 # Hints for the storage errors a job most often ends with.
 _STORAGE_HINTS = {
@@ -194,7 +194,7 @@ def _challenge_tenant(ex):
 
 def _lost_job_start(ex, hsm_url, operation, container_uri=None):
     """The request that starts a job went out and its answer never came back (service/pipeline.StartAnswerLost)."""
-    if not isinstance(ex, StartAnswerLost):
+    if not isinstance(ex, pipeline.StartAnswerLost):
         return None
     shows = "a finished backup shows in az hsm-backup list"
     if operation == "backup" and container_uri:

@@ -4,17 +4,19 @@ requests:
   paces the status reads (model/pacing.py), the first after the 202's Retry-After;
 - RetryAfterCap bounds every Retry-After the SDK would sleep (retries of a 429/503, the gap between status polls);
 - JobStartRetryPolicy never sends a job start twice once it may have reached the HSM.
+
+The classes that subclass azure-core's are made on first use (sdk_classes): importing azure-core's pipeline costs
+about 40 ms, which a command that never calls the service (`az hsm-backup create -h`: az loads the command's module
+to read its arguments) need not pay.
 """
 
+import functools
 import math
 import re
 import time
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
+from types import SimpleNamespace
 from urllib.parse import urlsplit
-
-from azure.core.exceptions import ServiceRequestError, ServiceResponseError
-from azure.core.pipeline.policies import RetryPolicy, SansIOHTTPPolicy
 
 from azext_hsmbackup._constants import MAX_RETRY_AFTER_S
 from azext_hsmbackup.model import answers
@@ -51,6 +53,8 @@ def _header_seconds(name, value):
 
 
 def _seconds_until(http_date):
+    from email.utils import parsedate_to_datetime  # 4 ms of email.* that only an HTTP-date Retry-After needs
+
     try:
         when = parsedate_to_datetime(http_date.strip())
     except (TypeError, ValueError, IndexError, OverflowError):
@@ -82,7 +86,7 @@ def status_read_job(http_request):
     return match.group(2) if match else None
 
 
-class JobTracker(SansIOHTTPPolicy):
+class JobTracker:
     """Reads every job document the HSM returns (the answer to a job start, every status read) as untrusted input,
     keeps the newest, and paces the status reads.
 
@@ -92,10 +96,10 @@ class JobTracker(SansIOHTTPPolicy):
     202 and then at its own fixed interval; here the first read waits for the 202's Retry-After ("the recommended
     number of seconds to wait before calling" the status URL, 10 s from the real service), and each next one for
     the poll schedule (model/pacing.py) or the service's Retry-After. The SDK is given a polling interval of 0.
+    It rides in the pipeline as azure-core's SansIOHTTPPolicy around it (pipeline_kwargs).
     """
 
     def __init__(self, schedule=None):
-        super().__init__()
         self.job = {}
         self.schedule = schedule or PollSchedule()
         self.retry_after = None  # seconds, from the newest job document's answer (bounded), or None
@@ -160,66 +164,100 @@ def _body(http):
     return read() if callable(read) else http.body()
 
 
-class RetryAfterCap(SansIOHTTPPolicy):
-    """Bounds a Retry-After before azure-core reads it.
+@functools.lru_cache(maxsize=None)
+def sdk_classes():
+    """The policies and the error that subclass azure-core's, made once, on first use (see the module docstring)."""
+    from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+    from azure.core.pipeline.policies import RetryPolicy, SansIOHTTPPolicy
 
-    azure-core sleeps whatever the header says, before a retry and between status polls, so `Retry-After: 99999`
-    from a broken or hostile server would hang the command. A value above MAX_RETRY_AFTER_S becomes that; one that
-    cannot be read is dropped (azure-core would raise on it). This runs after the retry policy in the pipeline, so
-    the retry policy and the poller only ever see the bounded value.
-    """
+    class Tracking(SansIOHTTPPolicy):
+        """A JobTracker as a policy of the pipeline."""
 
-    def on_response(self, request, response):
-        headers = response.http_response.headers
-        for name in _RETRY_AFTER_HEADERS:
-            if not headers.get(name):
-                continue
-            seconds = _header_seconds(name, headers[name])
-            if seconds is None:
-                del headers[name]
-            elif seconds > MAX_RETRY_AFTER_S:
-                headers[name] = str(MAX_RETRY_AFTER_S if name == "retry-after" else MAX_RETRY_AFTER_S * 1000)
+        def __init__(self, tracker):
+            super().__init__()
+            self.tracker = tracker
+
+        def on_request(self, request):
+            self.tracker.on_request(request)
+
+        def on_response(self, request, response):
+            self.tracker.on_response(request, response)
+
+    class RetryAfterCap(SansIOHTTPPolicy):
+        """Bounds a Retry-After before azure-core reads it.
+
+        azure-core sleeps whatever the header says, before a retry and between status polls, so
+        `Retry-After: 99999` from a broken or hostile server would hang the command. A value above MAX_RETRY_AFTER_S
+        becomes that; one that cannot be read is dropped (azure-core would raise on it). This runs after the retry
+        policy in the pipeline, so the retry policy and the poller only ever see the bounded value.
+        """
+
+        def on_response(self, request, response):
+            headers = response.http_response.headers
+            for name in _RETRY_AFTER_HEADERS:
+                if not headers.get(name):
+                    continue
+                seconds = _header_seconds(name, headers[name])
+                if seconds is None:
+                    del headers[name]
+                elif seconds > MAX_RETRY_AFTER_S:
+                    headers[name] = str(MAX_RETRY_AFTER_S if name == "retry-after" else MAX_RETRY_AFTER_S * 1000)
+
+    class StartAnswerLost(ServiceResponseError):
+        """The request that starts a job went out, and its answer never came back: a job may be running."""
+
+        def __init__(self, method, error):
+            super().__init__(f"The connection broke before the HSM answered the {method}: {error}", error=error)
+
+    class JobStartRetryPolicy(RetryPolicy):
+        """azure-core's retries, except that a job start is never sent twice once it may have reached the HSM.
+
+        azure-core resends a PUT (restore) whose answer was lost, and a POST (backup) answered 500 or 504: the HSM
+        may have started that job, and a second start gets 409 while it runs, or starts a second job once it has
+        ended. Behind a proxy a lost answer even looks like a connection that never opened. So a job start is sent
+        again only when the HSM said it did nothing (429, 503); after a transport error it ends in StartAnswerLost.
+        """
+
+        def is_retry(self, settings, response):
+            if starts_a_job(response.http_request) and response.http_response.status_code not in (429, 503):
+                return False
+            return super().is_retry(settings, response)
+
+        def increment(self, settings, response=None, error=None):
+            if error is not None and starts_a_job(response.http_request):
+                return False
+            return super().increment(settings, response=response, error=error)
+
+        def send(self, request):
+            try:
+                return super().send(request)
+            except (ServiceRequestError, ServiceResponseError) as error:
+                if starts_a_job(request.http_request):
+                    raise StartAnswerLost(request.http_request.method, error) from error
+                raise
+
+    for made in (Tracking, RetryAfterCap, StartAnswerLost, JobStartRetryPolicy):
+        made.__qualname__ = made.__name__  # as tracebacks and --debug name them: not sdk_classes.<locals>.X
+    return SimpleNamespace(
+        Tracking=Tracking,
+        RetryAfterCap=RetryAfterCap,
+        JobStartRetryPolicy=JobStartRetryPolicy,
+        StartAnswerLost=StartAnswerLost,
+    )
 
 
-class JobStartRetryPolicy(RetryPolicy):
-    """azure-core's retries, except that a job start is never sent twice once it may have reached the HSM.
-
-    azure-core resends a PUT (restore) whose answer was lost, and a POST (backup) answered 500 or 504: the HSM may
-    have started that job, and a second start gets 409 while it runs, or starts a second job once it has ended.
-    Behind a proxy a lost answer even looks like a connection that never opened. So a job start is sent again only
-    when the HSM said it did nothing (429, 503); after a transport error it ends in StartAnswerLost.
-    """
-
-    def is_retry(self, settings, response):
-        if starts_a_job(response.http_request) and response.http_response.status_code not in (429, 503):
-            return False
-        return super().is_retry(settings, response)
-
-    def increment(self, settings, response=None, error=None):
-        if error is not None and starts_a_job(response.http_request):
-            return False
-        return super().increment(settings, response=response, error=error)
-
-    def send(self, request):
-        try:
-            return super().send(request)
-        except (ServiceRequestError, ServiceResponseError) as error:
-            if starts_a_job(request.http_request):
-                raise StartAnswerLost(request.http_request.method, error) from error
-            raise
-
-
-class StartAnswerLost(ServiceResponseError):
-    """The request that starts a job went out, and its answer never came back: a job may be running."""
-
-    def __init__(self, method, error):
-        super().__init__(f"The connection broke before the HSM answered the {method}: {error}", error=error)
+def __getattr__(name):
+    """pipeline.StartAnswerLost, pipeline.RetryAfterCap, pipeline.JobStartRetryPolicy: made on first use."""
+    if name in ("RetryAfterCap", "JobStartRetryPolicy", "StartAnswerLost"):
+        return getattr(sdk_classes(), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def pipeline_kwargs(tracker):
     """The policies every Managed HSM client of the extension gets (see the module docstring)."""
+    sdk = sdk_classes()
     return {
-        "retry_policy": JobStartRetryPolicy(),
-        "per_call_policies": [tracker],
-        "per_retry_policies": [RetryAfterCap()],
+        "retry_policy": sdk.JobStartRetryPolicy(),
+        "per_call_policies": [sdk.Tracking(tracker)],
+        "per_retry_policies": [sdk.RetryAfterCap()],
     }

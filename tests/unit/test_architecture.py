@@ -154,16 +154,28 @@ def test_the_rules_see_what_they_forbid():
     ]
 
 
+HEAVY = ("azure.keyvault", "azure.storage", "azure.mgmt", "azure.core.pipeline", "azure.identity")
+
+
+def loaded_by(*modules):
+    """The modules a fresh Python has once it imported `modules` (az's own core is loaded first, as under az)."""
+    probe = f"import sys, azure.cli.core, {', '.join(modules)}\nprint('\\n'.join(sorted(sys.modules)))\n"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=PACKAGE.parent)
+    return done.stdout.split()
+
+
 def test_loading_the_extension_imports_no_sdk_and_no_command_body():
     """What az imports on every command (the loader, its validators and table views) stays light: az's start-up."""
-    probe = (
-        "import sys, azext_hsmbackup, azext_hsmbackup.commands, azext_hsmbackup._params, azext_hsmbackup._help\n"
-        "print('\\n'.join(sorted(sys.modules)))\n"
+    loaded = loaded_by(
+        "azext_hsmbackup", "azext_hsmbackup.commands", "azext_hsmbackup._params", "azext_hsmbackup._help"
     )
-    loaded = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=PACKAGE.parent
-    ).stdout.split()
-    heavy = ("azure.keyvault", "azure.storage", "azure.mgmt", "azure.core.pipeline", "azure.identity")
     ours = ("azext_hsmbackup.custom", "azext_hsmbackup.operations", "azext_hsmbackup.service")
     assert "azext_hsmbackup._validators" in loaded and "azext_hsmbackup.model.target" in loaded
-    assert [m for m in loaded if m.startswith(heavy + ours)] == []
+    assert [m for m in loaded if m.startswith(HEAVY + ours)] == []
+
+
+def test_the_command_bodies_import_no_sdk_until_they_run():
+    """az imports the module of the command it runs even for -h (to read its arguments): the SDK waits for a call."""
+    loaded = loaded_by("azext_hsmbackup", "azext_hsmbackup.custom")
+    assert "azext_hsmbackup.operations.job" in loaded and "azext_hsmbackup.service.pipeline" in loaded
+    assert [m for m in loaded if m.startswith(HEAVY)] == []
