@@ -26,6 +26,9 @@ from azext_hsmbackup.service.pipeline import JobTracker
 # A check is a short job, but the HSM runs one job at a time: two runs of prune, or a backup that is ending, make it
 # answer 409 for a while. Wait that long for it, then give up on that HSM for this run.
 BUSY_WAIT_S = 15
+# Pauses between checks of a busy HSM: 1 s, then 2 s. Another check (a few seconds) is the usual reason it is busy,
+# and several prunes or deletes at once take turns: short pauses find the gap between their jobs.
+MAX_BUSY_PAUSE_S = 2.0
 
 
 # Failure codes of a pre-restore job that mean the HSM could not read storage, not that the folder is no backup.
@@ -91,7 +94,7 @@ class HsmJudge:
             if time.monotonic() + pause > deadline:
                 return verdict
             time.sleep(pause)
-            pause = min(pause * 2, 8.0)
+            pause = min(pause * 2, MAX_BUSY_PAUSE_S)
 
     def _check_once(self, hsm_url, folder):
         """(Verdict, whether the HSM was busy with another job)."""

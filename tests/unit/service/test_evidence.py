@@ -143,3 +143,16 @@ def test_without_the_sdks_call_the_same_request_goes_through_the_pipeline():
         "folderToRestore": FOLDER,
     }
     assert "api-version=2025-07-01" in script.urls[1]
+
+
+def test_a_busy_hsm_is_asked_again_every_two_seconds_at_most_within_the_wait(monkeypatch):
+    now, slept = [0.0], []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        now[0] += seconds
+
+    monkeypatch.setattr(evidence, "time", SimpleNamespace(monotonic=lambda: now[0], sleep=sleep))
+    result, script = verdict([challenge(), *[conflict()] * 20])
+    assert slept == [1.0] + [2.0] * 7  # asked at 0, 1, 3, ... 15 s: then no verdict
+    assert result.state == retention.UNKNOWN and [p for m, p, a in script.sent if a].count("/prerestore") == 9
