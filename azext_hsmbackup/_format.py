@@ -95,3 +95,20 @@ def fleet_table(result):
         )
         for row in result
     ]
+
+
+def freshness_table(result):
+    """check freshness: one row per HSM, in the output's order; the reason only where the state is not Fresh."""
+    return [
+        OrderedDict(
+            [
+                ("HsmName", row.get("hsmName") or ""),
+                ("State", row.get("state") or ""),
+                ("LastBackupTime", row.get("lastBackupTime") or ""),
+                ("Age", row.get("age") or ""),
+                ("LastBackupFolder", row.get("lastBackupFolder") or ""),
+                ("Reason", (row.get("reason") if row.get("state") != "Fresh" else None) or ""),
+            ]
+        )
+        for row in result
+    ]

@@ -247,3 +247,29 @@ examples:
         az hsm-backup check restore --hsm-name myhsm --storage-account-name myaccount
         --storage-container-name backups --backup-folder mhsm-myhsm-2026112812000000 --mi
 """
+
+helps["hsm-backup check freshness"] = """
+type: command
+short-summary: Check that every HSM has a finished backup younger than --max-age.
+long-summary: >
+    For each HSM (one, --ids, a JSON array in --hsm-object, or --all with or without -g): its newest finished
+    backup in the container, its age and a state. Fresh: no older than --max-age. Stale: older. Missing: no finished
+    backup (the reason says when only unfinished folders exist). Skipped: ARM says it cannot be backed up, as
+    create --all skips it. Unknown: the HSM could not confirm its newest backup. The container is read with one
+    delimiter listing, and each HSM confirms its newest folder with its pre-restore check (as prune asks it: you need
+    Managed HSM Administrator); older folders are not looked at. Exits 13 when an HSM is Stale or Missing, else 12
+    when one is Unknown, after printing every HSM: a scheduler can alert on the exit code.
+examples:
+  - name: Check that every HSM of a resource group was backed up within the last 26 hours, as a table.
+    text: >
+        az hsm-backup check freshness --all -g myrg --storage-account-name myaccount
+        --storage-container-name backups -o table
+  - name: Check two HSMs for a backup of the last 7 days, with a SAS token (permissions 'rl') read from a file.
+    text: >
+        az hsm-backup check freshness --ids https://myhsm.managedhsm.azure.net https://myotherhsm.managedhsm.azure.net
+        --storage-container-uri https://myaccount.blob.core.windows.net/backups --sas-token @sas.txt --max-age 7d
+  - name: The names of the HSMs that are not fresh, one per line.
+    text: >
+        az hsm-backup check freshness --hsm-name myhsm --storage-account-name myaccount
+        --storage-container-name backups --max-age P1D --query "[?state!='Fresh'].hsmName" -o tsv
+"""

@@ -15,6 +15,7 @@ from azext_hsmbackup._constants import (
 )
 from azext_hsmbackup._validators import PROMPT_FOR_SAS
 from azext_hsmbackup.model.bounds import MAX_PARALLEL_RANGE, POLLING_INTERVAL_RANGE, TIMEOUT_RANGE
+from azext_hsmbackup.model.freshness import DEFAULT_MAX_AGE
 
 HSM_COMMANDS = ("create", "restore", "check backup", "check restore", "show", "wait")
 STORAGE_COMMANDS = ("list", "delete", "prune")
@@ -73,6 +74,7 @@ def load_arguments(loader, _):
             c.ignore("target")
     for command in ("restore", "check restore"):
         _folder_arguments(loader, f"hsm-backup {command}")
+    _freshness_arguments(loader)
 
     for command in ("create", "restore", "delete", "prune"):
         with loader.argument_context(f"hsm-backup {command}") as c:
@@ -102,26 +104,7 @@ def load_arguments(loader, _):
             help=f"Several HSMs: how many backup jobs run at once, {MAX_PARALLEL_RANGE[0]}-{MAX_PARALLEL_RANGE[1]}, "
             "at most one per HSM. Default: 5.",
         )
-    with loader.argument_context("hsm-backup create", arg_group="HSM Id") as c:
-        c.extra(
-            "hsm_ids",
-            options_list=["--ids"],
-            nargs="+",
-            help="Several HSMs: their URLs or resource IDs, space-separated (a `-o tsv` list works). Each HSM is "
-            "backed up once, and the output is one entry per HSM.",
-        )
-        c.extra(
-            "all_hsms",
-            options_list=["--all"],
-            action="store_true",
-            help="Every Managed HSM of the subscription (--subscription, or the current one), or of the resource "
-            "group given with --resource-group, as ARM lists them.",
-        )
-        c.extra(
-            "resource_group",
-            options_list=["--resource-group", "-g"],
-            help="With --all: only the Managed HSMs of this resource group.",
-        )
+    _fleet_arguments(loader, "hsm-backup create", "backed up once, and the output is one entry per HSM")
     with loader.argument_context("hsm-backup wait", arg_group="HSM Id") as c:
         c.extra(
             "hsm_ids",
@@ -185,6 +168,60 @@ def load_arguments(loader, _):
         c.argument("hsm_filter", options_list=["--hsm-name"], help="Only prune the backups of this HSM.")
 
 
+def _fleet_arguments(loader, scope, each):
+    with loader.argument_context(scope, arg_group="HSM Id") as c:
+        c.extra(
+            "hsm_ids",
+            options_list=["--ids"],
+            nargs="+",
+            help="Several HSMs: their URLs or resource IDs, space-separated (a `-o tsv` list works). "
+            f"Each HSM is {each}.",
+        )
+        c.extra(
+            "all_hsms",
+            options_list=["--all"],
+            action="store_true",
+            help="Every Managed HSM of the subscription (--subscription, or the current one), or of the resource "
+            "group given with --resource-group, as ARM lists them.",
+        )
+        c.extra(
+            "resource_group",
+            options_list=["--resource-group", "-g"],
+            help="With --all: only the Managed HSMs of this resource group.",
+        )
+
+
+def _freshness_arguments(loader):
+    scope = "hsm-backup check freshness"
+    _hsm_arguments(loader, scope)
+    _fleet_arguments(loader, scope, "checked once, and the output is one entry per HSM")
+    _storage_arguments(loader, scope)
+    with loader.argument_context(scope, arg_group="Storage Authentication") as c:
+        c.extra(
+            "sas_token",
+            options_list=["--sas-token", "--storage-container-SAS-token", "-t"],
+            nargs="?",
+            const=PROMPT_FOR_SAS,
+            help=_sas_help("rl", minted_default=True)
+            + " The HSMs read their newest folders with it for their pre-restore checks.",
+        )
+        _managed_identity_flag(
+            c,
+            "Let each HSM read its newest folders for its pre-restore check with its OWN user-assigned managed "
+            "identity (storage behind a firewall or private endpoint); you still list the container as your "
+            "signed-in identity.",
+        )
+    with loader.argument_context(scope) as c:
+        c.argument(
+            "max_age",
+            options_list=["--max-age"],
+            help=f"How old an HSM's newest finished backup may be and still count as fresh: 26h, 90m, 7d, 2w, or "
+            f"ISO 8601 such as P1D or PT26H; from 1 minute to 366 days. Default: {DEFAULT_MAX_AGE} (a nightly "
+            "backup, with two hours to spare).",
+        )
+        c.ignore("target")
+
+
 def _sas_help(permissions, minted_default=False):
     default = " Without it, a SAS is minted for you from your signed-in identity." if minted_default else ""
     if permissions == RETENTION_SAS_PERMISSIONS:
@@ -204,7 +241,8 @@ def _hsm_arguments(loader, scope):
             options_list=["--hsm-object"],
             help="The HSM as printed by `az keyvault show --hsm-name NAME`, or by PowerShell's "
             "`Get-AzKeyVaultManagedHsm | ConvertTo-Json` (JSON inline, @file.json, or - for stdin); its hsmUri is "
-            "used. create also takes a JSON array (`az keyvault list --resource-type hsm`): every HSM in it.",
+            "used. create and check freshness also take a JSON array (`az keyvault list --resource-type hsm`): "
+            "every HSM in it.",
         )
         c.extra(
             "hsm_id",

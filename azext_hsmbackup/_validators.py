@@ -23,7 +23,8 @@ from azext_hsmbackup.model.bounds import (
     check_older_than,
     three_state,
 )
-from azext_hsmbackup.model.fleet import resolve_create_target, resolve_wait
+from azext_hsmbackup.model.fleet import resolve_create_target, resolve_freshness_target, resolve_wait
+from azext_hsmbackup.model.freshness import DEFAULT_MAX_AGE, check_max_age
 from azext_hsmbackup.model.hsm_objects import MAX_HSM_OBJECT_CHARS
 from azext_hsmbackup.model.names import check_api_version, check_hsm_filter, check_job_id, check_key_name
 from azext_hsmbackup.model.problems import ConflictingValues, MissingValue, Problem
@@ -204,6 +205,11 @@ def check_prune_flags(namespace):
         raise MissingValue("Say what to prune: --keep N (the N newest of each HSM stay) and/or --older-than DAYS.")
 
 
+def check_freshness_flags(namespace):
+    value = namespace.max_age
+    namespace.max_age = check_max_age(DEFAULT_MAX_AGE if value is None else value)
+
+
 def check_restore_flags(namespace):
     check_key_name(getattr(namespace, "key_name", None))
 
@@ -242,6 +248,15 @@ validate_prune = validator(
     "use_managed_identity",
     check=check_prune_flags,
     needed_permissions=RETENTION_SAS_PERMISSIONS,
+)
+validate_freshness = validator(
+    resolve_freshness_target,
+    *HSM_ARGS,
+    *FLEET_ARGS,
+    *STORAGE_ARGS,
+    "sas_token",
+    "use_managed_identity",
+    check=check_freshness_flags,
 )
 validate_show = validator(resolve_job, *HSM_ARGS, reads=("job_id",))
 validate_wait = validator(resolve_wait, *HSM_ARGS, "hsm_ids", "jobs", reads=("job_id",))

@@ -1,7 +1,7 @@
 """The command table of `az hsm-backup`."""
 
 from azext_hsmbackup import _validators as v
-from azext_hsmbackup._format import backup_table, deletion_table, job_table
+from azext_hsmbackup._format import backup_table, deletion_table, freshness_table, job_table
 
 
 def load_command_table(loader, _):
@@ -16,3 +16,6 @@ def load_command_table(loader, _):
     with loader.command_group("hsm-backup check") as g:
         g.custom_command("backup", "check_backup", validator=v.validate_check_backup, table_transformer=job_table)
         g.custom_command("restore", "check_restore", validator=v.validate_restore, table_transformer=job_table)
+        g.custom_command(
+            "freshness", "check_freshness", validator=v.validate_freshness, table_transformer=freshness_table
+        )

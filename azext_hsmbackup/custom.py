@@ -4,7 +4,7 @@ operations/."""
 
 from azext_hsmbackup._constants import DEFAULT_API_VERSION
 from azext_hsmbackup.model.target import Target
-from azext_hsmbackup.operations import backup_restore, checks, fleet, retention, status
+from azext_hsmbackup.operations import backup_restore, checks, fleet, freshness, retention, status
 
 
 def create_backup(  # pylint: disable=too-many-arguments
@@ -61,6 +61,11 @@ def check_restore(cmd, api_version=None, polling_interval=None, target=None):
     return checks.check_restore(
         cmd, target, api_version=api_version or DEFAULT_API_VERSION, polling_interval=polling_interval
     )
+
+
+def check_freshness(cmd, max_age=None, target=None):
+    # --max-age was checked (and its default applied) before any network call: a timedelta here.
+    return freshness.check(cmd, target, max_age)
 
 
 def show_job(cmd, job_id, api_version=None, target=None):

@@ -6,9 +6,10 @@ Exit codes (also in README.md): 0 success, 1 other error, 2 bad input, 3 not fou
 5 not authorized (401/403), 6 another backup or restore is running (409), 7 HSM or storage unreachable or a TLS
 error, 8 still running when --timeout ran out, 9 some HSMs of several were not backed up (the output still lists
 every HSM), 10 cancelled at the prompt (nothing was done), 11 an answer of the HSM or storage could not be read
-(the line names the job and the command that checks on it), 12 prune could not learn from an HSM which of its
-backups are finished, so they were all left alone (the output says which), 130 stopped by Ctrl+C, 143 stopped by
-SIGTERM (a job already started keeps running; the error line names it).
+(the line names the job and the command that checks on it), 12 an HSM could not confirm which of its backups are
+finished: prune left them all alone, check freshness cannot say whether it is fresh (the output says which), 13
+check freshness: an HSM has no finished backup within --max-age (Stale or Missing; the output lists every HSM),
+130 stopped by Ctrl+C, 143 stopped by SIGTERM (a job already started keeps running; the error line names it).
 """
 
 from collections import namedtuple
@@ -25,7 +26,8 @@ EXIT_TIMEOUT = 8
 EXIT_SOME_FAILED = 9  # several HSMs: one or more failed, were busy or did not start; each is in the output
 EXIT_CANCELLED = 10  # free in az (0-3, 130) and here; a "no" at the prompt is an answer, not bad input
 EXIT_BAD_ANSWER = 11  # the HSM (or storage) answered something of the wrong shape
-EXIT_UNCONFIRMED = 12  # prune: an HSM could not tell which of its backups are finished; they were left alone
+EXIT_UNCONFIRMED = 12  # an HSM could not tell which of its backups are finished (prune left them; freshness unknown)
+EXIT_NOT_FRESH = 13  # check freshness: an HSM's newest finished backup is older than --max-age, or it has none
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells and az report for Ctrl+C
 EXIT_TERMINATED = 143  # 128 + SIGTERM
 # An az error and its exit code, not yet printed: a command about one HSM raises it as ExitWith; a command about

@@ -14,7 +14,9 @@ from azext_hsmbackup.model.target import (
     Target,
     given_flags,
     resolve_backup_storage,
+    resolve_hsm_url,
     resolve_job,
+    resolve_storage_target,
     resolve_target,
 )
 from azext_hsmbackup.model.urls import hsm_name_from_url, hsm_url_from_id, hsm_url_from_url
@@ -223,6 +225,35 @@ def resolve_create_target(
         members = members_from_ids(hsm_ids, mhsm_dns_suffix)
     group = check_resource_group(resource_group)
     return Fleet(distinct(members), bool(all_hsms), group, storage, mhsm_dns_suffix), warnings
+
+
+def resolve_freshness_target(
+    *, hsm_ids=None, all_hsms=None, resource_group=None, mhsm_dns_suffix=None, storage_endpoint_suffix=None, **flags
+):
+    """check freshness: any HSM form of create (one HSM, --ids, a JSON array, --all with or without -g) and the
+    container as list takes it; always a Fleet, whose storage the HSMs' checks read too (so a SAS needs 'rl')."""
+    hsm_name, hsm_object, hsm_id = (flags.pop(name, None) for name in ("hsm_name", "hsm_object", "hsm_id"))
+    _one_hsm_form(hsm_name, hsm_object, hsm_id, hsm_ids, all_hsms)
+    if resource_group is not None and not all_hsms:
+        raise MissingValue(
+            "--resource-group narrows --all: add --all to check every HSM of the group, or leave -g out."
+        )
+    if hsm_ids is None and not all_hsms and hsm_name is None and hsm_object is None and hsm_id is None:
+        raise MissingValue(f"No HSM given: specify it with {HSM_FLAGS}, several with --ids, or every one with --all.")
+    storage, warnings = resolve_storage_target(
+        storage_endpoint_suffix=storage_endpoint_suffix, needed_permissions="rl", **flags
+    )
+    use_mi = storage.storage_auth == MI_MODE
+    members = ()
+    if is_json_array(hsm_object):
+        members = members_from_array(hsm_object, mhsm_dns_suffix, use_mi)
+    elif hsm_ids is not None:
+        members = members_from_ids(hsm_ids, mhsm_dns_suffix)
+    elif not all_hsms:
+        url = resolve_hsm_url(hsm_name, hsm_object, hsm_id, mhsm_dns_suffix)
+        members = [Member(url, hsm_name_from_url(url), hsm_id if (hsm_id or "").startswith("/") else None)]
+    fleet = Fleet(distinct(members), bool(all_hsms), check_resource_group(resource_group), storage, mhsm_dns_suffix)
+    return fleet, warnings
 
 
 def resolve_wait(*, hsm_ids=None, jobs=None, job_id=None, mhsm_dns_suffix=None, **one):

@@ -84,13 +84,13 @@ def wait_for(cmd, slot, stopping, *, api_version, polling_interval, deadline, cr
     return entry(member, "Failed", **job_fields(job), error=error)
 
 
-def _members(cmd, fleet):
+def members_of(cmd, fleet, task="back up", nothing_done="no job was started"):
     """The fleet's members: as given, or (--all) as ARM lists them now; none at all is an error, not a quiet 0."""
     from azure.cli.core.azclierror import ResourceNotFoundError
 
     if not fleet.list_all:
         return fleet.members
-    with stops_with(lambda: "Stopped while ARM listed the Managed HSMs: no job was started."):
+    with stops_with(lambda: f"Stopped while ARM listed the Managed HSMs: {nothing_done}."):
         records = arm.list_managed_hsms(cmd.cli_ctx, fleet.resource_group)
     use_mi = fleet.storage.storage_auth == MI_MODE
     members = fleet_model.distinct(fleet_model.members_from_records(records, fleet.mhsm_dns_suffix, use_mi))
@@ -98,7 +98,7 @@ def _members(cmd, fleet):
         where = f"resource group {fleet.resource_group}" if fleet.resource_group else "the subscription"
         raise ExitWith(
             ResourceNotFoundError(
-                f"ARM lists no Managed HSM in {where}: nothing to back up. Check --subscription and -g "
+                f"ARM lists no Managed HSM in {where}: nothing to {task}. Check --subscription and -g "
                 "(az keyvault list --resource-type hsm)."
             ),
             EXIT_NOT_FOUND,
@@ -108,7 +108,7 @@ def _members(cmd, fleet):
 
 def create_many(cmd, fleet, *, what_if, confirm, skip_wait, api_version, polling_interval, max_parallel):
     """az hsm-backup create for several HSMs: one entry per distinct HSM, in the order given or listed."""
-    members = _members(cmd, fleet)
+    members = members_of(cmd, fleet)
     container = fleet.storage.container_uri
     if what_if:
         return [_what_if(m, container) for m in members]

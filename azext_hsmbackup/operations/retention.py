@@ -2,8 +2,6 @@
 and what is printed and with which exit code. What stays and what goes: model/retention.py; the deleting:
 operations/deletion.py."""
 
-from contextlib import contextmanager
-
 from knack.log import get_logger
 
 from azext_hsmbackup._parallel import in_parallel
@@ -13,63 +11,18 @@ from azext_hsmbackup.model.folders import parse_folder_name
 from azext_hsmbackup.model.retention import FINISHED, NOT_FINISHED, UNKNOWN, Folder, HsmPlan, Outcome
 from azext_hsmbackup.model.retention import details as folder_details
 from azext_hsmbackup.operations import deletion, prompt
+from azext_hsmbackup.operations.access import cli_container, hsm_judge, hsm_read_access
 from azext_hsmbackup.operations.job import storage_call
 from azext_hsmbackup.service import blob
-from azext_hsmbackup.service.evidence import HsmJudge
 from azext_hsmbackup.service.failures import from_storage_error
 
 logger = get_logger(__name__)
 
 
-MINT_MODES = ("mintedSas", "managedIdentity")  # you reach storage with a SAS minted from your identity
-
-
-def _container(cmd, target, permissions):
-    """A ContainerClient as you: with the given SAS, or one minted from your signed-in identity; and that SAS."""
-    sas_token = target.sas_token
-    if target.storage_auth in MINT_MODES:
-        sas_token = storage_call(
-            lambda: blob.mint_user_delegation_sas(
-                cmd.cli_ctx, target.container_uri, permissions, blob.CLI_SAS_LIFETIME
-            ),
-            target,
-        )
-    return blob.container_client(cmd.cli_ctx, target.container_uri, sas_token), sas_token
-
-
-def _hsm_access(cmd, target):
-    """How the HSM reads the folders for its pre-restore check: its own identity (--mi), the SAS you gave (it has
-    'rl'), or a SAS with only 'rl' minted for it from your identity. (auth keywords, the secret to redact)."""
-    if target.storage_auth == "managedIdentity":
-        return {"use_managed_identity": True}, None
-    if target.storage_auth == "sas":
-        return {"sas_token": target.sas_token}, None
-    minted = storage_call(
-        lambda: blob.mint_user_delegation_sas(cmd.cli_ctx, target.container_uri, "rl", blob.CLI_SAS_LIFETIME),
-        target,
-    )
-    return {"sas_token": minted}, minted
-
-
-@contextmanager
-def _judge(cmd, target, auth):
-    """folder -> the Verdict of the HSM its name names (https://NAME + the cloud's Managed HSM DNS suffix)."""
-    suffix = target.mhsm_dns_suffix
-
-    def hsm_url(name):
-        return f"https://{name.lower()}{suffix}" if suffix else None
-
-    judge = HsmJudge(cmd.cli_ctx, target.container_uri, auth, hsm_url)
-    try:
-        yield lambda folder: judge.verdict(folder.hsm, folder.name)
-    finally:
-        judge.close()
-
-
 def list_backups(cmd, target, hsm_filter, details):
     """az hsm-backup list: the backup folders, newest first; with details, what storage shows of each."""
     with secrets_redacted(target.sas_token):
-        client, minted = _container(cmd, target, "l")
+        client, minted = cli_container(cmd, target, "l")
         with secrets_redacted(minted), client:
             if not details:
                 return storage_call(lambda: blob.list_backups(client, hsm_filter), target)
@@ -80,11 +33,11 @@ def list_backups(cmd, target, hsm_filter, details):
 def prune(cmd, target, keep, older_than, hsm_filter, yes, what_if):
     """az hsm-backup prune: plan every HSM's folders on the HSMs' evidence, show or ask, then delete what may go."""
     with secrets_redacted(target.sas_token):
-        client, minted = _container(cmd, target, "l" if what_if else "ld")
+        client, minted = cli_container(cmd, target, "l" if what_if else "ld")
         with secrets_redacted(minted), client:
             folders = storage_call(lambda: deletion.folders_of(client, hsm_filter), target)
-            auth, hsm_secret = _hsm_access(cmd, target) if folders else ({}, None)
-            with secrets_redacted(hsm_secret), _judge(cmd, target, auth) as judge:
+            auth, hsm_secret = hsm_read_access(cmd, target) if folders else ({}, None)
+            with secrets_redacted(hsm_secret), hsm_judge(cmd, target, auth) as judge:
                 load = lambda folder: blob.blobs_of(client, folder.name)  # noqa: E731
                 plans = storage_call(lambda: deletion.plan_all(folders, judge, keep, older_than, load), target)
                 candidates = [f for plan in plans for f in plan.candidates]
@@ -154,11 +107,11 @@ def _warn(what, entries):
 def delete(cmd, target, yes, what_if):
     """az hsm-backup delete: the one named folder, if its HSM confirms it holds a finished backup."""
     with secrets_redacted(target.sas_token):
-        client, minted = _container(cmd, target, "l" if what_if else "ld")
+        client, minted = cli_container(cmd, target, "l" if what_if else "ld")
         with secrets_redacted(minted), client:
             folder = storage_call(lambda: _the_folder(client, target), target)
-            auth, hsm_secret = _hsm_access(cmd, target)
-            with secrets_redacted(hsm_secret), _judge(cmd, target, auth) as judge:
+            auth, hsm_secret = hsm_read_access(cmd, target)
+            with secrets_redacted(hsm_secret), hsm_judge(cmd, target, auth) as judge:
                 verdict = judge(folder)
                 plan = HsmPlan(folder.hsm, candidates=[folder])
                 gone = None if verdict.state == FINISHED else deletion.gone_meanwhile(client, folder)

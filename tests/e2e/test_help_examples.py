@@ -72,6 +72,7 @@ def in_our_world(text, stack, folder, job_id):
     """The example with the user's names replaced by the stack's; nothing else changes."""
     for placeholder, ours in (
         ("https://myaccount.blob.core.windows.net/backups", stack.container_uri(CONTAINER)),
+        ("https://myotherhsm.managedhsm.azure.net", stack.hsm_url(f"{HSM}-b")),
         ("https://myhsm.managedhsm.azure.net", stack.hsm_url(HSM)),
         (EXAMPLE_FOLDER, folder),
         (EXAMPLE_JOB_ID, job_id or EXAMPLE_JOB_ID),
@@ -92,6 +93,8 @@ def test_help_example_runs(stack, world, command, example):
     assert set(programs(text)) == {"az"}, f"an example runs az and nothing else: {text}"
     folder = backup(stack)["folderName"] if "delete" in command else world["folder"]  # delete takes its own
     job_id = backup(stack, "--no-wait")["jobId"] if EXAMPLE_JOB_ID in text else None
+    if "freshness" in command:  # the other HSM of --ids and --all -g has a fresh backup too
+        az_json(create_with_identity(stack, f"{HSM}-b", container_uri=stack.container_uri(CONTAINER)))
     if "@started.json" in text:  # what `create --no-wait` of several HSMs printed, saved as the example says
         to = ["--storage-container-uri", stack.container_uri(CONTAINER), "--mi", "--no-wait"]
         started = stack.az("hsm-backup", "create", "--ids", stack.hsm_url(HSM), stack.hsm_url(f"{HSM}-b"), *to)
