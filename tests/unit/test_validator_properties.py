@@ -128,6 +128,7 @@ VALID = {
     "keep": ["3", 3],
     "older_than": ["30", 30.0],
     "hsm_filter": ["myhsm"],
+    "max_age": ["26h", "7d", "P1D", "pt26h", " 90m ", "1.5w", "P1DT2H30M"],
 }
 
 # ---- Hostile values -------------------------------------------------------------------------------------------
@@ -217,8 +218,9 @@ COMMANDS = {
     "list": (v.validate_list, custom.list_backups),
     "delete": (v.validate_delete, custom.delete_backup),
     "prune": (v.validate_prune, custom.prune_backups),
+    "check freshness": (v.validate_freshness, custom.check_freshness),
 }
-FLAG_ARGS = {"hsm_filter", "keep", "older_than", "key_name"}  # the rest are in VALID already
+FLAG_ARGS = {"hsm_filter", "keep", "older_than", "key_name", "max_age"}  # the rest are in VALID already
 STORE_TRUE = {"what_if", "yes", "confirm", "skip_wait", "details", "mint_sas", "all_hsms"}
 
 
@@ -391,7 +393,7 @@ def assert_error_line(error, printed):
 def assert_plan(namespace, command):
     target = namespace.target
     if isinstance(target, Fleet):  # several HSMs: each member's URL (and job), and the one storage target
-        assert command in ("create", "wait") and SIG not in repr(target)
+        assert command in ("create", "wait", "check freshness") and SIG not in repr(target)
         for member in target.members:
             assert HSM_URL.fullmatch(member.hsm_url), member.hsm_url
             assert member.job_id is None or re.fullmatch(r"[0-9a-f]{32}", member.job_id)
@@ -419,6 +421,8 @@ def assert_plan(namespace, command):
         assert re.fullmatch(r"[0-9a-f]{32}", namespace.job_id)
     if getattr(namespace, "max_parallel", None) is not None:
         assert 1 <= namespace.max_parallel <= 64 and isinstance(namespace.max_parallel, int)
+    if command == "check freshness":  # checked, and the default applied: always a bounded timedelta
+        assert timedelta(minutes=1) <= namespace.max_age <= timedelta(days=366)
 
 
 # ---- The harness: spies, no network, captured output ---------------------------------------------------------
@@ -527,18 +531,18 @@ def check_outcome(probe, command, values, cloud, stdin, counts):
     assert_plan(result, command)
     for warning in extra:
         assert one_printable_line(warning) and SIG not in warning, warning
-    if command in ("list", "delete", "prune"):
+    if command in ("list", "delete", "prune", "check freshness"):
         assert extra == [], extra  # the 24-hour SAS warning is for jobs the HSM runs
     counts["plan:warned"] += bool(extra)
     return outcome, result
 
 
-def exercise(commands, check_counts):
+def exercise(commands, check_counts, examples=EXAMPLES):
     """Run the property over `commands`, then hand the counts of this run (only) to check_counts."""
     counts = Counter()
     with Probe() as probe:
 
-        @SETTINGS
+        @settings(SETTINGS, max_examples=examples)
         @given(st.sampled_from(commands).flatmap(lambda c: st.tuples(st.just(c), invocation(c))), CLOUDS, STDIN)
         def run(case, cloud, stdin):
             command, (values, label, spoiled) = case
@@ -556,7 +560,7 @@ def exercise(commands, check_counts):
         counts.update({f"reached:{k}": n for k, n in probe.counts.items()})
         assert probe.network == []
     print(f"\n{sorted(commands)}: " + ", ".join(f"{k}={n}" for k, n in sorted(counts.items())))
-    assert counts["ran"] >= EXAMPLES and counts["plan"] >= 300 and counts["error"] >= 300
+    assert counts["ran"] >= examples and counts["plan"] >= 300 and counts["error"] >= 300
     # every parameter set is tried hundreds of times, and goes all the way to a plan at least 80 times
     forms = {key.split(":", 1)[1] for key in counts if key.startswith("set:")}
     single = forms - set(FLEET_FORMS)  # the several-HSM forms share create and wait with three others: fewer runs
@@ -627,6 +631,16 @@ def test_list_delete_and_prune():
     exercise(["list", "delete", "prune"], check)
 
 
+def test_check_freshness():
+    def check(counts):
+        at_least(counts, 150, "plan:uri", "plan:names", "plan:sas_token", "plan:use_managed_identity")
+        at_least(counts, 100, "reached:check_sas", "reached:hsm_url_from_resource_id", "reached:three_state")
+        at_least(counts, 40, "check freshness:hostile:max_age")
+        assert counts["plan:warned"] == 0
+
+    exercise(["check freshness"], check, examples=1500)  # five HSM forms: a few more runs for 200 of each
+
+
 # ---- The whole flag table: every flag of every command, every value class, from a valid base --------------------
 
 VALUE_CLASSES = {
@@ -642,7 +656,7 @@ OPTION = {  # the flag each attribute is typed as; an error about a value names 
     "storage_account_name": "--storage-account-name", "storage_container_name": "--storage-container-name",
     "storage_container_uri": "--storage-container-uri", "sas_token": "--sas-token",
     "use_managed_identity": "--use-user-managed-identity", "api_version": "--api-version",
-    "polling_interval": "--polling-interval", "timeout": "--timeout", "job_id": "--job-id",
+    "polling_interval": "--polling-interval", "timeout": "--timeout", "job_id": "--job-id", "max_age": "--max-age",
 }  # fmt: skip
 H1_FLAGS = {"folder_url", "backup_folder", "key_name", "keep", "older_than", "hsm_filter"}  # contract only here
 
@@ -663,6 +677,7 @@ def bases(command):
         "keep": "3",
         "older_than": "30",
         "hsm_filter": "myhsm",
+        "max_age": "26h",
     }
     base = {**args, **{k: v for k, v in given.items() if k in args}}
     if "folder_url" in args:
