@@ -74,8 +74,7 @@ def test_a_listing_out_of_order_is_noticed_and_an_hsm_checked_too_early_is_check
     blobs = [*backup("hsmaa", 3), *backup("hsmbb", 2), *backup("hsmaa", 0.1)]
     client = Listing(*blobs, order=lambda tops: [tops[0], tops[2], tops[1]])  # hsmaa's newest after hsmbb's
     results = assess(client, ["hsmaa", "hsmbb"], Judge())
-    assert results["hsmaa"].state == f.FRESH, results["hsmaa"]  # its newest folder came after bb's: checked again
-    assert newest_last  # the scramble above puts aa's newest folder after bb's
+    assert results["hsmaa"].state == f.FRESH, results["hsmaa"]  # checked too early (Stale), then again
 
 
 def test_a_storage_error_reading_a_folder_is_that_hsms_result_for_the_command_to_raise():
