@@ -82,15 +82,15 @@ def iso_duration(delta):
 
 
 def describe_age(delta):
-    """An age as a person reads it: 2d 3h, 5h 10m, 45m, 30s."""
+    """An age as a person reads it, to the two largest units: 2d 3h, 1d, 5h 10m, 45m, 30s."""
     seconds = max(0, int(delta.total_seconds()))
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
     if days:
-        return f"{days}d {hours}h"
+        return f"{days}d {hours}h" if hours else f"{days}d"
     if hours:
-        return f"{hours}h {minutes}m"
+        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
     return f"{minutes}m" if minutes else f"{secs}s"
 
 
