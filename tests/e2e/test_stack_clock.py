@@ -2,7 +2,7 @@
 
 The stack is this module's own (the session's stack stays on the real clock for every other test). A backup made
 three days "ahead" is named, stamped by Azurite and reported by az three days ahead; az's tokens are minted then;
-back on the real clock, the next backup is named now and az holds no token from the future.
+back on the real clock, the next backup is named now and az holds no token from the future; a day behind, too.
 """
 
 import json
@@ -105,3 +105,7 @@ def test_stack_clock_moves_every_piece_and_comes_back(stack):
     assert abs(stamp(again["folderName"]) - datetime.now(timezone.utc)) < NEAR
     for when in blob_times(stack, again["folderName"]):
         assert abs(when - datetime.now(timezone.utc)) < NEAR
+
+    stack.set_clock(-timedelta(days=1))  # behind the real clock: the token cached just now is from the future
+    behind = backup(stack, "hsmclock")
+    assert abs(stamp(behind["folderName"]) - (datetime.now(timezone.utc) - timedelta(days=1))) < NEAR
