@@ -1,13 +1,18 @@
 """The Managed HSM's bearer challenge and the checks it makes on a token (rest-api.md 2.1).
 
 The token is a JWT whose signature nobody checks (the local sign-in stand-in signs nothing); its claims are: `aud`
-must be the configured resource (with or without a trailing slash), `exp` in the future, `tid` the configured
-tenant. Anything else - no header, another scheme, not a JWT, another HSM's audience - gets the same 401 challenge.
+must be the configured resource (with or without a trailing slash), `exp` in the future, `nbf` (when present) no
+more than NBF_LEEWAY_S ahead of the emulator's clock, `tid` the configured tenant. Anything else - no header,
+another scheme, not a JWT, another HSM's audience, a token "from the future" - gets the same 401 challenge.
+The leeway is the clock skew Entra ID-protected services allow (5 minutes).
 """
 
 import base64
 import json
-import time
+
+from tests.mhsm_emulator import clock
+
+NBF_LEEWAY_S = 300
 
 
 def challenge(config):
@@ -43,9 +48,13 @@ def check(authorization, config, now=None):
     audiences = audiences if isinstance(audiences, list) else [audiences]
     if not any(a in (resource, resource + "/") for a in audiences):
         return False, "audience"
+    now = now or clock.time()
     exp = claims.get("exp")
-    if isinstance(exp, bool) or not isinstance(exp, (int, float)) or exp <= (now or time.time()):
+    if isinstance(exp, bool) or not isinstance(exp, (int, float)) or exp <= now:
         return False, "expired"
+    nbf = claims.get("nbf")
+    if isinstance(nbf, (int, float)) and not isinstance(nbf, bool) and nbf > now + NBF_LEEWAY_S:
+        return False, "not-yet-valid"
     if str(claims.get("tid", "")).lower() != config["tenant"].lower():
         return False, "tenant"
     return True, "ok"

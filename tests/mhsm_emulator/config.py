@@ -4,6 +4,7 @@ import copy
 import math
 
 from tests.stack import constants as C
+from tests.stack.clock import check_offset_s
 
 # Oldest first; the position decides which features a version has. The real service's list (rest-api.md 1.1):
 # the stable swaggers, the preview az itself sends (7.5-preview.1), and the TypeSpec versions current SDKs default
@@ -48,6 +49,7 @@ DEFAULTS = {
     "force_fail_next_job": None,  # {"code", "message"}: the next job started ends Failed with this error
     "interrupt_next_backup_after_blobs": None,  # n: the next backup writes n blobs, then fails (a half-written folder)
     "echo_sas_in_errors": False,  # a storage failure quotes the job's SAS unmasked, as storage errors can (leak tests)
+    "clock_offset_s": 0.0,  # the emulator's clock = the real one + this (within ±30 days): the stack's set_clock
 }
 
 
@@ -123,6 +125,7 @@ _CHECKS = {
     "force_fail_next_job": _forced_failure,
     "interrupt_next_backup_after_blobs": _optional_int,
     "echo_sas_in_errors": _flag,
+    "clock_offset_s": check_offset_s,
 }
 
 

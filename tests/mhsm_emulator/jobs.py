@@ -9,6 +9,7 @@ import threading
 import time
 import uuid
 
+from tests.mhsm_emulator import clock
 from tests.mhsm_emulator.reqlog import mask_text
 from tests.mhsm_emulator.storage import StorageFailure
 
@@ -42,7 +43,10 @@ class Job:
         self.hsm_name = hsm_name
         self.kind = kind
         self.family = "backup" if kind in BACKUP_KINDS else "restore"
-        self.start = time.time()
+        # The emulator's clock when the job starts, kept for the job's life: a set_clock while it runs moves
+        # neither its pacing nor its end.
+        self.offset = clock.offset()
+        self.start = self.now()
         self.duration = duration
         self.generation = generation
         self.details = details  # what the admin API shows: storage URI (masked), folder, key, auth kind
@@ -51,6 +55,9 @@ class Job:
         self.status_details = None
         self.error = None
         self.result_uri = None
+
+    def now(self):
+        return time.time() + self.offset
 
     def body(self, accepted=False):
         values = {
@@ -107,7 +114,7 @@ class JobManager:
 
         def pause_until(when):
             """Sleep until the wall-clock time `when`, or raise Abandoned at once if the emulator is reset."""
-            remaining = when - time.time()
+            remaining = when - job.now()
             if remaining > 0:
                 wake.wait(remaining)
             if job.generation != self._generation:
@@ -128,7 +135,7 @@ class JobManager:
             failure = (exc.code, exc.message)
         except Exception as exc:
             failure = ("InternalError", mask_text(f"{type(exc).__name__}: {exc}"))
-        remaining = job.start + job.duration - time.time()
+        remaining = job.start + job.duration - job.now()
         if remaining > 0:
             self._wake.wait(remaining)
         with self._lock:
@@ -139,7 +146,7 @@ class JobManager:
                     commit()
                 except Exception as exc:
                     failure = ("InternalError", mask_text(f"{type(exc).__name__}: {exc}"))
-            job.end = max(time.time(), job.start)
+            job.end = max(job.now(), job.start)
             if failure is None:
                 job.status, job.result_uri = "Succeeded", result_uri
             else:

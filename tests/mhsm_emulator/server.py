@@ -11,7 +11,7 @@ from email.utils import formatdate
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from tests.mhsm_emulator import admin, auth, operations
+from tests.mhsm_emulator import admin, auth, clock, operations
 from tests.mhsm_emulator import config as cfg
 from tests.mhsm_emulator.faults import FaultBook
 from tests.mhsm_emulator.hsms import HsmRegistry
@@ -45,6 +45,7 @@ class Emulator:
         state_dir = Path(state_dir)
         self.startup_config = copy.deepcopy(startup_config)
         self.config = copy.deepcopy(startup_config)
+        clock.set_offset(self.config["clock_offset_s"])
         self._config_lock = threading.Lock()
         self.hsms = HsmRegistry()
         self.jobs = JobManager()
@@ -58,6 +59,7 @@ class Emulator:
     def update_config(self, update):
         with self._config_lock:
             self.config = cfg.merge(self.config, update)
+            clock.set_offset(self.config["clock_offset_s"])
             return self.config
 
     def update_defaults(self, update):
@@ -65,6 +67,7 @@ class Emulator:
         with self._config_lock:
             self.startup_config = cfg.merge(self.startup_config, update)
             self.config = cfg.merge(self.config, update)
+            clock.set_offset(self.config["clock_offset_s"])
             return self.config
 
     def take_forced_failure(self):
@@ -89,6 +92,7 @@ class Emulator:
         self.log.clear()
         with self._config_lock:
             self.config = copy.deepcopy(self.startup_config)
+            clock.set_offset(self.config["clock_offset_s"])
 
 
 def hsm_name_from_host(host):
@@ -168,7 +172,7 @@ class Handler(JsonHandler):
             *_SECURITY_HEADERS,
             ("Content-Length", str(len(body))),
             ("Content-Type", _JSON),
-            ("Date", formatdate(usegmt=True)),
+            ("Date", formatdate(clock.time(), usegmt=True)),
             ("Server", "Kestrel"),
             ("x-ms-keyvault-network-info", f"conn_type=Ipv4;addr={self.client_address[0]};act_addr_fam=Ipv4;"),
             ("x-ms-keyvault-region", "local"),

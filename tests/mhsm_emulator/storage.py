@@ -21,10 +21,11 @@ import json
 import re
 import uuid
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import format_datetime
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from tests.mhsm_emulator import clock
 from tests.mhsm_emulator.reqlog import mask_text
 
 FORMAT = "mhsm-emulator-backup/1"
@@ -92,13 +93,13 @@ def _dotnet_message(status, message, code, content, extra, headers):
 
 
 def _now_http():
-    return format_datetime(datetime.now(UTC), usegmt=True)
+    return format_datetime(clock.now(), usegmt=True)
 
 
 def synthetic_error(status, code, text, extra=None, request_id=None, server=_AZURE_SERVER):
     """A StorageFailure for a refusal Azure Storage would give (built here, not received from Azurite)."""
     request_id = request_id or str(uuid.uuid4())
-    when = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f0Z")
+    when = clock.now().strftime("%Y-%m-%dT%H:%M:%S.%f0Z")
     message = f"{text}\nRequestId:{request_id}\nTime:{when}"
     extra = dict(extra or {})
     xml_extra = "".join(f"<{k}>{v}</{k}>" if v else f"<{k} />" for k, v in extra.items())
@@ -166,7 +167,7 @@ def _sas_detail(token):
         expires = datetime.fromisoformat(expiry.replace("Z", "+00:00")) if expiry else None
     except ValueError:
         expires = None
-    if expires is not None and expires <= datetime.now(UTC):
+    if expires is not None and expires <= clock.now():
         expired = format_datetime(expires, usegmt=True)
         return f"Signed expiry time [{expired}] must be after signed start time [{_now_http()}]"
     return "Signature did not match. String to sign used was not reproduced by the emulator."
@@ -270,7 +271,7 @@ class Storage:
             "hsm": hsm_name,
             "folder": folder,
             "jobId": job_id,
-            "createdUtc": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "createdUtc": clock.now().isoformat(timespec="seconds").replace("+00:00", "Z"),
             "keyCount": len(entries),
             "keys": entries,
         }

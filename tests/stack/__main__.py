@@ -5,6 +5,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from tests.stack.clock import ENV_OFFSET as HSMBACKUP_CLOCK_OFFSET_S
 from tests.stack.launcher import ROOT, Stack
 
 
@@ -30,6 +31,9 @@ def main(argv=None):
             "AZURE_CORE_COLLECT_TELEMETRY",
         ):
             print(f"export {key}={shlex.quote(env[key])}")
+        if HSMBACKUP_CLOCK_OFFSET_S in env:  # the stack's clock was moved (Stack.set_clock): az's clock with it
+            for key in ("PYTHONPATH", HSMBACKUP_CLOCK_OFFSET_S):
+                print(f"export {key}={shlex.quote(env[key])}")
         print(f"export HSM_URL={shlex.quote(stack.hsm_url('contosohsm'))}")
         print(f"export CONTAINER_URI={shlex.quote(stack.container_uri())}")
         print(f"export SAS_FILE={shlex.quote(stack.state['sas_file'])}")

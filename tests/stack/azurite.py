@@ -1,19 +1,26 @@
 """Azurite (blob only), from the project's own node_modules, on a free port, HTTPS and OAuth on."""
 
+import os
 import re
 import subprocess
 import time
 from pathlib import Path
+
+from tests.stack import clock
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
 AZURITE_BLOB = NODE_DIR / "node_modules" / ".bin" / "azurite-blob"
 
 
 def start(state_dir, cert, key, timeout=30):
-    """Start Azurite and return (Popen, port). Its log goes to state_dir/azurite.log."""
+    """Start Azurite and return (Popen, port). Its log goes to state_dir/azurite.log. Its clock follows the offset
+    in state_dir/clock-offset (tests/stack/clock.py), 0 until Stack.set_clock writes another."""
     if not AZURITE_BLOB.exists():
         raise RuntimeError(f"{AZURITE_BLOB} is missing: run `make setup`.")
     log_path = Path(state_dir) / "azurite.log"
+    clock_file = Path(state_dir) / clock.CLOCK_FILE
+    if not clock_file.exists():
+        clock.write_offset_file(clock_file, 0.0)
     log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115 - handed to the child for its lifetime
     proc = subprocess.Popen(
         [
@@ -35,6 +42,7 @@ def start(state_dir, cert, key, timeout=30):
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
+        env=clock.node_env(clock_file, dict(os.environ)),
         start_new_session=True,
     )
     deadline = time.monotonic() + timeout

@@ -11,10 +11,10 @@ import signal
 import socket
 import subprocess
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
-from tests.stack import azurite
+from tests.stack import azurite, clock
 from tests.stack import constants as C
 from tests.stack.pki import make_pki
 
@@ -70,7 +70,8 @@ class Stack:
 
     def up(self, login=True):
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.state = {"pids": {}}
+        self.state = {"pids": {}, "clock_offset_s": 0.0}
+        clock.write_offset_file(self.dir / clock.CLOCK_FILE, 0.0)  # a stack starts on the real clock
         try:
             self._start_processes()
             self.register_cloud(self.config_dir)
@@ -121,7 +122,7 @@ class Stack:
         proc = subprocess.Popen(
             [str(PYTHON), *map(str, args)],
             cwd=ROOT,
-            env=self.env(),
+            env=self.env(clock_shift=False),  # the services take their offset from their admin APIs
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -172,8 +173,9 @@ class Stack:
     def container_uri(self, container=CONTAINER, account=C.STORAGE_ACCOUNT):
         return f"https://{account}.blob.{C.STORAGE_ENDPOINT_SUFFIX}/{container}"
 
-    def env(self, config_dir=None, **extra):
-        """The environment `az` runs in: isolated config dir, our CA bundle, and the proxy for `.test` names."""
+    def env(self, config_dir=None, clock_shift=True, **extra):
+        """The environment `az` runs in: isolated config dir, our CA bundle, and the proxy for `.test` names; with
+        the stack's clock shifted (set_clock), the Python start-up hook that shifts az's clock as much."""
         values = {
             "AZURE_CONFIG_DIR": config_dir or self.config_dir,
             "AZURE_CORE_COLLECT_TELEMETRY": "false",
@@ -185,8 +187,34 @@ class Stack:
             values["REQUESTS_CA_BUNDLE"] = self.bundle
         if "proxy_url" in self.state:
             values.update(HTTPS_PROXY=self.state["proxy_url"], NO_PROXY="127.0.0.1,localhost")
+        if clock_shift:
+            values.update(clock.python_env(self.state.get("clock_offset_s", 0.0), os.environ))
         values.update(extra)
         return clean_env(**values)
+
+    # ---- the clock -------------------------------------------------------------------------------------------
+
+    @property
+    def clock_offset(self):
+        return timedelta(seconds=self.state.get("clock_offset_s", 0.0))
+
+    def now(self):
+        """The stack's now: an aware UTC datetime, the real one moved by clock_offset."""
+        return clock.shifted_now(self.state.get("clock_offset_s", 0.0))
+
+    def set_clock(self, offset):
+        """Move the whole stack's clock to the real one + offset (a timedelta within ±30 days; not cumulative):
+        Azurite, the emulator, the sign-in stand-in, the az processes of env()/az(), and a new sas.txt."""
+        seconds = clock.offset_seconds(offset)
+        clock.write_offset_file(self.dir / clock.CLOCK_FILE, seconds)
+        # defaults: the emulator's reset (every test's `hsm` fixture) keeps the offset
+        self.emulator("PUT", "defaults", {"clock_offset_s": seconds})
+        self.signin("POST", "config", {"clock_offset_s": seconds})
+        self.state["clock_offset_s"] = seconds
+        self._save()
+        clock.forget_cached_tokens(self.dir)
+        if "sas_file" in self.state:
+            Path(self.state["sas_file"]).write_text(self.mint_sas(CONTAINER) + "\n")
 
     def az(self, *args, config_dir=None, env=None, check=False, input=None, timeout=120, az=AZ, cwd=None):
         """Run the real `az` (the project venv's, or another release's), as a user would; the CompletedProcess."""
@@ -294,7 +322,7 @@ class Stack:
             container,
             account_key=C.STORAGE_ACCOUNT_KEY,
             permission=ContainerSasPermissions.from_string(permissions),
-            expiry=expiry or datetime.now(timezone.utc) + timedelta(days=2),
+            expiry=expiry or self.now() + timedelta(days=2),
         )
 
     # ---- the admin APIs of the emulator and the sign-in stand-in (tests only) ------------------------------

@@ -23,7 +23,10 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from tests.stack import constants as C
 
 SYSTEM_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem")
-VALIDITY = datetime.timedelta(days=30)
+# Valid over the whole window of the stack's clock (Stack.set_clock moves it up to 30 days either way), and then
+# some: a process whose clock is shifted must never see a certificate not yet valid or expired.
+VALID_BEFORE = datetime.timedelta(days=30, hours=1)
+VALID_AFTER = datetime.timedelta(days=60)
 
 
 def server_names():
@@ -63,7 +66,7 @@ def make_pki(directory):
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     now = datetime.datetime.now(datetime.UTC)
-    not_before, not_after = now - datetime.timedelta(hours=1), now + VALIDITY
+    not_before, not_after = now - VALID_BEFORE, now + VALID_AFTER
 
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())

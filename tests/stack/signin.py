@@ -16,7 +16,8 @@ Endpoints (the cloud's activeDirectory and resourceManager endpoints both point 
   GET  /metadata/endpoints                                   ARM cloud metadata for this cloud
   GET  /msi/token?api-version=2019-08-01&resource=R          App Service managed identity (X-IDENTITY-HEADER)
   GET  /_signin/requests                                     the request log as a JSON list (tests)
-  GET|POST /_signin/config                                   {"token_lifetime": s, "fail_token": {...} | null}
+  GET|POST /_signin/config                                   {"token_lifetime": s, "fail_token": {...} | null,
+                                                              "clock_offset_s": s (token times = real + s)}
   GET|POST /_signin/fleet                                    {"hsms": [{"name", "resourceGroup", ...}], "page_size"}
                                                              the Managed HSMs ARM lists (see Fleet.declare)
 
@@ -46,6 +47,7 @@ from tests.stack._server import (
     server_tls_context,
     utc_now,
 )
+from tests.stack.clock import check_offset_s
 
 SENSITIVE = {
     "client_secret",
@@ -85,8 +87,8 @@ def audience_from_scope(scope):
     return scope
 
 
-def make_jwt(audience, oid, appid, lifetime, idtyp="app", extra=None):
-    now = int(time.time())
+def make_jwt(audience, oid, appid, lifetime, idtyp="app", extra=None, now=None):
+    now = int(time.time() if now is None else now)
     claims = {
         "aud": audience,
         "iss": f"https://sts.windows.net/{C.TENANT_ID}/",
@@ -286,6 +288,7 @@ class SignIn:
         # Storage tokens that Azurite refuses (an issuer it does not trust): the identity has no storage access.
         # Azurite checks no roles, so this is how a test gets storage to say no to the signed-in identity.
         self.storage_refuses = False
+        self.clock_offset_s = 0.0  # the stack's set_clock: every token time is the real one + this
         self.fleet = Fleet()
         self.url = None
 
@@ -294,7 +297,11 @@ class SignIn:
             "token_lifetime": self.token_lifetime,
             "fail_token": self.fail_token,
             "storage_refuses": self.storage_refuses,
+            "clock_offset_s": self.clock_offset_s,
         }
+
+    def now(self):
+        return time.time() + self.clock_offset_s
 
     def extra_claims(self, audience):
         if self.storage_refuses and audience.rstrip("/") == C.STORAGE_RESOURCE:
@@ -308,6 +315,8 @@ class SignIn:
                 if lifetime < 1:
                     raise ValueError("token_lifetime must be >= 1")
                 self.token_lifetime = lifetime
+            if "clock_offset_s" in body:
+                self.clock_offset_s = check_offset_s(body["clock_offset_s"])
             if "storage_refuses" in body:
                 self.storage_refuses = bool(body["storage_refuses"])
             if "fail_token" in body:
@@ -538,11 +547,12 @@ class Handler(JsonHandler):
             )
         lifetime = self.state.token_lifetime
         audience = audience_from_scope(requested) if v2 else requested
-        token = make_jwt(audience, C.SP_OBJECT_ID, C.SP_APP_ID, lifetime, extra=self.state.extra_claims(audience))
+        now = int(self.state.now())
+        extra = self.state.extra_claims(audience)
+        token = make_jwt(audience, C.SP_OBJECT_ID, C.SP_APP_ID, lifetime, extra=extra, now=now)
         self.record["aud"] = audience
         response = {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token}
         if not v2:
-            now = int(time.time())
             response.update(expires_on=str(now + lifetime), not_before=str(now), resource=requested)
         self.send_json(200, response, {"Cache-Control": "no-store, no-cache", "Pragma": "no-cache"})
 
@@ -582,6 +592,7 @@ class Handler(JsonHandler):
             self.record["injected_failure"] = True
             return self.send_json(fail["status"], {"statusCode": fail["status"], "message": fail["error_description"]})
         lifetime = self.state.token_lifetime
+        now = int(self.state.now())
         token = make_jwt(
             resource,
             C.MI_OBJECT_ID,
@@ -593,13 +604,14 @@ class Handler(JsonHandler):
                 + C.SUBSCRIPTION_ID
                 + "/resourcegroups/hsmbackup-local/providers/Microsoft.Web/sites/hsmbackup-local",
             },
+            now=now,
         )
         self.record["aud"] = resource
         self.send_json(
             200,
             {
                 "access_token": token,
-                "expires_on": str(int(time.time()) + lifetime),
+                "expires_on": str(now + lifetime),
                 "resource": resource,
                 "token_type": "Bearer",
                 "client_id": C.MI_CLIENT_ID,
@@ -626,7 +638,7 @@ class Handler(JsonHandler):
                 },
             )
         claims = decode_jwt(auth[7:].strip())
-        if claims and isinstance(claims.get("exp"), int) and claims["exp"] < time.time():
+        if claims and isinstance(claims.get("exp"), int) and claims["exp"] < self.state.now():
             return self.send_json(
                 401,
                 {
