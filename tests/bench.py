@@ -303,13 +303,13 @@ def listing(stack, env, sizes):
         print(f"    peak RSS: az hsm-backup list {walls['ours'][1]:.0f} MB, bare SDK listing {walls['sdk'][1]:.0f} MB")
 
 
-SECTIONS = ("startup", "lag", "listing", "memory", "concurrency", "fleet", "polling", "prune")
+SECTIONS = ("startup", "lag", "listing", "memory", "concurrency", "fleet", "polling", "prune", "freshness")
 
 
 def main():
     """All sections, or those named on the command line (`python -m tests.bench polling prune`); --quick: fewer
     rounds and no 10-minute polling job."""
-    from tests import bench_trust
+    from tests import bench_freshness, bench_trust
 
     quick = "--quick" in sys.argv
     chosen = [a for a in sys.argv[1:] if not a.startswith("--")] or list(SECTIONS)
@@ -349,6 +349,8 @@ def main():
                 bench_trust.polling(stack, env, report, (2, 30) if quick else (2, 30, 600))
             if "prune" in chosen:
                 bench_trust.prune_plan(stack, env, report, 2 if quick else 3)
+            if "freshness" in chosen:
+                bench_freshness.freshness(stack, env, report, run_rss, alternate, 2 if quick else 3)
         finally:
             stack.down()
     print("\n| section | measurement | ours | other | ratio | target |\n|---|---|---|---|---|---|")

@@ -73,7 +73,7 @@ def polling(stack, env, report, durations=(2, 30, 600)):
         print(f"    the old fixed 0.5 s: {reads['fixed']} reads, lag {lag['fixed']:.2f} s")
 
 
-def _backup_blobs(hsm, when):
+def backup_blobs(hsm, when):
     """The blobs of one backup folder as the emulator writes them (two keys and the manifest that indexes them)."""
     folder = f"mhsm-{hsm}-{when:%Y%m%d%H%M%S}{when.microsecond // 10000:02d}"
     keys, entries = [], []
@@ -105,7 +105,7 @@ def prune_plan(stack, env, report, rounds=3, hsms=30, per_hsm=100, keeps=(1, 3))
         blob
         for h in range(hsms)
         for k in range(per_hsm)
-        for blob in _backup_blobs(f"prunehsm{h:02d}", now - timedelta(minutes=14 * k + 1, seconds=h))
+        for blob in backup_blobs(f"prunehsm{h:02d}", now - timedelta(minutes=14 * k + 1, seconds=h))
     ]  # within the 24 hours a backup's blobs are written in, as the service's are
     started = time.perf_counter()
     with ThreadPoolExecutor(16) as pool:
