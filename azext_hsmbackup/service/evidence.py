@@ -22,6 +22,7 @@ from azext_hsmbackup.service.credential import cli_credential
 from azext_hsmbackup.service.failures import job_failure, sdk_failure
 from azext_hsmbackup.service.keyvault import backup_client, cache_the_challenge
 from azext_hsmbackup.service.pipeline import JobTracker
+from azext_hsmbackup.service.transport import shared_session
 
 # A check is a short job, but the HSM runs one job at a time: two runs of prune, or a backup that is ending, make it
 # answer 409 for a while. Wait that long for it, then give up on that HSM for this run.
@@ -58,27 +59,33 @@ class HsmJudge:
         self.credential, self.api_version = credential, api_version
         self._lock = threading.Lock()
         self._clients = {}  # HSM URL -> (client, its JobTracker)
+        self._session = None  # one HTTPS session for all the HSMs' clients (service/transport.py)
 
     def close(self):
         for client, _ in self._clients.values():
             client.close()
         self._clients = {}
+        if self._session is not None:
+            self._session.close()
 
     def _client(self, hsm_url):
         with self._lock:
             made = self._clients.get(hsm_url)
         if made is None:
             tracker = JobTracker()
-            client = backup_client(self.cli_ctx, hsm_url, self.api_version, tracker, self._credential())
+            client = backup_client(self.cli_ctx, hsm_url, self.api_version, tracker, *self._shared())
             cache_the_challenge(client)  # before its first check, on the SDK builds that need it
             made = self._clients.setdefault(hsm_url, (client, tracker))
         return made
 
-    def _credential(self):
+    def _shared(self):
+        """(credential, HTTPS session): made once, for every HSM's client."""
         with self._lock:
             if self.credential is None:
                 self.credential = cli_credential(self.cli_ctx)
-            return self.credential
+            if self._session is None:
+                self._session = shared_session()
+            return self.credential, self._session
 
     def verdict(self, hsm_name, folder):
         """The HSM's word on `folder` (a folder name of the container)."""

@@ -75,8 +75,9 @@ def _lower_host(url):
     return parts._replace(netloc=parts.netloc.lower()).geturl()
 
 
-def backup_client(cli_ctx, hsm_url, api_version, tracker=None, credential=None):
-    """A KeyVaultBackupClient for hsm_url, authenticated as the signed-in az account.
+def backup_client(cli_ctx, hsm_url, api_version, tracker=None, credential=None, session=None):
+    """A KeyVaultBackupClient for hsm_url, authenticated as the signed-in az account; with `session`
+    (service/transport.py), over that shared HTTPS session, which it does not close.
 
     The challenge-resource check stays ON: a server that is not the HSM never receives a Managed HSM token.
     """
@@ -84,6 +85,11 @@ def backup_client(cli_ctx, hsm_url, api_version, tracker=None, credential=None):
 
     credential = credential or cli_credential(cli_ctx)
     kwargs = {**_cli_client_kwargs(cli_ctx), **pipeline_kwargs(tracker or JobTracker())}
+    if session is not None:
+        from azure.core.pipeline.transport import RequestsTransport
+
+        # the connection settings az gives a client (connection_verify...) go to the transport it would have made
+        kwargs["transport"] = RequestsTransport(session=session, session_owner=False, **kwargs)
     return KeyVaultBackupClient(
         vault_url=_lower_host(hsm_url),
         credential=credential,
