@@ -43,7 +43,7 @@ def judge_with(steps, auth=None):
 
     script = Script(steps)
 
-    def client(cli_ctx, hsm_url, api_version, tracker=None, credential=None):
+    def client(cli_ctx, hsm_url, api_version, tracker=None, credential=None, session=None):
         sdk = KeyVaultBackupClient(
             hsm_url,
             SimpleNamespace(get_token=lambda *s, **k: SimpleNamespace(token="a.b.c", expires_on=4102444800)),
