@@ -172,16 +172,19 @@ records() {
     }'
 }
 
+# last_error_line FILE: az's last ERROR line in FILE (az may add lines of advice after it), else its last line.
 last_error_line() {
-    [[ -s $1 ]] && tail -n 1 -- "$1"
+    [[ -s $1 ]] || return 0
+    awk '/^ERROR:/ { error = $0 } NF { last = $0 } END { print (error != "" ? error : last) }' "$1"
 }
 
 # ---- sign-in -----------------------------------------------------------------------------------------------------
 
 echo "nightly.sh: outputs in $out"
 if [[ $login_identity == true ]]; then
-    # az before 2.69 sends managed identity requests through msrestazure unless told to use MSAL, which also knows
-    # the App Service / Container Apps endpoint (IDENTITY_ENDPOINT, IDENTITY_HEADER); later releases always use MSAL.
+    # The releases that brought MSAL's managed identity as a preview use it only when told to, and only MSAL knows
+    # the App Service / Container Apps endpoint (IDENTITY_ENDPOINT, IDENTITY_HEADER); later releases use it anyway,
+    # and older ones ignore the setting (they know a VM's endpoint, and MSI_ENDPOINT).
     export AZURE_CORE_USE_MSAL_MANAGED_IDENTITY=${AZURE_CORE_USE_MSAL_MANAGED_IDENTITY:-true}
     login_args=(login --identity)
     if [[ -n $client_id ]]; then
