@@ -280,16 +280,17 @@ if ((fresh_rc != 0 && stale == 0)); then
     echo "  check freshness: $(last_error_line "$out/freshness.err")"
 fi
 
-status=$fresh_rc
-if ((status == 0)); then
-    status=$create_rc
+# The exit code: freshness first, then create, then prune (the header says why).
+final=$fresh_rc
+if ((final == 0)); then
+    final=$create_rc
 fi
-if ((status == 0)); then
-    status=$prune_rc
+if ((final == 0)); then
+    final=$prune_rc
 fi
-if ((status == 0)); then
+if ((final == 0)); then
     echo "nightly.sh: OK: $total HSM(s) backed up and fresh; outputs in $out"
 else
-    echo "nightly.sh: FAILED (exit $status); outputs in $out"
+    echo "nightly.sh: FAILED (exit $final); outputs in $out"
 fi
-exit "$status"
+exit "$final"
