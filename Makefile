@@ -48,6 +48,11 @@ lint: setup
 	$(VENV)/bin/vermin --no-tips -q --violations --eval-annotations -t=3.8- azext_hsmbackup setup.py
 	# The layers of docs/architecture.md, as the contracts in setup.cfg: an upward import fails here.
 	$(VENV)/bin/lint-imports --no-cache
+	# The recipes of examples/ (docs/unattended.md): the script, the YAML of every recipe, and the GitHub workflow with
+	# the shell of its run: steps. tests/unit/test_recipes.py checks what each recipe must contain.
+	$(VENV)/bin/shellcheck examples/*.sh
+	$(VENV)/bin/yamllint --strict -c .yamllint.yml examples
+	$(VENV)/bin/actionlint -shellcheck=$(VENV)/bin/shellcheck examples/github-actions/*.yml
 
 # Four workers, each with its own local stack: the end-to-end tests mostly wait (az start-up, jobs, Retry-After),
 # so on 2 cores four of them overlap that waiting (10.5 min in one process, 3.6 min in four, measured).
