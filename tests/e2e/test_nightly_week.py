@@ -78,8 +78,8 @@ def backup_jobs(stack):
 def folders(stack):
     """{HSM: its backup folders in Azurite, oldest first}; each must hold a whole backup (its index written last)."""
     found = {}
-    for blob in stack.list_blobs():
-        folder, _, rest = blob.name.partition("/")
+    for name in stack.list_blobs():
+        folder, _, rest = name.partition("/")
         found.setdefault(folder, set()).add(rest)
     by_hsm = {}
     for folder, names in sorted(found.items()):
@@ -123,3 +123,8 @@ def test_a_week_of_nights_then_two_nights_of_refused_storage_then_all_fresh_agai
     kept = folders(stack)
     assert {hsm: len(f) for hsm, f in kept.items()} == dict.fromkeys(BACKABLE, KEEP)
     assert kept[REFUSED][-2] == newest_before  # the new one on top, the oldest of before gone
+    # Every token of the eleven nights came from the managed identity endpoint, with its header: no other sign-in.
+    tokens = [r for r in stack.signin("GET", "requests") if "token" in r["path"]]
+    assert len(tokens) >= 11 and {(r["path"], r["identity_header"], r["status"]) for r in tokens} == {
+        ("/msi/token", True, 200)
+    }
