@@ -289,7 +289,8 @@ def _hsm_storage_auth_arguments(loader, scope, permissions):
             action="store_true",
             help=f"Mint a user-delegation SAS for this one container, with only '{permissions}' and valid for the "
             "24 hours the service asks for, from your signed-in identity: no secret to type. Your identity needs "
-            "'Storage Blob Data Contributor' on the container.",
+            "'Storage Blob Data Contributor' on the container and 'Storage Blob Delegator' on the storage account "
+            "(for the user-delegation key).",
         )
 
 
