@@ -51,6 +51,15 @@ def test_new_connections_to_many_hosts_read_the_bundle_once(server, bundle_reads
     assert bundle_reads[-1] == str(pki["bundle"])  # what requests alone does for every new connection
 
 
+def test_with_requests_default_bundle_it_is_not_read_again_either(server, bundle_reads, monkeypatch):
+    _, port = server
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    with pytest.raises(requests.exceptions.SSLError, match="CERTIFICATE_VERIFY_FAILED"):  # certifi's CAs only
+        shared_session().get(f"https://localhost:{port}/", timeout=10)
+    assert bundle_reads == [None]  # certifi's bundle is in the shared context already
+
+
 def test_a_server_the_bundle_does_not_trust_or_of_another_name_is_still_refused(server, monkeypatch, tmp_path):
     pki, port = server
     other = make_pki(tmp_path / "other")
