@@ -170,3 +170,49 @@ def test_the_entry_says_everything_a_script_needs():
     assert (skipped["state"], skipped["lastBackupTime"], skipped["age"], skipped["reason"]) == (
         "Skipped", None, None, "not provisioned",
     )  # fmt: skip
+
+
+def test_the_boundaries_of_the_rules_that_decide_without_the_hsm():
+    at_skew = folder(STAMP + timedelta(minutes=15))  # exactly the clock skew ahead: still counts
+    assert state_of([at_skew])[0].state == f.FRESH
+    busy = Verdict(UNKNOWN, "busy", 6)
+    edge = folder(STAMP - MAX)  # an unconfirmed folder exactly --max-age old could still be fresh: unknown
+    assert state_of([edge], judge=Judge(**{edge.name: busy}))[0].state == f.UNKNOWN
+    assert f.iso_duration(timedelta(0)) == "PT0S"
+
+
+def test_a_folder_that_is_no_backup_is_passed_over_for_the_next_one():
+    empty, done = folder(STAMP - HOUR, blobs=0), folder(STAMP - 2 * HOUR)
+    result, judge = state_of([empty, done])
+    assert (result.state, result.folder) == (f.FRESH, done) and judge.asked == [done.name]
+
+
+def test_stale_unconfirmed_names_the_newer_folders_that_do_not_count():
+    running, old = folder(STAMP - HOUR), folder(STAMP - 3 * DAY)
+    judge = Judge(**{running.name: Verdict(NOT_FINISHED, "still running"), old.name: Verdict(UNKNOWN, "busy", 6)})
+    result, _ = state_of([running, old], judge=judge)
+    assert (result.state, result.confirmed) == (f.STALE, False)
+    assert result.reason == (
+        f"no finished backup within --max-age 1d 2h (1 newer folder(s) do not count; the newest, {running.name}, is "
+        f"not a finished backup: still running); whether {old.name} is one could not be confirmed: busy"
+    )
+
+
+def test_a_refusal_word_for_word():
+    with pytest.raises(InvalidValue) as info:
+        f.check_max_age("-2h")
+    assert info.value.error_msg == (
+        "--max-age '-2h' is negative: give minutes, hours, days or weeks such as 26h, 90m, 7d or 2w, or ISO 8601 "
+        "such as P1D or PT26H, from 1 minute to 366 days."
+    )
+    messages = []
+    for value in ("P1M", "26", "x", "0h"):
+        with pytest.raises(InvalidValue) as info:
+            f.check_max_age(value)
+        messages.append(info.value.error_msg.split(":")[0])
+    assert messages == [
+        "--max-age 'P1M' counts months or years, which have no fixed length",
+        "--max-age '26' has no unit",
+        "--max-age 'x' is not a duration",
+        "--max-age '0h' is out of range",
+    ]
