@@ -18,6 +18,7 @@ import threading
 
 from azure.cli.testsdk import ScenarioTest
 from azure.cli.testsdk.reverse_dependency import get_dummy_cli
+from azure.cli.testsdk.scenario_tests import mock_in_unit_test
 from azure.cli.testsdk.scenario_tests.const import MOCKED_SUBSCRIPTION_ID
 
 from azext_hsmbackup.tests.latest.recording import (
@@ -86,6 +87,21 @@ def forget_challenges():
     http_challenge_cache.clear()
 
 
+class PlaybackCredential:
+    """The signed-in user's MSAL credential in playback: a token for any scope, without asking anyone."""
+
+    def acquire_token(self, scopes, **kwargs):
+        return {"access_token": "playback-token", "token_type": "Bearer", "expires_in": 3600}
+
+
+def patch_playback_credential(test):
+    """The testsdk's own patch gives az a credential with get_token only; azure-cli-core 2.91's CredentialAdaptor asks
+    it for acquire_token (the MSAL credential's method)."""
+    mock_in_unit_test(
+        test, "azure.cli.core.auth.identity.Identity.get_user_credential", lambda *args, **kwargs: PlaybackCredential()
+    )
+
+
 def _restore_environ(environ, saved):
     """The testsdk's tearDown puts back a plain dict copy as os.environ; put back the real one, as it was."""
     os.environ = environ
@@ -112,6 +128,7 @@ class HsmBackupScenarioTest(ScenarioTest):
             self.vcr.record_mode = "none"  # no network in playback, with or without a recording
             self.in_recording = False
         self.replay_processors += [SecretScrubber()]
+        self.replay_patches += [patch_playback_credential]  # after the testsdk's patch of the same method
 
     def setUp(self):
         self.addCleanup(_restore_environ, os.environ, dict(os.environ))
@@ -142,8 +159,8 @@ class HsmBackupScenarioTest(ScenarioTest):
         )
         if dev_sources:
             os.environ["AZURE_EXTENSION_DEV_SOURCES"] = dev_sources
-        self.cli_ctx = get_dummy_cli()
-        self.cli_ctx.cloud = AZURE_PUBLIC_CLOUD
+        self.cli_ctx = get_dummy_cli()  # on the fresh config dir: the public cloud, with its API profile
+        self.assertEqual(self.cli_ctx.cloud.name, AZURE_PUBLIC_CLOUD.name)
 
     def _names(self):
         if self.is_live:
