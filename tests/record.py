@@ -1,12 +1,13 @@
 """`python -m tests.record [pytest args]` (make record): the scenario tests of azext_hsmbackup/tests/latest run live
 against a fresh local stack, and so write their recordings anew (recordings/*.yaml, scrubbed as they are written).
 
-The stack is started in its own state directory (.stack-record/ by default), the tests get its environment (az's
-config dir, signed in to the local cloud, the CA bundle, the proxy for the `.test` names) with
-AZURE_TEST_RUN_LIVE=true and the HSMBACKUP_TEST_* names, and the stack is stopped whatever the tests did.
+The stack is started afresh in its own state directory (.stack-record/ by default, emptied first), the tests get
+its environment (az's config dir, signed in to the local cloud, the CA bundle, the proxy for the `.test` names)
+with AZURE_TEST_RUN_LIVE=true and the HSMBACKUP_TEST_* names, and the stack is stopped whatever the tests did.
 """
 
 import argparse
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -44,6 +45,8 @@ def main(argv=None):
     stack = Stack(args.dir)
     if stack.state.get("pids"):
         stack.down()
+    shutil.rmtree(stack.dir, ignore_errors=True)  # a fresh stack: its cloud registration, sign-in, blobs, jobs
+    stack = Stack(args.dir)
     stack.up()
     try:
         stack.emulator("PUT", "defaults", EMULATOR_CONFIG)

@@ -30,6 +30,7 @@ FORBIDDEN = {
     "a delegation key": re.compile(rf"<Value>(?!{re.escape(recording.PLAYBACK_DELEGATION_KEY)}</Value>)"),
     "an Authorization header": re.compile(r"^\s*[Aa]uthorization:", re.MULTILINE),
     "a local port": re.compile(r"(?:127\.0\.0\.1|localhost|\[::1\]):\d+"),
+    "a caller's address": re.compile(r"(?<![A-Za-z0-9_])addr=(?!0\.0\.0\.0(?![0-9.]))[0-9A-Fa-f:.]"),
     "a path of this machine": re.compile(r"/tmp/|/home/|/root/|/Users/|[A-Za-z]:\\\\|\.pytest-tmp|\.stack"),
     "a name of the local stack": re.compile(r"hsmbackup\.test|devstoreaccount1|contosohsm|HsmBackupLocal", re.I),
     "the stack's secrets": re.compile(
@@ -90,6 +91,7 @@ SAMPLES = [
     'Bearer authorization="https://127.0.0.1:41234/' + C.TENANT_ID + '", resource="https://managedhsm.azure.net"',
     "see https://127.0.0.1:5555/x and localhost:8080",
     "Bearer opaque.token.value-with-no-jwt-shape",
+    "conn_type=Ipv4;addr=203.0.113.7;act_addr_fam=Ipv4;",
 ]
 
 

@@ -104,7 +104,7 @@ def patch_playback_credential(test):
 
 def _restore_environ(environ, saved):
     """The testsdk's tearDown puts back a plain dict copy as os.environ; put back the real one, as it was."""
-    os.environ = environ
+    os.environ = environ  # noqa: B003 - rebinding the real mapping, whose contents follow
     for name in [n for n in environ if n not in saved]:
         del environ[name]
     for name, value in saved.items():

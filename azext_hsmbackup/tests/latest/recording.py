@@ -51,6 +51,8 @@ _SCRUB = [
     (re.compile(r"(?i)AccountKey=[^;\"'\s]+"), "AccountKey=" + REDACTED),
     # the authority a 401 challenge names: the sign-in stand-in's random port locally, your tenant in Azure
     (re.compile(r"(authorization(?:_uri)?=\")https?://[^\"]*\""), rf'\g<1>{PLAYBACK_AUTHORITY}"'),
+    # the caller's address the HSM reports (x-ms-keyvault-network-info): yours, when recorded against Azure
+    (re.compile(r"(?<![A-Za-z0-9_])addr=[0-9A-Fa-f:.]+"), "addr=0.0.0.0"),
     # any other local address with its random port
     (re.compile(r"https?://(?:127\.0\.0\.1|localhost):\d+"), "https://localhost"),
     (re.compile(r"(?:127\.0\.0\.1|localhost):\d+"), "localhost"),

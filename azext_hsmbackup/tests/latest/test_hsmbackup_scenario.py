@@ -128,8 +128,7 @@ class HsmBackupScenarioTests(HsmBackupScenarioTest):
     def test_hsm_backup_fleet_ids(self):
         # The HSM's URL and its resource ID name the same HSM: one job, one entry.
         self.cmd(
-            "hsm-backup create --ids {hsm_url} {hsm_id} --storage-container-uri {container_uri} --mi "
-            "--max-parallel 2",
+            "hsm-backup create --ids {hsm_url} {hsm_id} --storage-container-uri {container_uri} --mi --max-parallel 2",
             checks=[
                 self.check("length(@)", 1),
                 self.check("[0].hsmName", "{hsm}"),
