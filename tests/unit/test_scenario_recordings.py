@@ -32,6 +32,7 @@ FORBIDDEN = {
     "a local port": re.compile(r"(?:127\.0\.0\.1|localhost|\[::1\]):\d+"),
     "a caller's address": re.compile(r"(?<![A-Za-z0-9_])addr=(?!0\.0\.0\.0(?![0-9.]))[0-9A-Fa-f:.]"),
     "a path of this machine": re.compile(r"/tmp/|/home/|/root/|/Users/|[A-Za-z]:\\\\|\.pytest-tmp|\.stack"),
+    "the recorder's platform": re.compile(r"\((?:Linux|Windows|macOS|Darwin)-"),
     "a name of the local stack": re.compile(r"hsmbackup\.test|devstoreaccount1|contosohsm|HsmBackupLocal", re.I),
     "the stack's secrets": re.compile(
         "|".join(re.escape(s) for s in (C.SP_SECRET, C.STORAGE_ACCOUNT_KEY, C.MI_IDENTITY_HEADER))

@@ -58,6 +58,9 @@ _SCRUB = [
     (re.compile(r"(?:127\.0\.0\.1|localhost):\d+"), "localhost"),
 ]
 
+# `(Linux-6.1-x86_64-with-glibc2.36)` in az's User-Agent
+_PLATFORM_RE = re.compile(r"\((?:Linux|Windows|macOS|Darwin)[^)]*\)")
+
 # The paths of sign-in traffic: Entra ID's token, discovery and metadata endpoints, and managed identity's.
 _SIGN_IN_PATH_RE = re.compile(
     r"/oauth2/(?:v2\.0/)?(?:token|authorize|devicecode)|/\.well-known/openid-configuration|/discovery/instance"
@@ -127,6 +130,13 @@ class SecretScrubber(TextProcessor):
 
     def fix_url(self, url):
         return scrub_text(normalize_sas_in_url(url))
+
+    def process_request(self, request):
+        """Also the platform in the User-Agent (kernel, libc): the recorder's machine, not the request's shape."""
+        request = super().process_request(request)
+        for name in [n for n in request.headers if n.lower() == "user-agent"]:
+            request.headers[name] = _PLATFORM_RE.sub("(platform)", str(request.headers[name]))
+        return request
 
 
 class NameReplacer(TextProcessor):
