@@ -70,9 +70,10 @@ def playback_config_dir(source):
 
 
 def join_pollers(timeout=120):
-    """Wait for the SDK's poller threads. A `--no-wait` run in a real az process ends with its process; in this
-    one its poller would go on reading the job's status beside the next command (and the testsdk fails a test
-    that leaves one running)."""
+    """Wait for the SDK's poller threads. A `--no-wait` run leaves one behind: in a real az process it ends with the
+    process; in this one it waits out its first gap and then fails on the client the command has closed (in
+    playback, on a status read no recording has: the SDK's reads carry no api-version, `wait`'s do), and the testsdk
+    fails a test that leaves one running."""
     for thread in threading.enumerate():
         if thread.name.startswith("LROPoller") and thread is not threading.current_thread():
             thread.join(timeout)
