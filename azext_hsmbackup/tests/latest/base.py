@@ -71,9 +71,9 @@ def playback_config_dir(source):
 
 def join_pollers(timeout=120):
     """Wait for the SDK's poller threads. A `--no-wait` run leaves one behind: in a real az process it ends with the
-    process; in this one it waits out its first gap and then fails on the client the command has closed (in
-    playback, on a status read no recording has: the SDK's reads carry no api-version, `wait`'s do), and the testsdk
-    fails a test that leaves one running."""
+    process; in this one it ends at its first status read, which fails (live, the command has closed its client by
+    then: no recording holds that read; in playback, nothing answers it: the SDK's reads carry no api-version,
+    `wait`'s do, so it cannot take `wait`'s answer), and the testsdk fails a test that leaves one running."""
     for thread in threading.enumerate():
         if thread.name.startswith("LROPoller") and thread is not threading.current_thread():
             thread.join(timeout)
