@@ -34,6 +34,13 @@ FORBIDDEN = {
     "a path of this machine": re.compile(r"/tmp/|/home/|/root/|/Users/|[A-Za-z]:\\\\|\.pytest-tmp|\.stack"),
     "the recorder's platform": re.compile(r"\((?:Linux|Windows|macOS|Darwin)-"),
     "a name of the local stack": re.compile(r"hsmbackup\.test|devstoreaccount1|contosohsm|HsmBackupLocal", re.I),
+    "an id of the local stack's tenant, subscription or identities": re.compile(
+        "|".join(
+            re.escape(i)
+            for i in (C.TENANT_ID, C.SUBSCRIPTION_ID, C.SP_APP_ID, C.SP_OBJECT_ID, C.MI_CLIENT_ID, C.MI_OBJECT_ID)
+        ),
+        re.IGNORECASE,
+    ),
     "the stack's secrets": re.compile(
         "|".join(re.escape(s) for s in (C.SP_SECRET, C.STORAGE_ACCOUNT_KEY, C.MI_IDENTITY_HEADER))
     ),
@@ -87,7 +94,7 @@ SAMPLES = [
     "https://acct.blob.core.windows.net/c?restype=container&sv=2025-01-05&skoid=x&sig=abc%2Bdef%3D&comp=list",
     "https://x/?q=1&sas=sv%3D2025%26sig%3DAbCdEf%252B",
     '{"access_token": "opaque-token-value", "token_type": "Bearer", "refresh_token": "r"}',
-    "<UserDelegationKey><SignedOid>o</SignedOid><Value>c2VjcmV0LWtleS1ieXRlcw==</Value></UserDelegationKey>",
+    f"<UserDelegationKey><SignedOid>{C.SP_OBJECT_ID}</SignedOid><Value>c2VjcmV0LWtleS1ieXRl</Value></UserDelegationKey>",
     "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=" + C.STORAGE_ACCOUNT_KEY + ";",
     'Bearer authorization="https://127.0.0.1:41234/' + C.TENANT_ID + '", resource="https://managedhsm.azure.net"',
     "see https://127.0.0.1:5555/x and localhost:8080",

@@ -49,6 +49,8 @@ _SCRUB = [
     # the key of a user delegation key (its answer is XML), and account keys in connection strings
     (re.compile(r"<Value>[^<]*</Value>"), f"<Value>{PLAYBACK_DELEGATION_KEY}</Value>"),
     (re.compile(r"(?i)AccountKey=[^;\"'\s]+"), "AccountKey=" + REDACTED),
+    # who signed a user delegation key: your object and tenant ids
+    (re.compile(r"<(SignedOid|SignedTid)>[^<]*</"), rf"<\1>{ZERO_GUID}</"),
     # the authority a 401 challenge names: the sign-in stand-in's random port locally, your tenant in Azure
     (re.compile(r"(authorization(?:_uri)?=\")https?://[^\"]*\""), rf'\g<1>{PLAYBACK_AUTHORITY}"'),
     # the caller's address the HSM reports (x-ms-keyvault-network-info): yours, when recorded against Azure
