@@ -12,7 +12,7 @@ NODE_DIR := tests/stack/node
 AZURITE := $(NODE_DIR)/node_modules/.bin/azurite-blob
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-compat compat-hosts lint wheel clean stack-up stack-down bench
+.PHONY: setup demo test test-compat compat-hosts lint wheel clean stack-up stack-down bench record
 
 setup: $(VENV)/.az-host $(VENV)/.dev $(EXT_STAMP) $(AZURITE)
 
@@ -75,6 +75,13 @@ compat-hosts: $(VENV)/.dev
 test-compat: setup compat-hosts
 	$(PYTEST_RUN) tests/e2e/test_compat_matrix.py $(PYTEST_ARGS)
 
+# The scenario tests of azext_hsmbackup/tests/latest (azure-cli-testsdk) live against a fresh local stack, which
+# writes their recordings anew, scrubbed of tokens, SAS signatures, keys and local ports (tests/record.py starts the
+# stack, runs them with AZURE_TEST_RUN_LIVE=true and its environment, and stops it). `make test` replays them offline.
+# `make record PYTEST_ARGS="-k show"` records one.
+record: setup
+	$(PY) -m tests.record $(PYTEST_ARGS)
+
 wheel: $(VENV)/.dev
 	rm -rf dist build
 	$(PY) -m pip wheel -q --no-deps --no-build-isolation -w dist .
@@ -88,7 +95,7 @@ stack-down:
 	$(PY) -m tests.stack down
 
 clean:
-	rm -rf $(VENV) .venv-az $(NODE_DIR)/node_modules dist build .stack *.egg-info .pytest_cache .pytest-tmp .ruff_cache
+	rm -rf $(VENV) .venv-az $(NODE_DIR)/node_modules dist build .stack .stack-record *.egg-info .pytest_cache .pytest-tmp .ruff_cache
 
 bench: setup
 	$(PY) -m tests.bench

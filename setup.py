@@ -39,7 +39,10 @@ setup(
     license="MIT",
     author="azext_hsmbackup developers",
     classifiers=CLASSIFIERS,
-    packages=find_packages(include=["azext_hsmbackup", "azext_hsmbackup.*"]),
+    # The scenario tests and their recordings (azext_hsmbackup/tests) stay in the checkout, out of the wheel.
+    packages=find_packages(
+        include=["azext_hsmbackup", "azext_hsmbackup.*"], exclude=["azext_hsmbackup.tests", "azext_hsmbackup.tests.*"]
+    ),
     install_requires=DEPENDENCIES,
     package_data={"azext_hsmbackup": ["azext_metadata.json"]},
 )

@@ -10,6 +10,7 @@ def test_wheel_installs_alone_and_runs_a_backup(stack, hsm, tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "azext_hsmbackup/azext_metadata.json" in names
     assert not [n for n in names if n.startswith("tests/")], "tests must stay out of the wheel"
+    assert not [n for n in names if n.startswith("azext_hsmbackup/tests/")], "so must the scenario tests"
     metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
     # What `az extension show` prints is the users' page and the whole history, not the developers' README.
     assert "az hsm-backup restore" in metadata and "make demo" not in metadata and "az hsm-backup prune" in metadata
