@@ -80,7 +80,7 @@ def parse_wheel_name(filename):
 def wheel_metadata(wheel):
     """The `metadata` of the wheel's index entry: azext_metadata.json, then the package metadata on top."""
     wheel = Path(wheel)
-    parts = parse_wheel_name(wheel.name)
+    parse_wheel_name(wheel.name)
     with zipfile.ZipFile(wheel) as zf:
         names = zf.namelist()
         modules = {n.split("/", 1)[0] for n in names if n.startswith("azext_") and "/" in n}
@@ -90,9 +90,10 @@ def wheel_metadata(wheel):
         if not azext:
             raise NotIndexable(f"{wheel.name}: no azext_*/azext_metadata.json (az reads the CLI versions from it)")
         metadata = json.loads(zf.read(azext[0]))
-        dist_info = f"{parts['name']}-{parts['version']}.dist-info"
-        if f"{dist_info}/METADATA" not in names:
-            raise NotIndexable(f"{wheel.name}: no {dist_info}/METADATA")
+        dist_infos = [n.split("/")[0] for n in names if re.fullmatch(r"[^/]+\.dist-info/METADATA", n)]
+        if len(dist_infos) != 1:
+            raise NotIndexable(f"{wheel.name}: expected one *.dist-info/METADATA, found {len(dist_infos)}")
+        dist_info = dist_infos[0]
         if f"{dist_info}/metadata.json" in names:  # wheels of bdist_wheel < 0.31 carry it ready-made
             metadata.update(json.loads(zf.read(f"{dist_info}/metadata.json")))
         else:
