@@ -77,7 +77,7 @@ class Site:
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
         self.thread.start()
 
-    def publish(self, wheels, tamper=False):
+    def publish(self, wheels, tamper=False, name="index.json"):
         """Put the wheels in the folder and write the index of everything there (as `make index` would)."""
         for wheel in wheels:
             (self.root / wheel.name).write_bytes(wheel.read_bytes())
@@ -85,7 +85,7 @@ class Site:
         if tamper:
             for entry in index["extensions"][NAME]:
                 entry["sha256Digest"] = "0" * 64
-        (self.root / "index.json").write_text(dumps(index), encoding="utf-8")
+        (self.root / name).write_text(dumps(index), encoding="utf-8")
         return index
 
     def close(self):
@@ -116,20 +116,12 @@ class User:
             PIP_NO_INDEX="1",
         )
 
-    def az(self, *args):
-        import time
-        t0 = time.monotonic()
-        try:
-            return self._az(*args)
-        finally:
-            print(f"TIMING {args[:2]} {time.monotonic() - t0:.1f}s")
-
-    def _az(self, *args):
+    def az(self, *args, **env):
         # stdin closed: a prompt would fail at once instead of waiting. Not run from the checkout, whose
         # azext_hsmbackup would shadow the installed one on az releases that start as `python -m azure.cli`.
         return subprocess.run(
             [str(self.az_path), *map(str, args)],
-            env=self.env,
+            env={**self.env, **env},
             cwd=self.work,
             stdin=subprocess.DEVNULL,
             capture_output=True,
@@ -164,10 +156,12 @@ def test_add_and_update_by_name_from_our_own_index(host, stack, releases, tmp_pa
         configured = user.az("config", "set", f"extension.index_url={site.url}/index.json")
         assert configured.returncode == 0, configured.stderr
 
-        # A digest that does not match the download: az refuses the wheel and installs nothing.
-        site.publish([first], tamper=True)
-        refused = user.az("extension", "add", "--name", NAME)
+        # For one command, the environment variable wins over the setting. From an index whose digest does not
+        # match the download, az refuses the wheel and installs nothing.
+        site.publish([first], tamper=True, name="tampered.json")
+        refused = user.az("extension", "add", "--name", NAME, AZURE_EXTENSION_INDEX_URL=f"{site.url}/tampered.json")
         assert refused.returncode != 0 and "checksum" in refused.stderr, refused.stderr
+        assert site.requests == [("GET", "/tampered.json", 200), ("GET", f"/{first.name}", 200)]
         assert not (user.extensions / NAME).exists()
 
         site.publish([first])
