@@ -178,13 +178,20 @@ def entry_for(wheel, base_url):
 
 
 def make_index(wheels, base_url, merge=None):
-    """The index of `wheels`; with `merge` (an index already hosted), its entries for other files are kept."""
+    """The index of `wheels`; with `merge` (an index already hosted), its entries for other files are kept. A file
+    the hosted index lists with another digest is refused: az would refuse the wheel wherever a cache still serves
+    the old one, and a user could not tell the two builds of one version apart."""
     extensions = {}
     for name, entries in ((merge or {}).get("extensions") or {}).items():
         extensions[name] = list(entries)
     for wheel in sorted(wheels, key=lambda p: Path(p).name):
         entry = entry_for(wheel, base_url)
         same_name = extensions.setdefault(entry["metadata"]["name"], [])
+        for hosted in same_name:
+            if hosted["filename"] == entry["filename"] and hosted.get("sha256Digest") != entry["sha256Digest"]:
+                raise NotIndexable(
+                    f"{entry['filename']} is hosted already, with another digest: a new build needs a new version"
+                )
         same_name[:] = [e for e in same_name if e["filename"] != entry["filename"]] + [entry]
     for entries in extensions.values():
         entries.sort(key=lambda e: Version(e["metadata"]["version"]))

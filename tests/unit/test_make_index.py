@@ -139,12 +139,16 @@ def fake_wheel(folder, name="hsmbackup", version="1.0.0", azext=None, filename=N
         "Project-URL: Source, https://example.org/src",
         *(f"Requires-Dist: {r}" for r in requires),
     ]
+    files = {
+        "azext_fake/__init__.py": "",
+        "azext_fake/azext_metadata.json": json.dumps(azext) if azext is not False else None,
+        f"{name}-{version}.dist-info/METADATA": "\n".join(metadata) + "\n\nlong text\n",
+        f"{name}-{version}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test (1.0)\n",
+    }
     with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("azext_fake/__init__.py", "")
-        if azext is not False:
-            zf.writestr("azext_fake/azext_metadata.json", json.dumps(azext))
-        zf.writestr(f"{name}-{version}.dist-info/METADATA", "\n".join(metadata) + "\n\nlong text\n")
-        zf.writestr(f"{name}-{version}.dist-info/WHEEL", "Wheel-Version: 1.0\nGenerator: test (1.0)\n")
+        for member, text in files.items():
+            if text is not None:  # a fixed time: the same files make the same bytes, as a reproducible build does
+                zf.writestr(zipfile.ZipInfo(member, date_time=(2020, 1, 1, 0, 0, 0)), text)
     return path
 
 
@@ -208,15 +212,25 @@ def test_refuses_a_wheel_az_would_not_take(tmp_path, kwargs, says):
         mi.entry_for(fake_wheel(tmp_path, **kwargs), BASE_URL)
 
 
-def test_merge_keeps_the_hosted_versions_and_replaces_a_rebuilt_one(tmp_path):
+def test_merge_keeps_the_hosted_versions_in_version_order(tmp_path):
     old, rebuilt = tmp_path / "old", tmp_path / "new"
     old.mkdir()
     rebuilt.mkdir()
     hosted = mi.make_index([fake_wheel(old, version=v) for v in ("1.0.0", "1.0.1", "1.2.0")], BASE_URL)
-    wheels = [fake_wheel(rebuilt, version="1.0.1", requires=["pyyaml"]), fake_wheel(rebuilt, version="1.1.0")]
-    merged = mi.make_index(wheels, BASE_URL, hosted)
-    versions = [(e["metadata"]["version"], "run_requires" in e["metadata"]) for e in merged["extensions"]["hsmbackup"]]
-    assert versions == [("1.0.0", False), ("1.0.1", True), ("1.1.0", False), ("1.2.0", False)]
+    merged = mi.make_index(
+        [fake_wheel(rebuilt, version="1.1.0"), fake_wheel(rebuilt, version="1.0.1")], BASE_URL, hosted
+    )
+    assert [e["metadata"]["version"] for e in merged["extensions"]["hsmbackup"]] == ["1.0.0", "1.0.1", "1.1.0", "1.2.0"]
+
+
+def test_merge_refuses_another_build_of_a_hosted_version(tmp_path):
+    old, rebuilt = tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    rebuilt.mkdir()
+    hosted = mi.make_index([fake_wheel(old)], BASE_URL)
+    assert mi.make_index([fake_wheel(rebuilt)], BASE_URL, hosted) == hosted, "the same build again is no change"
+    with pytest.raises(mi.NotIndexable, match="hosted already, with another digest"):
+        mi.make_index([fake_wheel(rebuilt, requires=["pyyaml"])], BASE_URL, hosted)
 
 
 def test_main_without_a_wheel_says_so(tmp_path, capsys):
