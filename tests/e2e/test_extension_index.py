@@ -42,6 +42,13 @@ def next_version(version):
     return f"{major}.{minor}.{micro + 1}"
 
 
+@pytest.mark.parametrize(
+    "version, following", [("1.0.0b1", "1.0.0b2"), ("1.0.0rc3", "1.0.0rc4"), ("0.1.0", "0.1.1"), ("2.0", "2.0.1")]
+)
+def test_next_version(version, following):
+    assert next_version(version) == following
+
+
 @pytest.fixture(scope="session")
 def releases(tmp_path_factory):
     """This version's wheel and the next one's, each built from a copy of the sources."""
