@@ -81,9 +81,10 @@ wheel: $(VENV)/.dev
 	rm -rf build *.egg-info
 	@ls dist/*.whl
 
-# An extension index of our own (README "Host your own extension index"): dist/index.json for the wheel of `make wheel`,
-# to be served with it from INDEX_BASE_URL (https; plain http only on this machine, for a try with
-# `python3 -m http.server -d dist 8000`). INDEX_MERGE=<the index.json already hosted> keeps the versions it lists.
+# An extension index of our own (README "Host your own extension index"): dist/index.json for the wheel of
+# `make wheel`, to be served with it from INDEX_BASE_URL (https; plain http only on this machine, for a try with
+# `python3 -m http.server -b 127.0.0.1 -d dist 8000`). INDEX_MERGE=<the index.json already hosted, outside dist/>
+# keeps the versions it lists.
 INDEX_BASE_URL ?= http://localhost:8000
 INDEX_MERGE ?=
 
