@@ -12,7 +12,7 @@ NODE_DIR := tests/stack/node
 AZURITE := $(NODE_DIR)/node_modules/.bin/azurite-blob
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-compat compat-hosts lint wheel clean stack-up stack-down bench record
+.PHONY: setup demo test test-compat compat-hosts lint wheel index clean stack-up stack-down bench record
 
 setup: $(VENV)/.az-host $(VENV)/.dev $(EXT_STAMP) $(AZURITE)
 
@@ -43,8 +43,8 @@ demo: setup
 	$(PY) -m tests.demo
 
 lint: setup
-	$(VENV)/bin/ruff check azext_hsmbackup tests setup.py
-	$(VENV)/bin/ruff format --check azext_hsmbackup tests setup.py
+	$(VENV)/bin/ruff check azext_hsmbackup tests tools setup.py
+	$(VENV)/bin/ruff format --check azext_hsmbackup tests tools setup.py
 	$(VENV)/bin/vermin --no-tips -q --violations --eval-annotations -t=3.8- azext_hsmbackup setup.py
 	# The layers of docs/architecture.md, as the contracts in setup.cfg: an upward import fails here.
 	$(VENV)/bin/lint-imports --no-cache
@@ -87,6 +87,16 @@ wheel: $(VENV)/.dev
 	$(PY) -m pip wheel -q --no-deps --no-build-isolation -w dist .
 	rm -rf build *.egg-info
 	@ls dist/*.whl
+
+# An extension index of our own (README "Host your own extension index"): dist/index.json for the wheel of
+# `make wheel`, to be served with it from INDEX_BASE_URL (https; plain http only on this machine, for a try with
+# `python3 -m http.server -b 127.0.0.1 -d dist 8000`). INDEX_MERGE=<the index.json already hosted, outside dist/>
+# keeps the versions it lists.
+INDEX_BASE_URL ?= http://localhost:8000
+INDEX_MERGE ?=
+
+index: wheel
+	$(PY) -m tools.make_index --base-url '$(INDEX_BASE_URL)' $(if $(INDEX_MERGE),--merge '$(INDEX_MERGE)') dist
 
 stack-up: setup
 	$(PY) -m tests.stack up

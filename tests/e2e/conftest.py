@@ -1,6 +1,7 @@
 """The local stack as a pytest session fixture: started once, stopped by PID whatever happens."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -93,9 +94,21 @@ def pytest_collection_modifyitems(items):
 WHEEL_SOURCES = ("setup.py", "setup.cfg", "HISTORY.rst", "docs/extension.md", "azext_hsmbackup")
 
 
-def build_wheel(work_dir):
+SETUP_VERSION = re.compile(r'^VERSION = "([^"]+)"$', re.MULTILINE)
+
+
+def source_version():
+    """The extension's version, as setup.py sets it."""
+    from tests.stack.launcher import ROOT
+
+    (version,) = SETUP_VERSION.findall((ROOT / "setup.py").read_text(encoding="utf-8"))
+    return version
+
+
+def build_wheel(work_dir, version=None):
     """The extension's wheel, built from a copy of its sources in work_dir: a build in the checkout itself writes
-    build/ and *.egg-info there, and two workers building at once would trip over each other's files."""
+    build/ and *.egg-info there, and two workers building at once would trip over each other's files. With
+    `version`, the copy's setup.py says that version (a release after this one, for `az extension update`)."""
     from tests.stack.launcher import ROOT
 
     source = work_dir / "source"
@@ -105,6 +118,11 @@ def build_wheel(work_dir):
         else:
             (source / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, source / name)
+    if version:
+        setup_py = source / "setup.py"
+        text, count = SETUP_VERSION.subn(f'VERSION = "{version}"', setup_py.read_text(encoding="utf-8"))
+        assert count == 1, "setup.py sets VERSION once"
+        setup_py.write_text(text, encoding="utf-8")
     dist = work_dir / "dist"
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", dist, source],
