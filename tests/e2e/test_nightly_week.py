@@ -88,6 +88,7 @@ def folders(stack):
     return by_hsm
 
 
+@pytest.mark.timeout(900)  # eleven nights of three commands each: about 2.5 min alone, longer beside other workers
 def test_a_week_of_nights_then_two_nights_of_refused_storage_then_all_fresh_again(week):
     stack = week[0]
     for number in range(8):

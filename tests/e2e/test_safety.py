@@ -279,5 +279,6 @@ def test_the_three_destructive_cases_of_the_issue_leave_every_blob_and_key_in_pl
             ["--key-name"],
         ),
     }
+    before = len(requests_to(stack, HSM_A))  # other tests of this stack may have asked it before
     assert_all_refused(stack, yard, {case: (["hsm-backup", *args], words) for case, (args, words) in cases.items()})
-    assert json.dumps([r for r in requests_to(stack, HSM_A) if r["method"] == "PUT"]) == "[]"
+    assert json.dumps([r for r in requests_to(stack, HSM_A)[before:] if r["method"] == "PUT"]) == "[]"
