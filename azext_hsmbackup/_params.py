@@ -56,13 +56,7 @@ def load_arguments(loader, _):
         scope = f"hsm-backup {command}"
         _storage_arguments(loader, scope)
         with loader.argument_context(scope, arg_group="Storage Authentication") as c:
-            c.extra(
-                "sas_token",
-                options_list=["--sas-token", "--storage-container-SAS-token", "-t"],
-                nargs="?",
-                const=PROMPT_FOR_SAS,
-                help=_sas_help(permissions, minted_default=True),
-            )
+            _sas_flag(c, _sas_help(permissions, minted_default=True))
             if command != "list":
                 _managed_identity_flag(
                     c,
@@ -197,12 +191,9 @@ def _freshness_arguments(loader):
     _fleet_arguments(loader, scope, "checked once, and the output is one entry per HSM")
     _storage_arguments(loader, scope)
     with loader.argument_context(scope, arg_group="Storage Authentication") as c:
-        c.extra(
-            "sas_token",
-            options_list=["--sas-token", "--storage-container-SAS-token", "-t"],
-            nargs="?",
-            const=PROMPT_FOR_SAS,
-            help=_sas_help("rl", minted_default=True)
+        _sas_flag(
+            c,
+            _sas_help("rl", minted_default=True)
             + " The HSMs read their newest folders with it for their pre-restore checks.",
         )
         _managed_identity_flag(
@@ -270,13 +261,7 @@ def _storage_arguments(loader, scope):
 
 def _hsm_storage_auth_arguments(loader, scope, permissions):
     with loader.argument_context(scope, arg_group="Storage Authentication") as c:
-        c.extra(
-            "sas_token",
-            options_list=["--sas-token", "--storage-container-SAS-token", "-t"],
-            nargs="?",
-            const=PROMPT_FOR_SAS,
-            help=_sas_help(permissions),
-        )
+        _sas_flag(c, _sas_help(permissions))
         _managed_identity_flag(
             c,
             "Let the HSM reach storage with its OWN user-assigned managed identity (assigned to the HSM, "
@@ -292,6 +277,17 @@ def _hsm_storage_auth_arguments(loader, scope, permissions):
             "'Storage Blob Data Contributor' on the container and 'Storage Blob Delegator' on the storage account "
             "(for the user-delegation key).",
         )
+
+
+def _sas_flag(c, help_text):
+    """--sas-token (and the built-in's name for it): alone it asks without echo, `-` reads stdin, @file az reads."""
+    c.extra(
+        "sas_token",
+        options_list=["--sas-token", "--storage-container-SAS-token", "-t"],
+        nargs="?",
+        const=PROMPT_FOR_SAS,
+        help=help_text,
+    )
 
 
 def _managed_identity_flag(c, help_text):

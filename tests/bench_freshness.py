@@ -6,8 +6,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
-from tests.bench_trust import backup_blobs
-from tests.stack import constants as C
+from tests.bench_trust import azurite_container, backup_blobs
 from tests.stack.launcher import AZ, PYTHON
 
 # The bare listing: the SDK's own walk of the top level, through the same proxy, CA bundle and SAS as az.
@@ -22,15 +21,7 @@ RAW_LISTING = (
 def populate(stack, container, hsms, per_hsm):
     """Each HSM's newest backup as the emulator writes it (its check reads it); the older ones one small blob each
     (their names are all the listing sees, and nothing reads them)."""
-    from azure.storage.blob import ContainerClient
-
-    stack.create_container(container)
-    client = ContainerClient(
-        f"https://127.0.0.1:{stack.state['azurite_port']}/{C.STORAGE_ACCOUNT}",
-        container,
-        credential={"account_name": C.STORAGE_ACCOUNT, "account_key": C.STORAGE_ACCOUNT_KEY},
-        connection_verify=stack.bundle,
-    )
+    client = azurite_container(stack, container)
     now = datetime.now(timezone.utc)
     blobs = []
     for h in range(hsms):

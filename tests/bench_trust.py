@@ -86,20 +86,25 @@ def backup_blobs(hsm, when):
     return [*keys, (f"{folder}/manifest.json", json.dumps(manifest).encode())]
 
 
-def prune_plan(stack, env, report, rounds=3, hsms=30, per_hsm=100, keeps=(1, 3)):
-    """prune --what-if (one flat listing, then each HSM's pre-restore checks until --keep are confirmed) against
-    list (one delimiter listing) on the same container of hsms x per_hsm backups, written straight into Azurite."""
+def azurite_container(stack, container):
+    """A new container of the stack's Azurite, reached straight (path-style, account key) to fill it quickly."""
     from azure.storage.blob import ContainerClient
 
-    print(f"8. Prune plan ({hsms * per_hsm} backups of {hsms} HSMs: `prune --keep N --what-if` against `list`)")
-    container = "prunebench"
     stack.create_container(container)
-    client = ContainerClient(
+    return ContainerClient(
         f"https://127.0.0.1:{stack.state['azurite_port']}/{C.STORAGE_ACCOUNT}",
         container,
         credential={"account_name": C.STORAGE_ACCOUNT, "account_key": C.STORAGE_ACCOUNT_KEY},
         connection_verify=stack.bundle,
     )
+
+
+def prune_plan(stack, env, report, rounds=3, hsms=30, per_hsm=100, keeps=(1, 3)):
+    """prune --what-if (one flat listing, then each HSM's pre-restore checks until --keep are confirmed) against
+    list (one delimiter listing) on the same container of hsms x per_hsm backups, written straight into Azurite."""
+    print(f"8. Prune plan ({hsms * per_hsm} backups of {hsms} HSMs: `prune --keep N --what-if` against `list`)")
+    container = "prunebench"
+    client = azurite_container(stack, container)
     now = datetime.now(timezone.utc)
     blobs = [
         blob
