@@ -30,7 +30,7 @@ def list_backups(cmd, target, hsm_filter, details):
             return [folder_details(f, target.container_uri) for f in folders]
 
 
-def prune(cmd, target, keep, older_than, hsm_filter, yes, what_if):
+def prune(cmd, target, *, keep, older_than, hsm_filter, yes, what_if):
     """az hsm-backup prune: plan every HSM's folders on the HSMs' evidence, show or ask, then delete what may go."""
     with secrets_redacted(target.sas_token):
         client, minted = cli_container(cmd, target, "l" if what_if else "ld")

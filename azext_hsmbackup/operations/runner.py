@@ -62,7 +62,7 @@ def job_fields(job):
     }
 
 
-def failed_entry(member, ex, operation, job, secrets=(), container_uri=None):
+def failed_entry(member, ex, operation, job, *, secrets=(), container_uri=None):
     """Failed (Busy for a 409, Unknown for an answer that cannot be read) with the service's code and our one line,
     from whatever the SDK raised."""
 
@@ -99,7 +99,7 @@ class Slot:
 class Runner:
     """Runs `work(slot)` for each slot on at most `parallel` threads; `work` returns the slot's entry."""
 
-    def __init__(self, slots, work, parallel, verb, where_it_shows=None):
+    def __init__(self, slots, work, parallel, verb, *, where_it_shows=None):
         self.slots, self.work, self.verb = slots, work, verb
         self.where_it_shows = where_it_shows  # member -> the command that shows a job that may have started
         self.parallel = max(1, min(parallel, len(slots)))
@@ -197,7 +197,7 @@ def run(members, work, parallel, verb, where_it_shows=None):
 
     slots = [Slot(m) for m in members]
     pending = [s for s in slots if s.entry is None and not _settled(s)]
-    runner = Runner(pending, lambda slot: work(slot, runner.stopping), parallel, verb, where_it_shows)
+    runner = Runner(pending, lambda slot: work(slot, runner.stopping), parallel, verb, where_it_shows=where_it_shows)
     if pending:
         logger.warning(
             "%s %d HSM(s), at most %d at once%s.",
