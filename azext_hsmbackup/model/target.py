@@ -87,7 +87,9 @@ def resolve_container_uri(account, container, container_uri, storage_endpoint_su
 SAS_MODE, MI_MODE, MINT_MODE = "sas", "managedIdentity", "mintedSas"
 
 
-def resolve_storage_auth(sas_token, use_managed_identity, mint_sas, container_uri, *, needed_permissions, hsm_side=True):
+def resolve_storage_auth(
+    sas_token, use_managed_identity, mint_sas, container_uri, *, needed_permissions, hsm_side=True
+):
     """Return (mode, token, warnings).
 
     hsm_side: the HSM itself reaches storage (backup, restore, checks), so its managed identity is an option and one

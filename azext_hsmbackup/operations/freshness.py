@@ -49,7 +49,10 @@ def check(cmd, fleet, max_age):
                 auth, hsm_secret = access.hsm_read_access(cmd, target, minted=minted)
                 urls = {m.hsm_name.lower(): m.hsm_url for m in asked}
                 with secrets_redacted(hsm_secret), access.hsm_judge(cmd, target, auth, lambda n: urls[n.lower()]) as j:
-                    load = lambda folder: blob.blobs_of(client, folder.name)  # noqa: E731
+
+                    def load(folder):
+                        return blob.blobs_of(client, folder.name)
+
                     results = storage_call(lambda: _assess(client, urls, j, load, now=now, max_age=max_age), target)
     entries = []
     for member in members:

@@ -46,7 +46,7 @@ STORAGE_ACCESS_CODES = (
 OPERATION = "pre-restore check"
 
 
-class HsmJudge:
+class HsmJudge:  # pylint: disable=too-many-instance-attributes  # what to ask with, and its client cache
     """Asks HSMs about folders of one container: one client (and connection) per HSM for all its checks, which go one
     at a time (an HSM runs one job at a time); one credential and one storage access for all HSMs.
 
@@ -74,7 +74,9 @@ class HsmJudge:
         if made is None:
             tracker = JobTracker()
             credential, session = self._shared()
-            client = backup_client(self.cli_ctx, hsm_url, self.api_version, tracker, credential=credential, session=session)
+            client = backup_client(
+                self.cli_ctx, hsm_url, self.api_version, tracker, credential=credential, session=session
+            )
             cache_the_challenge(client)  # before its first check, on the SDK builds that need it
             made = self._clients.setdefault(hsm_url, (client, tracker))
         return made
