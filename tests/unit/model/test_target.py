@@ -753,7 +753,7 @@ def test_the_hsms_identity_is_refused_where_the_command_runs_as_you():
         True,
         None,
         CONTAINER,
-        "l",
+        needed_permissions="l",
         hsm_side=False,
     )
     assert names("--use-user-managed-identity", message) and names("--sas-token", message)
@@ -892,7 +892,7 @@ def test_a_uri_with_both_container_names_names_both_joined():
 
 
 def test_the_storage_identity_flag_is_checked_under_its_own_name():
-    message = refused(InvalidValue, resolve_storage_auth, None, "maybe", None, CONTAINER, "l")
+    message = refused(InvalidValue, resolve_storage_auth, None, "maybe", None, CONTAINER, needed_permissions="l")
     assert message.startswith("--use-user-managed-identity 'maybe' ")
 
 
