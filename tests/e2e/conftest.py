@@ -51,7 +51,7 @@ def requests_to(stack, hsm_name=None):
 # The line az prints on stderr before every command of a command group in preview (commands.py, is_preview), also
 # before a flag is checked, and not under --only-show-errors. Tests that count stderr's lines count the others.
 PREVIEW_LINE = re.compile(
-    r"Command group 'hsm-backup( check)?' is in preview and under development\. "
+    r"(WARNING: )?Command group 'hsm-backup( check)?' is in preview and under development\. "
     r"Reference and support levels: https://aka\.ms/CLI_refstatus"
 )
 

@@ -124,7 +124,7 @@ def test_the_command_groups_say_they_are_in_preview(stack):
     """As azext.isPreview says: help shows it, and az's preview line comes once before a command's own lines."""
     for group in ("hsm-backup", "hsm-backup check"):
         shown = stack.az(*group.split(), "-h")
-        assert shown.returncode == 0 and "Preview" in shown.stdout and "is in preview" in shown.stdout, shown.stdout
+        assert shown.returncode == 0 and "is in preview and under development" in shown.stdout, shown.stdout
     refused = stack.az("hsm-backup", "wait", "--hsm-name", "a", "--job-id", EXAMPLE_JOB_ID)
     lines = [line for line in refused.stderr.splitlines() if line.strip()]
     assert refused.returncode == 2 and PREVIEW_LINE.fullmatch(lines[0]) and len(lines) == 2, refused.stderr
