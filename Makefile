@@ -83,15 +83,15 @@ AZDEV := $(AZDEV_ENV) $(AZDEV_VENV)/bin/azdev
 # matrix (tests/compat/hosts.py), which downloads the same azure-cli-core.
 UV_ENV := UV_CACHE_DIR=$(CURDIR)/.venv-az/.cache/uv UV_NO_PROGRESS=1
 
+# The linter loads every command module of its az, with every argument. Of azure-cli's modules this environment
+# keeps two: keyvault, whose `az keyvault list` an example of ours runs (the linter parses it), and storage, which
+# azure-cli-core 2.91.0 needs for the linter to load at all (loading its commands sets the invocation's command
+# string, which argument loading then reads). The others would need some 200 MB of SDKs and a minute to load.
 $(AZDEV_VENV)/.installed: requirements/azdev.txt requirements/az-host.txt $(VENV)/.dev
 	rm -rf $(AZDEV_VENV)
 	$(UV_ENV) $(VENV)/bin/uv venv -q --seed -p $(PYTHON) $(AZDEV_VENV)
 	$(UV_ENV) $(VENV)/bin/uv pip install -q -p $(AZDEV_VENV)/bin/python -r requirements/azdev.txt
 	$(UV_ENV) $(VENV)/bin/uv pip install -q -p $(AZDEV_VENV)/bin/python --no-deps azure-cli==2.91.0
-	# The linter loads every command module of its az, with every argument. Of azure-cli's modules this environment
-	# keeps two: keyvault, whose `az keyvault list` an example of ours runs (the linter parses it), and storage, which
-	# azure-cli-core 2.91.0 needs for the linter to load at all (loading its commands sets the invocation's command
-	# string, which argument loading then reads). The others would need some 200 MB of SDKs and a minute to load.
 	find $(AZDEV_VENV)/lib/python3*/site-packages/azure/cli/command_modules -mindepth 1 -maxdepth 1 \
 		! -name __init__.py ! -name keyvault ! -name storage -exec rm -rf {} +
 	touch $@
