@@ -53,6 +53,78 @@ lint: setup
 	$(VENV)/bin/shellcheck examples/*.sh
 	$(VENV)/bin/yamllint --strict -c .yamllint.yml examples
 	$(VENV)/bin/actionlint -shellcheck=$(VENV)/bin/shellcheck examples/github-actions/*.yml
+	$(MAKE) --no-print-directory azdev-lint
+
+# ---- azdev: the Azure CLI's own linters, as the official extension repository runs them on every extension ----
+# `azdev linter` (command table, flags, help; every severity) and `azdev style` (pylint and flake8 with the settings
+# of that repository, in .azdev/). azdev works on an extension repository: a git repository with src/<name>/. We
+# make one in .venv-azdev/ext-repo/ holding a copy of the extension's files, refreshed on every run, and point azdev
+# and its az at config dirs inside it: nothing is read from or written to the user's ~/.azure or ~/.azdev. (az skips
+# a dev extension source whose folder name starts with a dot, so the repository cannot be a dot folder of its own.)
+# `azdev setup` is not used: without an azure-cli clone it installs the newest azure-cli and a test package from
+# GitHub. The tool environment .venv-azdev/ instead gets pinned packages (requirements/azdev.txt: azdev 0.2.13, and
+# the az host of requirements/az-host.txt, which the linter loads the extension into), then the two azdev commands
+# that setup would run: `azdev extension repo add` and `azdev extension add`.
+AZDEV_VENV := .venv-azdev
+AZDEV_WORK := $(AZDEV_VENV)/ext-repo
+AZDEV_EXT := $(AZDEV_WORK)/src/hsmbackup
+# The linter's link probe (rule broken_site_link) GETs every URL of the help that is not in backticks. Every example
+# URL of ours is in backticks, so it probes nothing; the proxy below (a closed port on this machine) makes sure no
+# probe, nor any other request of azdev, leaves the machine: a new URL written without backticks fails the lint as
+# broken instead of being fetched. AZDEV_CLI_REPO_PATH: the azure-cli repository azdev would read its settings from;
+# ours holds only scripts/ci/cmdcov.yml (.azdev/cmdcov.yml says why), with no command module in it.
+AZDEV_ENV := VIRTUAL_ENV=$(CURDIR)/$(AZDEV_VENV) PATH=$(CURDIR)/$(AZDEV_VENV)/bin:$$PATH \
+	AZURE_CONFIG_DIR=$(CURDIR)/$(AZDEV_WORK)/azure AZDEV_CONFIG_DIR=$(CURDIR)/$(AZDEV_WORK)/azdev \
+	AZDEV_CLI_REPO_PATH=$(CURDIR)/$(AZDEV_WORK)/cli AZURE_CORE_COLLECT_TELEMETRY=false AZURE_CORE_NO_COLOR=true \
+	HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 http_proxy=http://127.0.0.1:9 \
+	https_proxy=http://127.0.0.1:9 NO_PROXY= no_proxy=
+AZDEV := $(AZDEV_ENV) $(AZDEV_VENV)/bin/azdev
+# uv (from requirements/dev.txt) installs the tool environment in seconds; its cache is the one of the version
+# matrix (tests/compat/hosts.py), which downloads the same azure-cli-core.
+UV_ENV := UV_CACHE_DIR=$(CURDIR)/.venv-az/.cache/uv UV_NO_PROGRESS=1
+
+# The linter loads every command module of its az, with every argument. Of azure-cli's modules this environment
+# keeps two: keyvault, whose `az keyvault list` an example of ours runs (the linter parses it), and storage, which
+# azure-cli-core 2.91.0 needs for the linter to load at all (loading its commands sets the invocation's command
+# string, which argument loading then reads). The others would need some 200 MB of SDKs and a minute to load.
+$(AZDEV_VENV)/.installed: requirements/azdev.txt requirements/az-host.txt $(VENV)/.dev
+	rm -rf $(AZDEV_VENV)
+	$(UV_ENV) $(VENV)/bin/uv venv -q --seed -p $(PYTHON) $(AZDEV_VENV)
+	$(UV_ENV) $(VENV)/bin/uv pip install -q -p $(AZDEV_VENV)/bin/python -r requirements/azdev.txt
+	$(UV_ENV) $(VENV)/bin/uv pip install -q -p $(AZDEV_VENV)/bin/python --no-deps azure-cli==2.91.0
+	find $(AZDEV_VENV)/lib/python3*/site-packages/azure/cli/command_modules -mindepth 1 -maxdepth 1 \
+		! -name __init__.py ! -name keyvault ! -name storage -exec rm -rf {} +
+	touch $@
+
+# The extension repository and the editable install of the extension in it; again when setup.py changes.
+$(AZDEV_WORK)/.ext-added: setup.py $(AZDEV_VENV)/.installed
+	rm -rf $(AZDEV_WORK)
+	mkdir -p $(AZDEV_EXT)
+	git init -q $(AZDEV_WORK)
+	$(MAKE) --no-print-directory azdev-copy
+	$(AZDEV) extension repo add $(AZDEV_WORK) >/dev/null
+	$(AZDEV) extension add hsmbackup >/dev/null
+	touch $@
+
+# The extension's files as azdev sees them in src/hsmbackup/: setup.py and what it reads, the package, and the
+# linter's exclusions. Copies, not links: flake8 does not descend into a linked folder.
+.PHONY: azdev-copy azdev-lint
+azdev-copy:
+	rm -rf $(AZDEV_EXT)/azext_hsmbackup $(AZDEV_EXT)/docs
+	mkdir -p $(AZDEV_EXT)/docs
+	cp setup.py HISTORY.rst linter_exclusions.yml $(AZDEV_EXT)/
+	cp docs/extension.md $(AZDEV_EXT)/docs/
+	tar --exclude=__pycache__ -cf - azext_hsmbackup | tar -xf - -C $(AZDEV_EXT)
+	cp .azdev/pylintrc .azdev/.flake8 $(AZDEV_WORK)/
+	mkdir -p $(AZDEV_WORK)/cli/scripts/ci
+	cp .azdev/cmdcov.yml $(AZDEV_WORK)/cli/scripts/ci/
+
+# Every rule type but command_test_coverage: those rules judge what a pull request changes (the official repository
+# runs them apart, with --repo --src --tgt), and without branches to compare they download their settings.
+azdev-lint: $(AZDEV_WORK)/.ext-added
+	@$(MAKE) --no-print-directory azdev-copy >/dev/null
+	$(AZDEV) linter hsmbackup --min-severity low --rule-types params commands command_groups help_entries
+	$(AZDEV) style hsmbackup
 
 # Four workers, each with its own local stack: the end-to-end tests mostly wait (az start-up, jobs, Retry-After),
 # so on 2 cores four of them overlap that waiting (10.5 min in one process, 3.6 min in four, measured).
@@ -105,7 +177,7 @@ stack-down:
 	$(PY) -m tests.stack down
 
 clean:
-	rm -rf $(VENV) .venv-az $(NODE_DIR)/node_modules dist build .stack .stack-record *.egg-info .pytest_cache .pytest-tmp .ruff_cache
+	rm -rf $(VENV) .venv-az $(AZDEV_VENV) $(NODE_DIR)/node_modules dist build .stack .stack-record *.egg-info .pytest_cache .pytest-tmp .ruff_cache
 
 bench: setup
 	$(PY) -m tests.bench

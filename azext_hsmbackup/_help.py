@@ -52,10 +52,10 @@ examples:
     text: >
         az hsm-backup create --hsm-object @hsm.json --storage-account-name myaccount
         --storage-container-name backups --sas-token @sas.txt --query folderUrl -o tsv
-  - name: Back up an HSM by URL (private endpoint, other cloud), passing the SAS token on stdin.
+  - name: Back up an HSM by URL (private endpoint, other cloud), with a SAS token read from a file.
     text: >
         az hsm-backup create --id https://myhsm.managedhsm.azure.net
-        --storage-container-uri https://myaccount.blob.core.windows.net/backups --sas-token - < sas.txt
+        --storage-container-uri https://myaccount.blob.core.windows.net/backups --sas-token @sas.txt
   - name: Run an existing `az keyvault backup start` script unchanged except for the command name.
     text: >
         az hsm-backup create --hsm-name myhsm --storage-account-name myaccount --blob-container-name backups

@@ -146,7 +146,7 @@ def load_arguments(loader, _):
         c.extra(
             "backup_folder",
             options_list=["--backup-folder"],
-            help="The folderName that create printed (mhsm-<hsm name>-<yyyyMMddHHmmssff>).",
+            help="The folderName that create printed, mhsm-HSMNAME-TIMESTAMP (e.g. mhsm-myhsm-2026112812000000).",
         )
     with loader.argument_context("hsm-backup prune") as c:
         c.argument(
@@ -238,8 +238,8 @@ def _hsm_arguments(loader, scope):
         c.extra(
             "hsm_id",
             options_list=["--id"],
-            help="URL of the HSM, e.g. https://myhsm.managedhsm.azure.net (private endpoints, other clouds), "
-            "or its resource ID: /subscriptions/ID/resourceGroups/GROUP/providers/Microsoft.KeyVault/managedHSMs/NAME.",
+            help="URL of the HSM, e.g. `https://myhsm.managedhsm.azure.net` (private endpoints, other clouds), or its "
+            "resource ID: `/subscriptions/ID/resourceGroups/GROUP/providers/Microsoft.KeyVault/managedHSMs/NAME`.",
         )
 
 
@@ -254,7 +254,7 @@ def _storage_arguments(loader, scope):
         c.extra(
             "storage_container_uri",
             options_list=["--storage-container-uri", "--storage-resource-uri"],
-            help="URL of the blob container, e.g. https://myaccount.blob.core.windows.net/backups. "
+            help="URL of the blob container, e.g. `https://myaccount.blob.core.windows.net/backups`. "
             "Replaces --storage-account-name and --storage-container-name.",
         )
 

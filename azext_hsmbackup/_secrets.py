@@ -43,7 +43,7 @@ def secret_forms(secret):
     return forms
 
 
-class Redactor:
+class Redactor:  # pylint: disable=too-few-public-methods  # a callable: masking a text is all it does
     """Masks the forms of the given secrets, then any `sig=` value, in a text."""
 
     def __init__(self, secrets=()):
@@ -121,7 +121,8 @@ def _install():
 @contextmanager
 def secrets_redacted(*secrets):
     """Redact the given secrets (and any `sig=` value) from every log record made or handled inside the block."""
-    global _current, _uninstall  # noqa: PLW0603 - one process-wide hook, shared by nested blocks and threads
+    # One process-wide hook, shared by nested blocks and threads.
+    global _current, _uninstall  # noqa: PLW0603  pylint: disable=global-statement
     block = secrets
     with _lock:
         _open_blocks.append(block)
@@ -135,5 +136,5 @@ def secrets_redacted(*secrets):
             _open_blocks.remove(block)
             _current = Redactor([s for b in _open_blocks for s in b]) if _open_blocks else None
             if not _open_blocks:
-                _uninstall()
+                _uninstall()  # pylint: disable=not-callable  # set by _install() while any block is open
                 _uninstall = None

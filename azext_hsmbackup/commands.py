@@ -5,7 +5,9 @@ from azext_hsmbackup._format import backup_table, deletion_table, freshness_tabl
 
 
 def load_command_table(loader, _):
-    with loader.command_group("hsm-backup") as g:
+    # In preview, as azext.isPreview in azext_metadata.json says: help shows it, and az prints its preview line on
+    # stderr before each command runs (not under --only-show-errors).
+    with loader.command_group("hsm-backup", is_preview=True) as g:
         g.custom_command("create", "create_backup", validator=v.validate_create, table_transformer=job_table)
         g.custom_command("restore", "restore_backup", validator=v.validate_restore, table_transformer=job_table)
         g.custom_show_command("show", "show_job", validator=v.validate_show, table_transformer=job_table)
@@ -13,7 +15,7 @@ def load_command_table(loader, _):
         g.custom_command("list", "list_backups", validator=v.validate_list, table_transformer=backup_table)
         g.custom_command("delete", "delete_backup", validator=v.validate_delete, table_transformer=deletion_table)
         g.custom_command("prune", "prune_backups", validator=v.validate_prune, table_transformer=deletion_table)
-    with loader.command_group("hsm-backup check") as g:
+    with loader.command_group("hsm-backup check", is_preview=True) as g:
         g.custom_command("backup", "check_backup", validator=v.validate_check_backup, table_transformer=job_table)
         g.custom_command("restore", "check_restore", validator=v.validate_restore, table_transformer=job_table)
         g.custom_command(

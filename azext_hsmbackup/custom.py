@@ -1,14 +1,15 @@
 """The command bodies of `az hsm-backup`: each hands its resolved target and flags to an operation and returns what
 az prints. One HSM or several is the validator's decision (a Target or a Fleet); what a command does is in
-operations/."""
+operations/. az passes every argument by name, so the flags are keyword-only where there are many."""
 
 from azext_hsmbackup._constants import DEFAULT_API_VERSION
 from azext_hsmbackup.model.target import Target
 from azext_hsmbackup.operations import backup_restore, checks, fleet, freshness, retention, status
 
 
-def create_backup(  # pylint: disable=too-many-arguments
+def create_backup(
     cmd,
+    *,
     what_if=False,
     confirm=False,
     skip_wait=False,
@@ -29,8 +30,9 @@ def create_backup(  # pylint: disable=too-many-arguments
     return fleet.create_many(cmd, target, max_parallel=max_parallel, **options)  # --ids, --all, a JSON array
 
 
-def restore_backup(  # pylint: disable=too-many-arguments
+def restore_backup(
     cmd,
+    *,
     key_name=None,
     what_if=False,
     yes=False,
@@ -72,8 +74,9 @@ def show_job(cmd, job_id, api_version=None, target=None):
     return status.show(cmd, target, job_id, api_version or DEFAULT_API_VERSION)
 
 
-def wait_job(  # pylint: disable=too-many-arguments
+def wait_job(
     cmd,
+    *,
     job_id,
     timeout=None,
     polling_interval=None,
@@ -98,8 +101,9 @@ def delete_backup(cmd, yes=False, what_if=False, target=None):
     return retention.delete(cmd, target, yes, what_if)
 
 
-def prune_backups(  # pylint: disable=too-many-arguments
+def prune_backups(
     cmd,
+    *,
     keep=None,
     older_than=None,
     hsm_filter=None,
@@ -108,4 +112,6 @@ def prune_backups(  # pylint: disable=too-many-arguments
     target=None,
 ):
     # --keep, --older-than and --hsm-name were checked (bounds, at least one rule) before any network call.
-    return retention.prune(cmd, target, keep, older_than, hsm_filter, yes, what_if)
+    return retention.prune(
+        cmd, target, keep=keep, older_than=older_than, hsm_filter=hsm_filter, yes=yes, what_if=what_if
+    )

@@ -30,7 +30,7 @@ _NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,4})?")
 _INTEGER_RE = re.compile(r"[+-]?\d{1,30}")
 
 
-def bounded_number(value, flag, low, high, kind=float, unit="seconds", example=None):
+def bounded_number(value, flag, low, high, *, kind=float, unit="seconds", example=None):
     """A number flag, from az's text or a Python number: finite, of `kind` (int or float), within [low, high].
 
     Refuses empty text, words ("abc"), NaN, infinity, booleans and values out of range with one line that names

@@ -145,7 +145,6 @@ def _json_array(text, flag, wanted):
     check_text(text, flag, f"{wanted}, inline, as @file.json, or - for stdin")
     items = hsm_objects.flag_json(
         text,
-        flag,
         too_large=InvalidValue(
             f"{flag} is {len(text)} characters long, too large for a list of HSMs: pass a few hundred at most."
         ),

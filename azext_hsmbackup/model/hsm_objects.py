@@ -13,7 +13,7 @@ from azext_hsmbackup.model.urls import hsm_url_from_name, hsm_url_from_url, pars
 MAX_HSM_OBJECT_CHARS = 1_000_000
 
 
-def flag_json(text, flag, *, too_large, not_json, too_deep):
+def flag_json(text, *, too_large, not_json, too_deep):
     """The JSON of a flag's text (inline, @file expanded by az, or read from stdin), at most MAX_HSM_OBJECT_CHARS
     long: the one parser of every flag that takes JSON. Each failure is the caller's own line: `too_large` and
     `too_deep` are the Problems to raise, `not_json(where)` makes one from the parser's position."""
@@ -71,7 +71,6 @@ def hsm_url_from_object(text, mhsm_dns_suffix, flag="--hsm-object"):
         check_text(text, flag, "the JSON of the HSM, inline or as @file.json")
         obj = flag_json(
             text,
-            flag,
             too_large=InvalidValue(f"{flag} is {len(text)} characters long, too large for an HSM object.", hint),
             not_json=lambda where: InvalidValue(
                 f"{flag} is not valid JSON{where}.", f"{hint}, inline or as @file.json."

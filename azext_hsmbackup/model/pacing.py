@@ -7,6 +7,9 @@ the job has already run (so the wait after it ends stays a small share of its le
 never over CAP_S; a Retry-After from the service always wins, and `--polling-interval` fixes the gap instead.
 """
 
+from dataclasses import dataclass
+from typing import Optional
+
 from azext_hsmbackup._constants import MAX_RETRY_AFTER_S
 
 BASE_S = 0.5
@@ -14,11 +17,11 @@ SHARE = 0.03  # a job that has run 10 minutes is read every 18 s: it ends at mos
 CAP_S = MAX_RETRY_AFTER_S
 
 
+@dataclass(frozen=True)
 class PollSchedule:
     """The gap before the next status read; `fixed` (--polling-interval) replaces the growing gap."""
 
-    def __init__(self, fixed=None):
-        self.fixed = fixed
+    fixed: Optional[float] = None
 
     def gap(self, waited, retry_after=None):
         """Seconds until the next read, `waited` seconds after the job started, given the last answer's

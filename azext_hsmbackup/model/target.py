@@ -87,7 +87,9 @@ def resolve_container_uri(account, container, container_uri, storage_endpoint_su
 SAS_MODE, MI_MODE, MINT_MODE = "sas", "managedIdentity", "mintedSas"
 
 
-def resolve_storage_auth(sas_token, use_managed_identity, mint_sas, container_uri, needed_permissions, hsm_side=True):
+def resolve_storage_auth(
+    sas_token, use_managed_identity, mint_sas, container_uri, *, needed_permissions, hsm_side=True
+):
     """Return (mode, token, warnings).
 
     hsm_side: the HSM itself reaches storage (backup, restore, checks), so its managed identity is an option and one
@@ -123,7 +125,7 @@ def resolve_storage_auth(sas_token, use_managed_identity, mint_sas, container_ur
     return SAS_MODE, token, warnings if hsm_side else []
 
 
-def resolve_folder(folder_url, backup_folder, account, container, container_uri, storage_endpoint_suffix):
+def resolve_folder(folder_url, backup_folder, account, container, container_uri, *, storage_endpoint_suffix):
     """One folder form: --folder-url (or a URL in --backup-folder), or --backup-folder NAME with the storage flags."""
     if backup_folder and backup_folder.lower().startswith(("https://", "http://")):
         folder_url, backup_folder = backup_folder, None
@@ -180,7 +182,7 @@ def resolve_backup_storage(
         storage_account_name, storage_container_name, storage_container_uri, storage_endpoint_suffix
     )
     mode, token, warnings = resolve_storage_auth(
-        sas_token, use_managed_identity, mint_sas, container_uri, needed_permissions
+        sas_token, use_managed_identity, mint_sas, container_uri, needed_permissions=needed_permissions
     )
     return Target(None, None, container_uri, mode, token), warnings
 
@@ -210,10 +212,10 @@ def resolve_restore_target(
         storage_account_name,
         storage_container_name,
         storage_container_uri,
-        storage_endpoint_suffix,
+        storage_endpoint_suffix=storage_endpoint_suffix,
     )
     mode, token, warnings = resolve_storage_auth(
-        sas_token, use_managed_identity, mint_sas, container_uri, needed_permissions
+        sas_token, use_managed_identity, mint_sas, container_uri, needed_permissions=needed_permissions
     )
     return Target(hsm_url, hsm_name_from_url(hsm_url), container_uri, mode, token, folder), warnings
 
@@ -245,7 +247,9 @@ def resolve_storage_target(
             )
         mode, token, warnings = MI_MODE, None, []
     else:
-        mode, token, warnings = resolve_storage_auth(sas_token, None, None, container_uri, needed_permissions, False)
+        mode, token, warnings = resolve_storage_auth(
+            sas_token, None, None, container_uri, needed_permissions=needed_permissions, hsm_side=False
+        )
     folder = check_folder_name(backup_folder) if backup_folder is not None else None
     return Target(None, None, container_uri, mode, token, folder, mhsm_dns_suffix), warnings
 

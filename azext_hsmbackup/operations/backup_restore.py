@@ -31,10 +31,10 @@ def back_up_one(cmd, target, *, what_if, confirm, skip_wait, api_version, pollin
         target,
         "backup",
         lambda client, **kw: client.begin_backup(target.container_uri, **kw),
-        skip_wait,
-        polling_interval,
-        api_version,
-        secret,
+        skip_wait=skip_wait,
+        polling_interval=polling_interval,
+        api_version=api_version,
+        sas_token=secret,
     )
     return job_output(job, target)  # the final status, read field by field (a Succeeded backup names its folder)
 
@@ -74,10 +74,10 @@ def restore(cmd, target, *, key_name, what_if, yes, skip_wait, api_version, poll
         target,
         "restore",
         lambda client, **kw: client.begin_restore(target.folder_url, key_name=key_name, **kw),
-        skip_wait,
-        polling_interval,
-        api_version,
-        secret,
+        skip_wait=skip_wait,
+        polling_interval=polling_interval,
+        api_version=api_version,
+        sas_token=secret,
     )
     result = job_output(job, target)
     result.update(folderUrl=target.folder_url, folderName=target.folder, keyName=key_name)

@@ -48,10 +48,10 @@ def _run_check(cmd, target, sdk_method, location, permissions, *, api_version, p
         target,
         what,
         lambda client, **kw: getattr(client, sdk_method)(location, **kw),
-        False,
-        polling_interval,
-        api_version,
-        secret,
+        skip_wait=False,
+        polling_interval=polling_interval,
+        api_version=api_version,
+        sas_token=secret,
     )
     return job_output(job, target)
 

@@ -44,7 +44,7 @@ def back_up(cmd, fleet, slot, stopping, *, secret, api_version, polling_interval
         return entry(member, "Succeeded", **job_fields(slot.tracker.job))
     except Exception as ex:  # pylint: disable=broad-exception-caught
         secrets = [target.sas_token, secret]
-        return failed_entry(member, ex, "backup", slot.tracker.job, secrets, target.container_uri)
+        return failed_entry(member, ex, "backup", slot.tracker.job, secrets=secrets, container_uri=target.container_uri)
 
 
 def _begin_backup(client, container_uri, **kwargs):
@@ -57,7 +57,7 @@ def wait_for(cmd, slot, stopping, *, api_version, polling_interval, deadline, cr
     slot.tracker, slot.state = JobTracker(PollSchedule(polling_interval)), "running"
     kind, job = None, None
     try:
-        with backup_client(cmd.cli_ctx, member.hsm_url, api_version, slot.tracker, credential) as client:
+        with backup_client(cmd.cli_ctx, member.hsm_url, api_version, slot.tracker, credential=credential) as client:
             while not stopping.is_set():
                 kind, job = job_status(client, member.job_id)
                 if job is None:

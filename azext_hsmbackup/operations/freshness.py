@@ -49,8 +49,11 @@ def check(cmd, fleet, max_age):
                 auth, hsm_secret = access.hsm_read_access(cmd, target, minted=minted)
                 urls = {m.hsm_name.lower(): m.hsm_url for m in asked}
                 with secrets_redacted(hsm_secret), access.hsm_judge(cmd, target, auth, lambda n: urls[n.lower()]) as j:
-                    load = lambda folder: blob.blobs_of(client, folder.name)  # noqa: E731
-                    results = storage_call(lambda: _assess(client, urls, j, load, now, max_age), target)
+
+                    def load(folder):
+                        return blob.blobs_of(client, folder.name)
+
+                    results = storage_call(lambda: _assess(client, urls, j, load, now=now, max_age=max_age), target)
     entries = []
     for member in members:
         skipped = Freshness(SKIPPED, reason=member.skip_reason) if member.skip_reason else None
@@ -62,7 +65,7 @@ def check(cmd, fleet, max_age):
     return entries
 
 
-def _assess(client, names, judge, load, now, max_age):
+def _assess(client, names, judge, load, *, now, max_age):
     """{HSM name in lower case: its Freshness (or the exception its check met)}, for every name of `names`."""
     folders = {name: [] for name in names}
     started, order = {}, []  # name -> how many of its folders its check began with; the names in the order given

@@ -139,7 +139,7 @@ def job_parts(cli_ctx, hsm_url, api_version, polling_interval, credential=None):
     status reads, --polling-interval fixing the gap), the StartWatch that tells how far the start got, and the
     client (to be entered) whose pipeline holds the tracker."""
     tracker, watch = JobTracker(PollSchedule(polling_interval)), StartWatch()
-    return tracker, watch, backup_client(cli_ctx, hsm_url, api_version, tracker, credential)
+    return tracker, watch, backup_client(cli_ctx, hsm_url, api_version, tracker, credential=credential)
 
 
 def start_job(client, watch, start, auth):
@@ -149,7 +149,7 @@ def start_job(client, watch, start, auth):
     return watch.watching(start)(client, _polling_interval=0, **auth)
 
 
-def run_job(cmd, target, operation, start, skip_wait, polling_interval, api_version, sas_token):
+def run_job(cmd, target, operation, start, *, skip_wait, polling_interval, api_version, sas_token):
     """Start a backup/restore/check through the SDK, then wait for it (or not); returns the last job document.
 
     A stop (Ctrl+C, SIGTERM) at any moment says what runs on; nothing here ever sends the start request twice.

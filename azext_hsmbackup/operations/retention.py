@@ -30,7 +30,7 @@ def list_backups(cmd, target, hsm_filter, details):
             return [folder_details(f, target.container_uri) for f in folders]
 
 
-def prune(cmd, target, keep, older_than, hsm_filter, yes, what_if):
+def prune(cmd, target, *, keep, older_than, hsm_filter, yes, what_if):
     """az hsm-backup prune: plan every HSM's folders on the HSMs' evidence, show or ask, then delete what may go."""
     with secrets_redacted(target.sas_token):
         client, minted = cli_container(cmd, target, "l" if what_if else "ld")
@@ -38,7 +38,10 @@ def prune(cmd, target, keep, older_than, hsm_filter, yes, what_if):
             folders = storage_call(lambda: deletion.folders_of(client, hsm_filter), target)
             auth, hsm_secret = hsm_read_access(cmd, target) if folders else ({}, None)
             with secrets_redacted(hsm_secret), hsm_judge(cmd, target, auth) as judge:
-                load = lambda folder: blob.blobs_of(client, folder.name)  # noqa: E731
+
+                def load(folder):
+                    return blob.blobs_of(client, folder.name)
+
                 plans = storage_call(lambda: deletion.plan_all(folders, judge, keep, older_than, load), target)
                 candidates = [f for plan in plans for f in plan.candidates]
                 if what_if or not candidates:

@@ -62,7 +62,7 @@ def job_fields(job):
     }
 
 
-def failed_entry(member, ex, operation, job, secrets=(), container_uri=None):
+def failed_entry(member, ex, operation, job, *, secrets=(), container_uri=None):
     """Failed (Busy for a 409, Unknown for an answer that cannot be read) with the service's code and our one line,
     from whatever the SDK raised."""
 
@@ -81,7 +81,7 @@ def failed_entry(member, ex, operation, job, secrets=(), container_uri=None):
     return entry(member, status, **fields, error={"code": code, "message": message})
 
 
-class Slot:
+class Slot:  # pylint: disable=too-few-public-methods  # a record of one worker's progress
     """What one HSM's worker has got to, for the progress line and for an honest answer to Ctrl+C."""
 
     def __init__(self, member):
@@ -96,10 +96,10 @@ class Slot:
         return (self.tracker.job.get("jobId") if self.tracker else None) or self.member.job_id
 
 
-class Runner:
+class Runner:  # pylint: disable=too-many-instance-attributes  # the run's state, shared with its threads
     """Runs `work(slot)` for each slot on at most `parallel` threads; `work` returns the slot's entry."""
 
-    def __init__(self, slots, work, parallel, verb, where_it_shows=None):
+    def __init__(self, slots, work, parallel, verb, *, where_it_shows=None):
         self.slots, self.work, self.verb = slots, work, verb
         self.where_it_shows = where_it_shows  # member -> the command that shows a job that may have started
         self.parallel = max(1, min(parallel, len(slots)))
@@ -156,15 +156,15 @@ class Runner:
             elif other.state == "done":
                 counts["done"] += 1
                 counts["failed"] += other.entry["status"] in NOT_DONE
-        entry = slot.entry
-        if entry["status"] == "InProgress":
-            detail = f"job {entry['jobId']}" if entry["jobId"] else ""
+        done = slot.entry
+        if done["status"] == "InProgress":
+            detail = f"job {done['jobId']}" if done["jobId"] else ""
         else:
-            detail = entry["folderName"] or (entry["error"] or {}).get("code") or ""
+            detail = done["folderName"] or (done["error"] or {}).get("code") or ""
         logger.warning(
             "%s: %s%s. Done %d of %d, running %d, failed %d.",
             slot.member.hsm_name,
-            entry["status"],
+            done["status"],
             f" ({detail})" if detail else "",
             counts["done"],
             len(self.slots),
@@ -197,7 +197,7 @@ def run(members, work, parallel, verb, where_it_shows=None):
 
     slots = [Slot(m) for m in members]
     pending = [s for s in slots if s.entry is None and not _settled(s)]
-    runner = Runner(pending, lambda slot: work(slot, runner.stopping), parallel, verb, where_it_shows)
+    runner = Runner(pending, lambda slot: work(slot, runner.stopping), parallel, verb, where_it_shows=where_it_shows)
     if pending:
         logger.warning(
             "%s %d HSM(s), at most %d at once%s.",

@@ -46,7 +46,7 @@ STORAGE_ACCESS_CODES = (
 OPERATION = "pre-restore check"
 
 
-class HsmJudge:
+class HsmJudge:  # pylint: disable=too-many-instance-attributes  # what to ask with, and its client cache
     """Asks HSMs about folders of one container: one client (and connection) per HSM for all its checks, which go one
     at a time (an HSM runs one job at a time); one credential and one storage access for all HSMs.
 
@@ -54,7 +54,7 @@ class HsmJudge:
     `hsm_url(name)`: the URL of the HSM a folder name names (None when the cloud cannot build one).
     """
 
-    def __init__(self, cli_ctx, container_uri, auth, hsm_url, credential=None, api_version=DEFAULT_API_VERSION):
+    def __init__(self, cli_ctx, container_uri, auth, hsm_url, *, credential=None, api_version=DEFAULT_API_VERSION):
         self.cli_ctx, self.container_uri, self.auth, self.hsm_url = cli_ctx, container_uri, auth, hsm_url
         self.credential, self.api_version = credential, api_version
         self._lock = threading.Lock()
@@ -73,7 +73,10 @@ class HsmJudge:
             made = self._clients.get(hsm_url)
         if made is None:
             tracker = JobTracker()
-            client = backup_client(self.cli_ctx, hsm_url, self.api_version, tracker, *self._shared())
+            credential, session = self._shared()
+            client = backup_client(
+                self.cli_ctx, hsm_url, self.api_version, tracker, credential=credential, session=session
+            )
             cache_the_challenge(client)  # before its first check, on the SDK builds that need it
             made = self._clients.setdefault(hsm_url, (client, tracker))
         return made

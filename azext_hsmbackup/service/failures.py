@@ -90,7 +90,8 @@ def from_sdk_error(ex, hsm_url, operation, secrets=(), container_uri=None):
     return None if failure is None else ExitWith(failure.error, failure.code)
 
 
-def sdk_failure(ex, hsm_url, operation, secrets=(), container_uri=None):
+# One return per kind of failure reads better than a chain of assignments (as PLR0911 in ruff.toml).
+def sdk_failure(ex, hsm_url, operation, secrets=(), container_uri=None):  # pylint: disable=too-many-return-statements
     """What an exception from the SDK or the network means, as a Failure (or None if it is not ours to map).
 
     Each line names the HSM's URL and the service's words once, and ends with the next step. `container_uri`, when

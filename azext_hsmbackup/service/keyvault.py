@@ -75,7 +75,7 @@ def _lower_host(url):
     return parts._replace(netloc=parts.netloc.lower()).geturl()
 
 
-def backup_client(cli_ctx, hsm_url, api_version, tracker=None, credential=None, session=None):
+def backup_client(cli_ctx, hsm_url, api_version, tracker=None, *, credential=None, session=None):
     """A KeyVaultBackupClient for hsm_url, authenticated as the signed-in az account; with `session`
     (service/transport.py), over that shared HTTPS session, which it does not close.
 

@@ -48,6 +48,20 @@ def requests_to(stack, hsm_name=None):
     return [e for e in entries if hsm_name is None or e.get("hsm") == hsm_name]
 
 
+# The line az prints on stderr before every command of a command group in preview (commands.py, is_preview), also
+# before a flag is checked, and not under --only-show-errors. Tests that count stderr's lines count the others.
+PREVIEW_LINE = re.compile(
+    r"(WARNING: )?Command group 'hsm-backup( check)?' is in preview and under development\. "
+    r"Reference and support levels: https://aka\.ms/CLI_refstatus"
+)
+
+
+def stderr_lines(result):
+    """The non-blank lines of a run's stderr (a CompletedProcess or the text), without az's preview line."""
+    text = result if isinstance(result, str) else result.stderr
+    return [line for line in text.splitlines() if line.strip() and not PREVIEW_LINE.fullmatch(line.strip())]
+
+
 def az_json(result):
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)

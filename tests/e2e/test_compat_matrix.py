@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.compat.hosts import MATRIX, host_dir
-from tests.e2e.conftest import az_json, build_wheel, job_starts, requests_to
+from tests.e2e.conftest import az_json, build_wheel, job_starts, requests_to, stderr_lines
 from tests.stack.constants import RECORDINGS_DIR
 from tests.stack.launcher import AZ, ROOT
 from tests.unit.service.test_recordings import R75
@@ -301,7 +301,7 @@ def test_check_says_which_az_has_it_or_runs(host, hsm):
         assert az_json(result)["status"] == "Succeeded"
         return
     assert result.returncode == 2, result.stderr
-    (line,) = [line for line in result.stderr.splitlines() if line.strip()]
+    (line,) = stderr_lines(result)
     assert line.startswith("ERROR: az hsm-backup check needs az 2.88.0 or later") and "az upgrade" in line
     assert requests_to(host.stack, hsm) == []
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.e2e.conftest import az_json, create_with_identity, requests_to
+from tests.e2e.conftest import az_json, create_with_identity, requests_to, stderr_lines
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def test_one_hsm_with_a_new_backup_is_fresh_and_exits_0(stack, hsm, container):
     assert entry["state"] == "Fresh" and entry["confirmed"] is True and entry["reason"] is None
     assert entry["lastBackupFolder"] == made["folderName"] and entry["lastBackupUrl"] == made["folderUrl"]
     assert entry["hsmUrl"] == stack.hsm_url(hsm) and entry["maxAge"] == "P1DT2H" and 0 <= entry["ageSeconds"] < 120
-    assert result.stderr == ""
+    assert stderr_lines(result) == []
     checks = [r for r in requests_to(stack, hsm) if r["path"] == "/prerestore" and r["status"] == 202]
     assert len(checks) == 1  # the newest folder, confirmed by the HSM; nothing older asked
 
@@ -44,9 +44,9 @@ def test_an_hsm_with_no_backup_is_missing_and_exits_13_after_printing_every_hsm(
     entries = json.loads(result.stdout)
     assert [(e["hsmName"], e["state"]) for e in entries] == [(hsm, "Fresh"), (hsm + "-b", "Missing")]
     assert entries[1]["reason"] == "no backup folder of this HSM in the container"
-    assert (
-        result.stderr.strip() == f"ERROR: 1 of 2 HSM(s) have no finished backup within --max-age 1d: {hsm}-b (Missing)."
-    )
+    assert stderr_lines(result) == [
+        f"ERROR: 1 of 2 HSM(s) have no finished backup within --max-age 1d: {hsm}-b (Missing)."
+    ]
 
 
 def test_ids_with_a_sas_from_a_file_as_a_table(stack, hsm, container, tmp_path):
@@ -103,7 +103,7 @@ def test_storage_refusing_you_is_its_own_exit_code_not_a_verdict(stack, hsm, con
     other = stack.mint_sas("backups", permissions="rl")  # a SAS of another container: storage says 403
     result = freshness(stack, "--hsm-name", hsm, "--storage-container-uri", container, "--sas-token", other)
     assert result.returncode == 5, result.stderr
-    assert result.stdout == "" and len(result.stderr.strip().splitlines()) == 1 and "sig=" not in result.stderr
+    assert result.stdout == "" and len(stderr_lines(result)) == 1 and "sig=" not in result.stderr
 
 
 @pytest.mark.parametrize("value", ["", "0h", "-1d", "P1M", "26", "nan", "400d", "9" * 400 + "h"])
@@ -111,6 +111,6 @@ def test_a_bad_max_age_is_one_line_exit_2_and_no_request(stack, hsm, container, 
     before = len(requests_to(stack))
     result = freshness(stack, "--hsm-name", hsm, "--storage-container-uri", container, f"--max-age={value}")
     assert result.returncode == 2, result.stderr
-    (line,) = result.stderr.strip().splitlines()
+    (line,) = stderr_lines(result)
     assert line.startswith("ERROR: --max-age ") and "26h" in line and "Traceback" not in result.stderr
     assert len(requests_to(stack)) == before

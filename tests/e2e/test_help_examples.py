@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from azext_hsmbackup._help import helps
-from tests.e2e.conftest import TEST_EMULATOR_CONFIG, az_json, create_with_identity
+from tests.e2e.conftest import PREVIEW_LINE, TEST_EMULATOR_CONFIG, az_json, create_with_identity, stderr_lines
 from tests.e2e.test_create import hsm_object_file
 from tests.stack import constants as C
 from tests.stack.launcher import VENV_BIN
@@ -118,3 +118,16 @@ def test_help_example_runs(stack, world, command, example):
         stack.declare_fleet([])
     assert result.returncode == 0, f"{script}\n{result.stderr}"
     assert "Traceback" not in result.stderr
+
+
+def test_the_command_groups_say_they_are_in_preview(stack):
+    """As azext.isPreview says: help shows it, and az's preview line comes once before a command's own lines."""
+    for group in ("hsm-backup", "hsm-backup check"):
+        shown = stack.az(*group.split(), "-h")
+        assert shown.returncode == 0 and "is in preview and under development" in shown.stdout, shown.stdout
+    refused = stack.az("hsm-backup", "wait", "--hsm-name", "a", "--job-id", EXAMPLE_JOB_ID)
+    lines = [line for line in refused.stderr.splitlines() if line.strip()]
+    assert refused.returncode == 2 and PREVIEW_LINE.fullmatch(lines[0]) and len(lines) == 2, refused.stderr
+    assert stderr_lines(refused) == lines[1:] and lines[1].startswith("ERROR: ") and "--hsm-name" in lines[1]
+    quiet = stack.az("hsm-backup", "check", "freshness", "--max-age", "0h", "--only-show-errors")
+    assert quiet.returncode == 2 and not PREVIEW_LINE.search(quiet.stderr), quiet.stderr

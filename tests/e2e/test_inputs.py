@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.e2e.conftest import accepted_backups, az_json, requests_to
+from tests.e2e.conftest import accepted_backups, az_json, requests_to, stderr_lines
 from tests.stack import constants as C
 
 RID = f"/subscriptions/{C.SUBSCRIPTION_ID}/resourceGroups/{{rg}}/providers/Microsoft.KeyVault/{{type}}/{{name}}"
@@ -161,7 +161,7 @@ def fill(stack, hsm, args):
 def test_hostile_value_is_one_line_exit_2_and_touches_nothing(stack, hsm, command, args, flag):
     before = blobs_everywhere(stack)
     result = stack.az("hsm-backup", *command.split(), *fill(stack, hsm, args))
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    lines = stderr_lines(result)
     assert result.returncode == 2, (result.returncode, result.stderr)
     assert len(lines) == 1 and lines[0].startswith("ERROR: "), result.stderr
     assert flag in lines[0] and all(c.isprintable() for c in lines[0]), lines[0]
@@ -234,7 +234,7 @@ def test_sas_file_as_generate_sas_writes_it_without_tsv(stack, hsm):
 def test_sas_lifetime_warning_only_where_a_job_runs(stack, hsm):
     short = stack.mint_sas(expiry=datetime.now(timezone.utc) + timedelta(hours=2))
     listed = stack.az("hsm-backup", "list", "--storage-container-uri", stack.container_uri(), "--sas-token", short)
-    assert listed.returncode == 0 and listed.stderr == "", listed.stderr
+    assert listed.returncode == 0 and stderr_lines(listed) == [], listed.stderr
     planned = stack.az("hsm-backup", "create", "--hsm-name", hsm, "--storage-container-uri", stack.container_uri(),
                        "--sas-token", short, "--what-if")  # fmt: skip
     assert planned.returncode == 0 and "24 hours" in planned.stderr and short not in planned.stderr

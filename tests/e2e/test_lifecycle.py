@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.e2e.conftest import az_json, create_with_identity, job_starts, requests_to
+from tests.e2e.conftest import az_json, create_with_identity, job_starts, requests_to, stderr_lines
 from tests.stack import constants as C
 
 
@@ -118,7 +118,7 @@ def test_wait_times_out_with_exit_8_and_reports_failed_jobs_with_exit_4(stack, h
     timed_out = stack.az("hsm-backup", "wait", "--hsm-name", hsm, "--job-id", started["jobId"], "--timeout", "1")
     assert timed_out.returncode == 8 and started["jobId"] in timed_out.stderr
     assert f"az hsm-backup show --id https://{hsm}" in timed_out.stderr  # the next command, complete
-    assert len(timed_out.stderr.strip().splitlines()) == 1
+    assert len(stderr_lines(timed_out)) == 1
     stack.emulator("POST", "reset")
     stack.emulator(
         "PUT",

@@ -6,7 +6,7 @@ all (bad input, exit 2, nothing sent). It must never turn into the identity, wha
 
 import pytest
 
-from tests.e2e.conftest import az_json, requests_to
+from tests.e2e.conftest import az_json, requests_to, stderr_lines
 
 
 def create(stack, hsm, *storage_access):
@@ -36,7 +36,7 @@ def test_managed_identity_false_with_a_sas_backs_up_with_that_sas(stack, hsm, tm
 def test_managed_identity_false_alone_is_no_storage_access(stack, hsm, flag, value):
     result = create(stack, hsm, flag, value)
     assert result.returncode == 2, result.stderr
-    (line,) = [line for line in result.stderr.splitlines() if line.strip()]
+    (line,) = stderr_lines(result)
     assert "--sas-token" in line and "--use-user-managed-identity" in line and "Traceback" not in result.stderr
     assert result.stdout == "" and requests_to(stack, hsm) == []
 

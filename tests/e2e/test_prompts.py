@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import az_json, create_with_identity, requests_to
+from tests.e2e.conftest import az_json, create_with_identity, requests_to, stderr_lines
 from tests.stack.launcher import AZ
 
 
@@ -141,7 +141,7 @@ def test_a_disable_confirm_prompt_that_is_not_a_boolean_is_bad_input(stack, hsm)
         *restore_args(hsm, stack.container_uri() + "/mhsm-xhsm-2026010100000000"),
         env=stack.env(AZURE_CORE_DISABLE_CONFIRM_PROMPT="sometimes"),
     )
-    errors = [line for line in result.stderr.splitlines() if line.strip()]
+    errors = stderr_lines(result)
     assert result.returncode == 2 and len(errors) == 1 and "AZURE_CORE_DISABLE_CONFIRM_PROMPT" in errors[0]
     assert restores_sent(stack, hsm) == []
 

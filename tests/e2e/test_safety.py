@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.e2e.conftest import TEST_EMULATOR_CONFIG, az_json, create_with_identity, requests_to
+from tests.e2e.conftest import TEST_EMULATOR_CONFIG, az_json, create_with_identity, requests_to, stderr_lines
 
 HSM_A, HSM_B = "safetyhsma", "safetyhsmb"
 FAKE = f"mhsm-{HSM_A}-2026010100000000"  # a backup's name and files, written long after that time
@@ -94,7 +94,7 @@ def assert_all_refused(stack, yard, cases, network=False, one_line=True, checks=
         assert run.returncode == 2, where
         assert run.stdout == "" and "Traceback" not in run.stderr, where
         assert all(word in run.stderr for word in cases[case][1]), where
-        assert not one_line or len(run.stderr.strip().splitlines()) == 1, where
+        assert not one_line or len(stderr_lines(run)) == 1, where
     assert blobs_of(stack, yard["container"]) == blobs
     assert keys_of(stack, HSM_A) == keys
     heard = requests_to(stack)

@@ -753,7 +753,7 @@ def test_the_hsms_identity_is_refused_where_the_command_runs_as_you():
         True,
         None,
         CONTAINER,
-        "l",
+        needed_permissions="l",
         hsm_side=False,
     )
     assert names("--use-user-managed-identity", message) and names("--sas-token", message)
@@ -892,7 +892,7 @@ def test_a_uri_with_both_container_names_names_both_joined():
 
 
 def test_the_storage_identity_flag_is_checked_under_its_own_name():
-    message = refused(InvalidValue, resolve_storage_auth, None, "maybe", None, CONTAINER, "l")
+    message = refused(InvalidValue, resolve_storage_auth, None, "maybe", None, CONTAINER, needed_permissions="l")
     assert message.startswith("--use-user-managed-identity 'maybe' ")
 
 
@@ -925,19 +925,19 @@ def test_the_hsms_own_identity_for_the_storage_commands():
 def test_the_storage_access_refusals_word_for_word():
     uri = "https://acct.blob.core.windows.net/backups"
     with pytest.raises(MissingValue) as info:
-        target_model.resolve_storage_auth(None, None, None, uri, "crdw")
+        target_model.resolve_storage_auth(None, None, None, uri, needed_permissions="crdw")
     assert info.value.error_msg == (
         "No storage access given: pass --sas-token (e.g. --sas-token @token.txt), --use-user-managed-identity (the "
         "HSM's own user-assigned identity), or --mint-sas (a short-lived SAS minted from your signed-in identity)."
     )
     with pytest.raises(ConflictingValues) as info:
-        target_model.resolve_storage_auth("sv=1&sig=x", "true", None, uri, "crdw")
+        target_model.resolve_storage_auth("sv=1&sig=x", "true", None, uri, needed_permissions="crdw")
     assert info.value.error_msg == (
         "--sas-token and --use-user-managed-identity cannot be used together: storage is reached with a SAS token "
         "or with the HSM's user-assigned managed identity."
     )
     with pytest.raises(InvalidValue) as info:
-        target_model.resolve_storage_auth(None, "true", None, uri, "l", hsm_side=False)
+        target_model.resolve_storage_auth(None, "true", None, uri, needed_permissions="l", hsm_side=False)
     assert info.value.error_msg == (
         "--use-user-managed-identity is the HSM's identity and this command runs as you: pass --sas-token, or leave "
         "it out to use your signed-in identity."
@@ -946,13 +946,15 @@ def test_the_storage_access_refusals_word_for_word():
 
 def test_the_folder_refusals_word_for_word():
     with pytest.raises(ConflictingValues) as info:
-        target_model.resolve_folder("https://a.blob.core.windows.net/c/" + FOLDER, FOLDER, None, None, None, STORAGE)
+        target_model.resolve_folder(
+            "https://a.blob.core.windows.net/c/" + FOLDER, FOLDER, None, None, None, storage_endpoint_suffix=STORAGE
+        )
     assert info.value.error_msg == (
         "--folder-url and --backup-folder cannot be used together: give the folder URL, or the folder name with the "
         "container."
     )
     with pytest.raises(MissingValue) as info:
-        target_model.resolve_folder(None, None, None, None, None, STORAGE)
+        target_model.resolve_folder(None, None, None, None, None, storage_endpoint_suffix=STORAGE)
     assert info.value.error_msg == (
         "No backup folder given: pass --folder-url (the folderUrl create printed), or --backup-folder with the "
         "container."

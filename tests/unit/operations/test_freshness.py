@@ -35,7 +35,7 @@ class Listing(Container):
 
 def assess(client, names, judge):
     load = lambda folder: client.list_blobs(folder.name + "/")  # noqa: E731
-    return freshness._assess(client, names, judge, load, NOW, MAX)
+    return freshness._assess(client, names, judge, load, now=NOW, max_age=MAX)
 
 
 def test_one_listing_and_only_the_newest_folder_of_each_hsm_is_read_and_asked():
@@ -83,7 +83,7 @@ def test_a_storage_error_reading_a_folder_is_that_hsms_result_for_the_command_to
     def refused(folder):
         raise PermissionError("AuthorizationPermissionMismatch")
 
-    results = freshness._assess(client, ["hsmaa"], Judge(), refused, NOW, MAX)
+    results = freshness._assess(client, ["hsmaa"], Judge(), refused, now=NOW, max_age=MAX)
     assert isinstance(results["hsmaa"], PermissionError)
 
 

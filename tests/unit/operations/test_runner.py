@@ -131,7 +131,9 @@ def test_a_stop_names_each_hsms_job_and_what_did_not_start():
     slots[0].state, slots[0].entry = "done", runner_ops.entry(given[0], "Succeeded")
     slots[1].state, slots[1].tracker = "running", SimpleNamespace(job={"jobId": JOB})
     slots[2].state, slots[2].watch = "starting", SimpleNamespace(may_have_started=True)
-    runner = runner_ops.Runner(slots, None, 2, "backup", lambda m: f"az hsm-backup list --hsm-name {m.hsm_name}")
+    runner = runner_ops.Runner(
+        slots, None, 2, "backup", where_it_shows=lambda m: f"az hsm-backup list --hsm-name {m.hsm_name}"
+    )
     text = runner.stopped()
     assert runner.stopping.is_set()
     assert text.startswith("Stopped the backups. Each job already started keeps running on its HSM:\n")
