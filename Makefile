@@ -84,16 +84,17 @@ AZDEV := $(AZDEV_ENV) $(AZDEV_VENV)/bin/azdev
 UV_ENV := UV_CACHE_DIR=$(CURDIR)/.venv-az/.cache/uv UV_NO_PROGRESS=1
 
 # The linter loads every command module of its az, with every argument. Of azure-cli's modules this environment
-# keeps two: keyvault, whose `az keyvault list` an example of ours runs (the linter parses it), and storage, which
+# keeps three: keyvault, whose `az keyvault list` an example of ours runs (the linter parses it), storage, which
 # azure-cli-core 2.91.0 needs for the linter to load at all (loading its commands sets the invocation's command
-# string, which argument loading then reads). The others would need some 200 MB of SDKs and a minute to load.
+# string, which argument loading then reads), and cloud, which `azdev test` calls to set its profile. The others would
+# need some 200 MB of SDKs and a minute to load.
 $(AZDEV_VENV)/.installed: requirements/azdev.txt requirements/az-host.txt $(VENV)/.dev
 	rm -rf $(AZDEV_VENV)
 	$(UV_ENV) $(VENV)/bin/uv venv -q --seed -p $(PYTHON) $(AZDEV_VENV)
 	$(UV_ENV) $(VENV)/bin/uv pip install -q -p $(AZDEV_VENV)/bin/python -r requirements/azdev.txt
 	$(UV_ENV) $(VENV)/bin/uv pip install -q -p $(AZDEV_VENV)/bin/python --no-deps azure-cli==2.91.0
 	find $(AZDEV_VENV)/lib/python3*/site-packages/azure/cli/command_modules -mindepth 1 -maxdepth 1 \
-		! -name __init__.py ! -name keyvault ! -name storage -exec rm -rf {} +
+		! -name __init__.py ! -name keyvault ! -name storage ! -name cloud -exec rm -rf {} +
 	touch $@
 
 # The extension repository and the editable install of the extension in it; again when setup.py changes.
@@ -108,7 +109,7 @@ $(AZDEV_WORK)/.ext-added: setup.py $(AZDEV_VENV)/.installed
 
 # The extension's files as azdev sees them in src/hsmbackup/: setup.py and what it reads, the package, and the
 # linter's exclusions. Copies, not links: flake8 does not descend into a linked folder.
-.PHONY: azdev-copy azdev-lint
+.PHONY: azdev-copy azdev-lint azdev-test
 azdev-copy:
 	rm -rf $(AZDEV_EXT)/azext_hsmbackup $(AZDEV_EXT)/docs
 	mkdir -p $(AZDEV_EXT)/docs
@@ -126,6 +127,12 @@ azdev-lint: $(AZDEV_WORK)/.ext-added
 	$(AZDEV) linter hsmbackup --min-severity low --rule-types params commands command_groups help_entries
 	$(AZDEV) style hsmbackup
 
+# The scenario tests replayed as the official repository's CI runs them (`make test` runs this too). --profile latest:
+# azdev would otherwise ask `az cloud show` for it (hence the cloud module kept above).
+azdev-test: $(AZDEV_WORK)/.ext-added
+	@$(MAKE) --no-print-directory azdev-copy >/dev/null
+	$(AZDEV) test hsmbackup --profile latest --no-exitfirst </dev/null
+
 # Four workers, each with its own local stack: the end-to-end tests mostly wait (az start-up, jobs, Retry-After),
 # so on 2 cores four of them overlap that waiting (10.5 min in one process, 3.6 min in four, measured).
 PYTEST_WORKERS ?= 4
@@ -135,7 +142,7 @@ PYTEST_WORKERS ?= 4
 # otherwise delete this run's stacks and config dirs from under it.
 PYTEST_RUN = $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup --basetemp=$(CURDIR)/.pytest-tmp
 
-test: setup lint compat-hosts
+test: setup lint compat-hosts azdev-test
 	$(PYTEST_RUN) $(PYTEST_ARGS)
 
 # The az releases of the version matrix (README "Supported az versions"), each in .venv-az/<version>/ with the pins
