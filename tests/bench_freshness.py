@@ -49,8 +49,9 @@ def freshness(stack, env, report, run_rss, alternate, rounds=3, hsms=50, per_hsm
             "--sas-token", sas, "-o", "none"]  # fmt: skip
     raw = [str(PYTHON), "-c", RAW_LISTING, uri, sas]
     walls = alternate("ours", lambda: run_rss(ours, env), "raw", lambda: run_rss(raw, env), rounds)
-    checks = [r for r in stack.emulator("GET", "requests")["requests"] if r["path"] == "/prerestore"]
-    print(f"  {len(checks)} pre-restore requests in {rounds} runs (one per HSM each: its newest folder)")
+    log = stack.emulator("GET", "requests")["requests"]
+    checks = [r for r in log if r["path"] == "/prerestore" and r["hsm"].startswith("freshhsm")]
+    print(f"  {len(checks)} pre-restore requests in {rounds} runs (each HSM's newest folder: its challenge, its check)")
     report("freshness", f"check freshness of {hsms} HSMs, {hsms * per_hsm} backups vs a bare listing (wall)",
            walls["ours"][0], walls["raw"][0], target="<= 1.3")  # fmt: skip
     print(f"    peak RSS: check freshness {walls['ours'][1]:.0f} MB, bare listing {walls['raw'][1]:.0f} MB")
